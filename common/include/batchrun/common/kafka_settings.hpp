@@ -1,0 +1,57 @@
+#pragma once
+// Kafka connection settings and batchrun's topic layout, shared by every service and loaded from
+// BATCHRUN_* env vars (see docs/configuration.md).
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "batchrun/common/config.hpp"
+
+namespace batchrun {
+
+// A priority band: runs with priority <= max_priority (and above the previous lane's) go here.
+struct Lane {
+  std::string name;
+  int max_priority = 100;
+};
+
+struct KafkaSettings {
+  std::string brokers = "127.0.0.1:9092";
+  std::string topic_prefix = "batchrun.";
+  int partitions = 6;          // every co-partitioned topic (lanes, state, control) has this many
+  int replication_factor = 1;  // 3 in production
+  int min_insync_replicas = 1; // 2 in production
+  int64_t message_timeout_ms = 30000;
+  std::vector<Lane> lanes = {{"high", 25}, {"normal", 50}, {"low", 89}, {"bulk", 100}};
+  std::map<std::string, std::string> extra;  // BATCHRUN_KAFKA_CONFIG="k=v,k=v", passed to librdkafka
+};
+
+// Reads BATCHRUN_KAFKA_BROKERS, _TOPIC_PREFIX, _PARTITIONS, _REPLICATION, _MIN_INSYNC,
+// _MESSAGE_TIMEOUT_MS, BATCHRUN_LANES ("high:25,normal:50,low:89,bulk:100"), BATCHRUN_KAFKA_CONFIG.
+KafkaSettings loadKafkaSettings(EnvReader& env);
+
+// The lane for a priority (1..100); lanes are sorted by max_priority.
+const Lane& laneFor(const std::vector<Lane>& lanes, int priority);
+
+// Full topic names. Lane topics, state and control share one partition count and are read by
+// one consumer group with the range assignor, so one dispatcher owns partition p of all of them.
+struct Topics {
+  explicit Topics(const KafkaSettings& s);
+  std::string requested(const std::string& lane) const { return prefix + "runs.requested." + lane; }
+  std::vector<std::string> laneTopics() const;  // in priority order (highest first)
+
+  std::string prefix;
+  std::vector<Lane> lanes;
+  std::string state;         // runs.state: compacted, key run_id, partition = the run's lane partition
+  std::string events;        // runs.events: key run_id (batch.completed: batch_id)
+  std::string control;       // runs.control: cancel requests and async results, same partition as the run
+  std::string batch_progress;// batches.progress: key batch_id, terminal runs counted into batch.completed
+  std::string workflows;     // compacted, key project/workflow_id
+  std::string endpoints;     // webhooks.endpoints: compacted, key endpoint_id
+  std::string webhook_retry; // webhooks.retry
+  std::string webhook_dlq;   // webhooks.dlq
+  std::string idempotency;   // idempotency: compacted, key project/idempotency-key → request fingerprint
+};
+
+}  // namespace batchrun

@@ -1,0 +1,29 @@
+#pragma once
+// What every service reads the same way: Kafka settings, log level, and its HTTP listen address.
+#include <cstdint>
+#include <string>
+
+#include "batchrun/common/config.hpp"
+#include "batchrun/common/kafka_settings.hpp"
+
+namespace batchrun {
+
+struct ServiceConfig {
+  KafkaSettings kafka;
+  std::string log_level = "info";
+  std::string http_host = "127.0.0.1";
+  int http_port = 0;  // each service sets its default before loading
+  bool create_topics = true;  // create the design's topics at start-up (idempotent)
+
+  static ServiceConfig withPort(int port) {
+    ServiceConfig c;
+    c.http_port = port;
+    return c;
+  }
+};
+
+// Reads BATCHRUN_KAFKA_*, BATCHRUN_LOG_LEVEL, BATCHRUN_CREATE_TOPICS and <prefix>_HOST/_PORT
+// (e.g. BATCHRUN_INGEST_HOST, BATCHRUN_INGEST_PORT).
+void loadServiceConfig(EnvReader& env, const std::string& prefix, ServiceConfig& out);
+
+}  // namespace batchrun

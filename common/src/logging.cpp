@@ -1,0 +1,71 @@
+#include "batchrun/common/logging.hpp"
+
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <cstdio>
+
+namespace batchrun::log {
+
+namespace {
+std::string& serviceName() {
+  static std::string name = "batchrun";
+  return name;
+}
+
+void emit(spdlog::level::level_enum level, std::string_view msg, std::initializer_list<Field> fields) {
+  auto logger = spdlog::default_logger_raw();
+  if (!logger->should_log(level)) return;
+  std::string line = "\"service\":\"";  // the pattern supplies the opening brace
+  appendJsonEscaped(line, serviceName());
+  line += "\",\"msg\":\"";
+  appendJsonEscaped(line, msg);
+  line += '"';
+  for (const auto& [k, v] : fields) {
+    line += ",\"";
+    appendJsonEscaped(line, k);
+    line += "\":\"";
+    appendJsonEscaped(line, v);
+    line += '"';
+  }
+  line += '}';
+  logger->log(level, line);
+}
+}  // namespace
+
+void appendJsonEscaped(std::string& out, std::string_view s) {
+  for (char c : s) {
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20) {
+          char buf[8];
+          std::snprintf(buf, sizeof buf, "\\u%04x", static_cast<unsigned char>(c));
+          out += buf;
+        } else {
+          out.push_back(c);
+        }
+    }
+  }
+}
+
+void init(std::string_view service, std::string_view level) {
+  serviceName() = std::string(service);
+  auto logger = spdlog::stderr_logger_mt(std::string(service) + "-json");
+  // The message is already a JSON object body; prepend time and level to make one object a line.
+  logger->set_pattern(R"({"ts":"%Y-%m-%dT%H:%M:%S.%eZ","level":"%l",%v)", spdlog::pattern_time_type::utc);
+  logger->set_level(spdlog::level::from_str(std::string(level)));
+  logger->flush_on(spdlog::level::warn);
+  spdlog::set_default_logger(logger);
+}
+
+void debug(std::string_view msg, std::initializer_list<Field> fields) { emit(spdlog::level::debug, msg, fields); }
+void info(std::string_view msg, std::initializer_list<Field> fields) { emit(spdlog::level::info, msg, fields); }
+void warn(std::string_view msg, std::initializer_list<Field> fields) { emit(spdlog::level::warn, msg, fields); }
+void error(std::string_view msg, std::initializer_list<Field> fields) { emit(spdlog::level::err, msg, fields); }
+
+}  // namespace batchrun::log

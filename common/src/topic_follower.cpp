@@ -1,0 +1,108 @@
+#include "batchrun/common/topic_follower.hpp"
+
+#include <chrono>
+
+#include "batchrun/common/ids.hpp"
+#include "batchrun/common/kafka_producer.hpp"
+#include "batchrun/common/logging.hpp"
+
+namespace batchrun {
+
+Result<std::unique_ptr<TopicFollower>> TopicFollower::start(const KafkaSettings& settings,
+                                                            std::vector<std::string> topics, Handler handler,
+                                                            int metadata_timeout_ms) {
+  std::map<std::string, std::string> props = {
+      {"bootstrap.servers", settings.brokers},
+      {"group.id", "batchrun-follower-" + uuidv7()},  // required by librdkafka; never joined or committed
+      {"enable.auto.commit", "false"},
+      {"enable.partition.eof", "true"},  // how we know a partition has been read to its end
+      {"fetch.wait.max.ms", "50"},
+  };
+  auto conf = makeConf(props);
+  if (!conf) return conf.error();
+  char err[512];
+  rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_CONSUMER, *conf, err, sizeof err);
+  if (!rk) {
+    rd_kafka_conf_destroy(*conf);
+    return Error::invalid(std::string("kafka follower: ") + err);
+  }
+  rd_kafka_poll_set_consumer(rk);
+  auto* list = rd_kafka_topic_partition_list_new(16);
+  for (const auto& topic : topics) {
+    rd_kafka_topic_t* rkt = rd_kafka_topic_new(rk, topic.c_str(), nullptr);
+    const rd_kafka_metadata_t* md = nullptr;
+    rd_kafka_resp_err_t e = rd_kafka_metadata(rk, 0, rkt, &md, metadata_timeout_ms);
+    rd_kafka_topic_destroy(rkt);
+    if (e || md->topic_cnt != 1 || md->topics[0].err) {
+      std::string why = e ? rd_kafka_err2str(e) : rd_kafka_err2str(md->topics[0].err);
+      if (md) rd_kafka_metadata_destroy(md);
+      rd_kafka_topic_partition_list_destroy(list);
+      rd_kafka_destroy(rk);
+      return Error::unavailable("describe " + topic + ": " + why);
+    }
+    for (int p = 0; p < md->topics[0].partition_cnt; ++p) {
+      rd_kafka_topic_partition_list_add(list, topic.c_str(), md->topics[0].partitions[p].id)->offset =
+          RD_KAFKA_OFFSET_BEGINNING;
+    }
+    rd_kafka_metadata_destroy(md);
+  }
+  int count = list->cnt;
+  rd_kafka_assign(rk, list);
+  rd_kafka_topic_partition_list_destroy(list);
+  return std::unique_ptr<TopicFollower>(new TopicFollower(rk, std::move(handler), count));
+}
+
+TopicFollower::TopicFollower(rd_kafka_t* rk, Handler handler, int partitions)
+    : rk_(rk), handler_(std::move(handler)), remaining_(partitions), caught_up_(partitions == 0),
+      thread_([this] { loop(); }) {}
+
+TopicFollower::~TopicFollower() {
+  stop();
+  rd_kafka_consumer_close(rk_);
+  rd_kafka_destroy(rk_);
+}
+
+void TopicFollower::stop() {
+  stop_ = true;
+  if (thread_.joinable()) thread_.join();
+}
+
+bool TopicFollower::waitCaughtUp(int timeout_ms) const {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  while (!caught_up_.load() && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return caught_up_.load();
+}
+
+void TopicFollower::loop() {
+  // EOF is reported again each time a partition is drained; count each partition only once.
+  std::vector<std::pair<std::string, int32_t>> done;
+  while (!stop_.load()) {
+    Message m(rd_kafka_consumer_poll(rk_, 100));
+    if (!m) continue;
+    if (m.error() == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+      if (!caught_up_.load()) {
+        std::pair<std::string, int32_t> key{m.topic(), m.partition()};
+        bool seen = false;
+        for (const auto& d : done) seen = seen || d == key;
+        if (!seen) {
+          done.push_back(key);
+          if (--remaining_ <= 0) caught_up_ = true;
+        }
+      }
+      continue;
+    }
+    if (m.isError()) {
+      log::warn("follower read error", {{"error", m.errorString()}});
+      continue;
+    }
+    try {
+      handler_(m);
+    } catch (const std::exception& e) {
+      log::error("follower handler threw", {{"error", e.what()}, {"topic", m.topic()}});
+    }
+  }
+}
+
+}  // namespace batchrun

@@ -1,0 +1,15 @@
+#pragma once
+// The batchrun-dispatcher configuration, one struct with defaults on the members.
+#include "batchrun/common/config.hpp"
+#include "batchrun/common/service_config.hpp"
+
+namespace batchrun::dispatcher {
+
+struct Config {
+  ServiceConfig service = ServiceConfig::withPort(8081);  // health and metrics
+};
+
+void loadConfig(EnvReader& env, Config& out);
+extern const char* const kHelp;
+
+}  // namespace batchrun::dispatcher

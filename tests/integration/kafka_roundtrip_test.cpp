@@ -1,0 +1,130 @@
+// The Kafka wrappers against the real broker: produce with a delivery result, consume it back,
+// topic creation twice, a follower reading a topic to its end.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <mutex>
+
+#include "batchrun/common/kafka_admin.hpp"
+#include "batchrun/common/kafka_consumer.hpp"
+#include "batchrun/common/kafka_producer.hpp"
+#include "batchrun/common/topic_follower.hpp"
+#include "kafka_env.hpp"
+#include "wait.hpp"
+
+using namespace batchrun;
+using namespace batchrun::testing;
+using namespace std::chrono_literals;
+
+TEST(KafkaIntegration, TopicCreationTwiceIsHarmless) {
+  auto s = uniqueKafkaSettings(3);
+  auto specs = standardTopics(s);
+  ASSERT_TRUE(ensureTopics(s, specs)) << "first";
+  auto again = ensureTopics(s, specs);
+  ASSERT_TRUE(again) << again.error().message;
+  auto n = partitionCount(s, Topics(s).state);
+  ASSERT_TRUE(n);
+  EXPECT_EQ(*n, 3);
+}
+
+TEST(KafkaIntegration, ProduceThenConsumeWithDeliveryResult) {
+  auto s = uniqueKafkaSettings(3);
+  { auto st = ensureTopics(s, standardTopics(s)); ASSERT_TRUE(st) << st.error().message; }
+  Topics topics(s);
+  auto producer = Producer::create(s);
+  ASSERT_TRUE(producer) << producer.error().message;
+
+  OutMessage m;
+  m.topic = topics.requested("high");
+  m.key = "k1";
+  m.value = R"({"hello":"kafka"})";
+  m.headers = {{"batch_id", "b1"}};
+  auto report = (*producer)->produceSync(std::move(m));
+  ASSERT_TRUE(report);
+  ASSERT_TRUE(report->ok) << report->error;
+  EXPECT_GE(report->partition, 0);
+  EXPECT_GE(report->offset, 0);
+
+  ConsumerOptions opts;
+  opts.group_id = s.topic_prefix + "g";
+  auto consumer = Consumer::create(s, opts);
+  ASSERT_TRUE(consumer);
+  ASSERT_TRUE((*consumer)->subscribe({topics.requested("high")}));
+  Message got;
+  ASSERT_TRUE(waitFor([&] {
+    got = (*consumer)->poll(200);
+    return got && !got.isError();
+  }, 30s));
+  EXPECT_EQ(got.key(), "k1");
+  EXPECT_EQ(got.value(), R"({"hello":"kafka"})");
+  EXPECT_EQ(got.partition(), report->partition);
+  EXPECT_EQ(got.offset(), report->offset);
+  ASSERT_TRUE(got.header("batch_id"));
+  EXPECT_EQ(*got.header("batch_id"), "b1");
+  (*consumer)->storeOffset({got.topic(), got.partition()}, got.offset() + 1);
+  EXPECT_TRUE((*consumer)->commitSync());
+}
+
+TEST(KafkaIntegration, ProducingToAMissingTopicFailsWithAClearReport) {
+  auto s = uniqueKafkaSettings(1);
+  s.message_timeout_ms = 3000;
+  auto producer = Producer::create(s);
+  ASSERT_TRUE(producer);
+  OutMessage m;
+  m.topic = s.topic_prefix + "does-not-exist";
+  m.value = "x";
+  auto report = (*producer)->produceSync(std::move(m));
+  ASSERT_TRUE(report);
+  EXPECT_FALSE(report->ok);
+  EXPECT_FALSE(report->error.empty());
+}
+
+TEST(KafkaIntegration, FollowerReadsToTheEndThenKeepsFollowing) {
+  auto s = uniqueKafkaSettings(3);
+  { auto st = ensureTopics(s, standardTopics(s)); ASSERT_TRUE(st) << st.error().message; }
+  Topics topics(s);
+  auto producer = Producer::create(s);
+  ASSERT_TRUE(producer);
+  for (int i = 0; i < 50; ++i) {
+    OutMessage m{topics.workflows, "k" + std::to_string(i), "v" + std::to_string(i), {}};
+    ASSERT_TRUE((*producer)->produceSync(std::move(m))->ok);
+  }
+  std::atomic<int> seen{0};
+  auto follower = TopicFollower::start(s, {topics.workflows}, [&](const Message&) { ++seen; });
+  ASSERT_TRUE(follower) << follower.error().message;
+  ASSERT_TRUE((*follower)->waitCaughtUp(30000));
+  EXPECT_EQ(seen.load(), 50);
+  OutMessage more{topics.workflows, "late", "v", {}};
+  ASSERT_TRUE((*producer)->produceSync(std::move(more))->ok);
+  EXPECT_TRUE(waitFor([&] { return seen.load() == 51; }, 30s));
+}
+
+TEST(KafkaIntegration, PerPartitionQueuesHoldRecordsUntilAsked) {
+  auto s = uniqueKafkaSettings(2);
+  { auto st = ensureTopics(s, standardTopics(s)); ASSERT_TRUE(st) << st.error().message; }
+  Topics topics(s);
+  auto producer = Producer::create(s);
+  ASSERT_TRUE(producer);
+  for (int p = 0; p < 2; ++p) {
+    OutMessage m{topics.requested("bulk"), "k", "p" + std::to_string(p), {}, p};
+    ASSERT_TRUE((*producer)->produceSync(std::move(m))->ok);
+  }
+  ConsumerOptions opts;
+  opts.group_id = s.topic_prefix + "pq";
+  opts.per_partition_queues = true;
+  auto consumer = Consumer::create(s, opts);
+  ASSERT_TRUE(consumer);
+  ASSERT_TRUE((*consumer)->subscribe({topics.requested("bulk")}));
+  ASSERT_TRUE(waitFor([&] {
+    auto m = (*consumer)->poll(100);
+    EXPECT_FALSE(m && !m.isError()) << "records must not reach the main queue";
+    return (*consumer)->assignment().size() == 2;
+  }, 30s));
+  Message got;
+  ASSERT_TRUE(waitFor([&] {
+    (*consumer)->poll(0);
+    got = (*consumer)->pollPartition({topics.requested("bulk"), 1});
+    return got && !got.isError();
+  }, 30s));
+  EXPECT_EQ(got.value(), "p1");
+}

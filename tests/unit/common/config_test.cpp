@@ -1,0 +1,48 @@
+#include <gtest/gtest.h>
+
+#include "batchrun/common/config.hpp"
+#include "batchrun/common/kafka_settings.hpp"
+#include "batchrun/common/service_config.hpp"
+
+using namespace batchrun;
+
+TEST(Config, ReportsEveryProblemAtOnce) {
+  EnvReader env({{"BATCHRUN_KAFKA_PARTITIONS", "zero"},
+                 {"BATCHRUN_KAFKA_REPLICATION", "0"},
+                 {"BATCHRUN_LANES", "high:25,broken"},
+                 {"BATCHRUN_LOG_LEVEL", "loud"},
+                 {"BATCHRUN_INGEST_PORT", "70000"}});
+  ServiceConfig cfg;
+  loadServiceConfig(env, "BATCHRUN_INGEST", cfg);
+  ASSERT_EQ(env.problems().size(), 6u) << env.report();
+  auto report = env.report();
+  EXPECT_NE(report.find("BATCHRUN_KAFKA_PARTITIONS"), std::string::npos);
+  EXPECT_NE(report.find("BATCHRUN_KAFKA_REPLICATION"), std::string::npos);
+  EXPECT_NE(report.find("'broken'"), std::string::npos);
+  EXPECT_NE(report.find("last lane must reach priority 100"), std::string::npos);
+  EXPECT_NE(report.find("BATCHRUN_LOG_LEVEL"), std::string::npos);
+  EXPECT_NE(report.find("BATCHRUN_INGEST_PORT"), std::string::npos);
+}
+
+TEST(Config, DefaultsAndOverrides) {
+  EnvReader env({{"BATCHRUN_KAFKA_BROKERS", "a:1,b:2"}, {"BATCHRUN_LANES", "fast:10,slow:100"},
+                 {"BATCHRUN_KAFKA_CONFIG", "socket.timeout.ms=5000"}});
+  auto s = loadKafkaSettings(env);
+  ASSERT_TRUE(env.ok()) << env.report();
+  EXPECT_EQ(s.brokers, "a:1,b:2");
+  ASSERT_EQ(s.lanes.size(), 2u);
+  EXPECT_EQ(laneFor(s.lanes, 10).name, "fast");
+  EXPECT_EQ(laneFor(s.lanes, 11).name, "slow");
+  EXPECT_EQ(s.extra.at("socket.timeout.ms"), "5000");
+}
+
+TEST(Config, DefaultLanesFollowTheDesign) {
+  KafkaSettings s;
+  EXPECT_EQ(laneFor(s.lanes, 1).name, "high");
+  EXPECT_EQ(laneFor(s.lanes, 25).name, "high");
+  EXPECT_EQ(laneFor(s.lanes, 26).name, "normal");
+  EXPECT_EQ(laneFor(s.lanes, 50).name, "normal");
+  EXPECT_EQ(laneFor(s.lanes, 89).name, "low");
+  EXPECT_EQ(laneFor(s.lanes, 90).name, "bulk");
+  EXPECT_EQ(Topics(s).requested("bulk"), "batchrun.runs.requested.bulk");
+}

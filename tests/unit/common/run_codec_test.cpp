@@ -1,0 +1,73 @@
+#include <gtest/gtest.h>
+#include <rapidjson/document.h>
+
+#include "batchrun/common/run.hpp"
+
+using namespace batchrun;
+
+TEST(RunCodec, RoundTripsEveryField) {
+  batchrun::Run r;
+  r.run_id = "0190a0b0-0000-7000-8000-000000000001";
+  r.batch_id = "b1";
+  r.project = "default";
+  r.workflow_id = "demo";
+  r.input = R"({"x":[1,2,{"y":"z"}]})";
+  r.metadata = R"({"customer":"acme"})";
+  r.priority = 90;
+  r.lane = "bulk";
+  r.queue = "q";
+  r.queue_limit = 4;
+  r.concurrency_key = "tenant-1";
+  r.destination = "http://127.0.0.1:8090/run";
+  r.timeout_seconds = 60;
+  r.max_attempts = 5;
+  r.created_at = 1700000000123;
+  r.batch_size = 1000;
+  r.batch_index = 7;
+  r.status = RunStatus::kCompleted;
+  r.attempt = 2;
+  r.started_at = 1700000000200;
+  r.completed_at = 1700000000300;
+  r.output = R"({"echo":true})";
+  r.partition = 3;
+  r.version = 4;
+  auto back = decodeRun(encodeRun(r));
+  ASSERT_TRUE(back) << back.error().message;
+  EXPECT_EQ(encodeRun(*back), encodeRun(r));
+  EXPECT_EQ(back->routingKey(), "tenant-1");
+}
+
+TEST(RunCodec, RoutingKeyFollowsTheDesign) {
+  batchrun::Run r;
+  r.run_id = "id";
+  EXPECT_EQ(r.routingKey(), "id");
+  r.queue = "q";
+  EXPECT_EQ(r.routingKey(), "id");  // a queue without a limit does not constrain placement
+  r.queue_limit = 2;
+  EXPECT_EQ(r.routingKey(), "q");
+  r.concurrency_key = "k";
+  EXPECT_EQ(r.routingKey(), "k");
+}
+
+TEST(RunCodec, PublicFieldsAreValidJson) {
+  batchrun::Run r;
+  r.run_id = "a\"b";
+  r.project = "p";
+  r.error_code = "worker_error";
+  r.error_message = "500 \n boom";
+  std::string out = "{";
+  appendRunFields(out, r);
+  out.back() = '}';
+  rapidjson::Document d;
+  d.Parse(out.c_str());
+  ASSERT_FALSE(d.HasParseError()) << out;
+  EXPECT_STREQ(d["run_id"].GetString(), "a\"b");
+  EXPECT_STREQ(d["error"]["message"].GetString(), "500 \n boom");
+  EXPECT_TRUE(d["batch_id"].IsNull());
+}
+
+TEST(RunCodec, RejectsGarbage) {
+  EXPECT_FALSE(decodeRun("not json"));
+  EXPECT_FALSE(decodeRun("{}"));
+  EXPECT_FALSE(decodeRun(R"({"run_id":"a","project":"p","status":"sleeping"})"));
+}
