@@ -71,3 +71,33 @@ TEST(RunCodec, RejectsGarbage) {
   EXPECT_FALSE(decodeRun("{}"));
   EXPECT_FALSE(decodeRun(R"({"run_id":"a","project":"p","status":"sleeping"})"));
 }
+
+#include "batchrun/common/control.hpp"
+#include "batchrun/common/workflow.hpp"
+
+TEST(WorkflowCodec, RoundTrips) {
+  Workflow w;
+  w.project = "p";
+  w.workflow_id = "demo";
+  w.endpoint = "http://127.0.0.1:8090/";
+  w.concurrency_limit = 10;
+  w.queues = {{"emails", 2}};
+  auto back = decodeWorkflow(encodeWorkflow(w));
+  ASSERT_TRUE(back);
+  EXPECT_EQ(encodeWorkflow(*back), encodeWorkflow(w));
+  EXPECT_EQ(back->key(), "p/demo");
+}
+
+TEST(ControlCodec, RoundTripsCancelAndResult) {
+  ControlMessage c;
+  c.run_id = "r1";
+  c.project = "p";
+  auto back = decodeControl(encodeControl(c));
+  ASSERT_TRUE(back);
+  EXPECT_EQ(back->type, ControlMessage::Type::kCancel);
+  ControlMessage res{ControlMessage::Type::kResult, "r2", "p", false, "", "worker_error", "boom", 2, 5};
+  auto back2 = decodeControl(encodeControl(res));
+  ASSERT_TRUE(back2);
+  EXPECT_EQ(encodeControl(*back2), encodeControl(res));
+  EXPECT_FALSE(decodeControl(R"({"type":"explode","run_id":"x"})"));
+}

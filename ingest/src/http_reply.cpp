@@ -1,0 +1,55 @@
+#include "batchrun/ingest/http_reply.hpp"
+
+#include "batchrun/common/json.hpp"
+
+namespace batchrun::ingest {
+
+using Pistache::Http::Code;
+
+void replyJson(Pistache::Http::ResponseWriter& rw, Code code, const std::string& body) {
+  rw.headers().add<Pistache::Http::Header::ContentType>(MIME(Application, Json));
+  rw.headers().add<Pistache::Http::Header::Connection>(Pistache::Http::ConnectionControl::KeepAlive);
+  rw.send(code, body);
+}
+
+std::string errorBody(std::string_view error_code, std::string_view message, const std::vector<FieldError>& details) {
+  std::string body = "{\"error\":{\"code\":";
+  json::appendString(body, error_code);
+  body += ",\"message\":";
+  json::appendString(body, message);
+  body += ",\"details\":[";
+  for (size_t i = 0; i < details.size(); ++i) {
+    if (i) body += ',';
+    body += "{";
+    if (details[i].index >= 0) body += "\"index\":" + std::to_string(details[i].index) + ",";
+    body += "\"field\":";
+    json::appendString(body, details[i].field);
+    body += ",\"message\":";
+    json::appendString(body, details[i].message);
+    body += "}";
+  }
+  body += "]}}";
+  return body;
+}
+
+void replyError(Pistache::Http::ResponseWriter& rw, Code code, std::string_view error_code, std::string_view message,
+                const std::vector<FieldError>& details, int retry_after_s) {
+  if (retry_after_s > 0) rw.headers().addRaw(Pistache::Http::Header::Raw("Retry-After", std::to_string(retry_after_s)));
+  replyJson(rw, code, errorBody(error_code, message, details));
+}
+
+void replyFor(Pistache::Http::ResponseWriter& rw, const Error& error, int retry_after_s) {
+  switch (error.code) {
+    case ErrorCode::kInvalidArgument: return replyError(rw, Code::Bad_Request, "invalid_request", error.message);
+    case ErrorCode::kNotFound: return replyError(rw, Code::Not_Found, "not_found", error.message);
+    case ErrorCode::kConflict: return replyError(rw, Code::Conflict, "conflict", error.message);
+    case ErrorCode::kResourceExhausted:
+      return replyError(rw, Code::Too_Many_Requests, "backpressure", error.message, {}, retry_after_s);
+    case ErrorCode::kUnavailable:
+      return replyError(rw, Code::Service_Unavailable, "unavailable", error.message, {}, retry_after_s);
+    case ErrorCode::kFailedPrecondition: return replyError(rw, Code::Conflict, "failed_precondition", error.message);
+    case ErrorCode::kInternal: return replyError(rw, Code::Internal_Server_Error, "internal", error.message);
+  }
+}
+
+}  // namespace batchrun::ingest
