@@ -59,4 +59,10 @@ std::optional<std::string> ApiKeys::projectForKey(std::string_view key) const {
   return found;
 }
 
+std::optional<std::string> authenticate(const ApiKeys& keys, const Pistache::Http::Request& request) {
+  auto header = request.headers().tryGetRaw("Authorization");
+  if (header.isEmpty()) return std::nullopt;
+  return keys.projectFor(header.get().value());
+}
+
 }  // namespace batchrun::ingest

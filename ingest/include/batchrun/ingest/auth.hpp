@@ -2,6 +2,8 @@
 // Bearer API keys → projects. Keys are configured only as SHA-256 hashes
 // (BATCHRUN_API_KEYS="<sha256hex>:<project>,..."); a presented key is hashed and compared against
 // every stored hash in constant time. Immutable after construction; thread-safe.
+#include <pistache/http.h>
+
 #include <optional>
 #include <string>
 #include <string_view>
@@ -30,5 +32,8 @@ class ApiKeys {
   };
   std::vector<Entry> entries_;
 };
+
+// The caller's project from the request's Authorization header, if the key is valid.
+std::optional<std::string> authenticate(const ApiKeys& keys, const Pistache::Http::Request& request);
 
 }  // namespace batchrun::ingest

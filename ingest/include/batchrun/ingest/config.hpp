@@ -5,12 +5,14 @@
 
 #include "batchrun/common/config.hpp"
 #include "batchrun/common/service_config.hpp"
+#include "batchrun/ingest/auth.hpp"
 
 namespace batchrun::ingest {
 
 struct IngestConfig {
   ServiceConfig service = ServiceConfig::withPort(8080);
   int http_threads = 2;
+  ApiKeys api_keys;  // BATCHRUN_API_KEYS="<sha256-hex>:<project>,..."; none configured = every request is 401
 };
 
 void loadIngestConfig(EnvReader& env, IngestConfig& out);
