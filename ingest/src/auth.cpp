@@ -61,8 +61,8 @@ std::optional<std::string> ApiKeys::projectForKey(std::string_view key) const {
 
 std::optional<std::string> authenticate(const ApiKeys& keys, const Pistache::Http::Request& request) {
   auto header = request.headers().tryGetRaw("Authorization");
-  if (header.isEmpty()) return std::nullopt;
-  return keys.projectFor(header.get().value());
+  if (!header) return std::nullopt;
+  return keys.projectFor(header->value());
 }
 
 }  // namespace batchrun::ingest
