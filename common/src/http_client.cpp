@@ -1,0 +1,301 @@
+#include "batchrun/common/http_client.hpp"
+
+#include <arpa/inet.h>
+#include <curl/curl.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstring>
+#include <deque>
+#include <mutex>
+#include <thread>
+#include <unordered_set>
+
+#include "batchrun/common/logging.hpp"
+
+namespace batchrun {
+
+namespace {
+
+// A worker answering with more than this is misbehaving; cap memory per transfer.
+constexpr size_t kMaxBodyBytes = 16 * 1024 * 1024;
+constexpr long kMaxConnectMs = 10000;
+
+bool privateV4(uint32_t a) {  // host byte order
+  auto in = [a](uint32_t net, int bits) { return (a >> (32 - bits)) == (net >> (32 - bits)); };
+  return in(0x00000000, 8) ||   // 0.0.0.0/8 "this network"
+         in(0x0A000000, 8) ||   // 10/8
+         in(0x64400000, 10) ||  // 100.64/10 carrier-grade NAT
+         in(0x7F000000, 8) ||   // loopback
+         in(0xA9FE0000, 16) ||  // link-local (cloud metadata lives here)
+         in(0xAC100000, 12) ||  // 172.16/12
+         in(0xC0000000, 24) ||  // 192.0.0/24 IETF protocol assignments
+         in(0xC0A80000, 16) ||  // 192.168/16
+         in(0xC6120000, 15) ||  // 198.18/15 benchmarking
+         in(0xE0000000, 4) ||   // multicast
+         in(0xF0000000, 4);     // reserved + broadcast
+}
+
+bool privateV6(const in6_addr& a) {
+  const uint8_t* b = a.s6_addr;
+  static const uint8_t kZero[16] = {};
+  if (std::memcmp(b, kZero, 15) == 0 && (b[15] == 0 || b[15] == 1)) return true;  // :: and ::1
+  // IPv4-mapped (::ffff:a.b.c.d) and NAT64 (64:ff9b::a.b.c.d) reach an IPv4 address: judge that.
+  static const uint8_t kMapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+  static const uint8_t kNat64[12] = {0, 0x64, 0xff, 0x9b, 0, 0, 0, 0, 0, 0, 0, 0};
+  if (std::memcmp(b, kMapped, 12) == 0 || std::memcmp(b, kNat64, 12) == 0) {
+    uint32_t v4 = (uint32_t(b[12]) << 24) | (uint32_t(b[13]) << 16) | (uint32_t(b[14]) << 8) | b[15];
+    return privateV4(v4);
+  }
+  if (std::memcmp(b, kZero, 12) == 0) return true;        // deprecated IPv4-compatible ::a.b.c.d
+  if ((b[0] & 0xfe) == 0xfc) return true;                 // fc00::/7 unique local
+  if (b[0] == 0xfe && (b[1] & 0xc0) == 0x80) return true; // fe80::/10 link-local
+  if (b[0] == 0xfe && (b[1] & 0xc0) == 0xc0) return true; // fec0::/10 site-local (deprecated)
+  if (b[0] == 0xff) return true;                          // multicast
+  return false;
+}
+
+}  // namespace
+
+bool isPrivateAddress(const sockaddr* addr) {
+  if (addr == nullptr) return true;
+  if (addr->sa_family == AF_INET) {
+    const auto* in = reinterpret_cast<const sockaddr_in*>(addr);
+    return privateV4(ntohl(in->sin_addr.s_addr));
+  }
+  if (addr->sa_family == AF_INET6) {
+    return privateV6(reinterpret_cast<const sockaddr_in6*>(addr)->sin6_addr);
+  }
+  return true;
+}
+
+const std::string* HttpResult::header(const std::string& lower_name) const {
+  for (const auto& [k, v] : headers) {
+    if (k == lower_name) return &v;
+  }
+  return nullptr;
+}
+
+// One transfer: the easy handle and everything it points into, alive until completion.
+struct Transfer {
+  HttpRequest req;
+  HttpClient::Callback done;
+  HttpResult result;
+  CURL* easy = nullptr;
+  curl_slist* header_list = nullptr;
+  const OutboundPolicy* policy = nullptr;
+  bool refused = false;    // opensocket refused an address
+  bool too_large = false;
+};
+
+struct HttpClient::Impl {
+  OutboundPolicy policy;
+  CURLM* multi = nullptr;
+  std::mutex mu;
+  std::deque<std::unique_ptr<Transfer>> incoming;  // guarded by mu
+  std::atomic<size_t> in_flight{0};
+  std::atomic<bool> stopping{false};
+  std::unordered_set<Transfer*> active;  // loop thread only (and stop() after the join)
+  std::thread thread;
+
+  void loop();
+  void start(std::unique_ptr<Transfer> t);
+  void finish(CURL* easy, CURLcode code);
+};
+
+namespace {
+
+size_t onBody(char* data, size_t size, size_t n, void* user) {
+  auto* t = static_cast<Transfer*>(user);
+  size_t len = size * n;
+  if (t->result.body.size() + len > kMaxBodyBytes) {
+    t->too_large = true;
+    return 0;  // aborts the transfer with CURLE_WRITE_ERROR
+  }
+  t->result.body.append(data, len);
+  return len;
+}
+
+size_t onHeader(char* data, size_t size, size_t n, void* user) {
+  auto* t = static_cast<Transfer*>(user);
+  size_t len = size * n;
+  std::string_view line(data, len);
+  // A new status line (after 100 Continue or an intermediate 1xx) starts a fresh header set.
+  if (line.rfind("HTTP/", 0) == 0) {
+    t->result.headers.clear();
+    return len;
+  }
+  auto colon = line.find(':');
+  if (colon == std::string_view::npos) return len;
+  std::string name(line.substr(0, colon));
+  std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::tolower(c); });
+  std::string_view value = line.substr(colon + 1);
+  while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
+  while (!value.empty() && (value.back() == '\r' || value.back() == '\n' || value.back() == ' ')) value.remove_suffix(1);
+  t->result.headers.emplace_back(std::move(name), std::string(value));
+  return len;
+}
+
+// Runs for every socket curl wants to connect, with the resolved address: the one place where
+// the check cannot be fooled by a name that resolves differently later (DNS rebinding).
+curl_socket_t onOpenSocket(void* user, curlsocktype purpose, curl_sockaddr* address) {
+  auto* t = static_cast<Transfer*>(user);
+  if (purpose != CURLSOCKTYPE_IPCXN) return CURL_SOCKET_BAD;
+  if (!t->policy->allow_private && isPrivateAddress(&address->addr)) {
+    t->refused = true;
+    return CURL_SOCKET_BAD;
+  }
+  return ::socket(address->family, address->socktype, address->protocol);
+}
+
+}  // namespace
+
+void HttpClient::Impl::start(std::unique_ptr<Transfer> t) {
+  CURL* e = curl_easy_init();
+  t->easy = e;
+  t->policy = &policy;
+  const HttpRequest& r = t->req;
+  curl_easy_setopt(e, CURLOPT_URL, r.url.c_str());
+  curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
+  curl_easy_setopt(e, CURLOPT_PROXY, "");  // env proxies would make the address check meaningless
+  curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, policy.allow_plain_http ? "http,https" : "https");
+  curl_easy_setopt(e, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_1_1);
+  curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, r.timeout_ms);
+  curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, std::min(r.timeout_ms, kMaxConnectMs));
+  curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
+  curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, onOpenSocket);
+  curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, t.get());
+  curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, onBody);
+  curl_easy_setopt(e, CURLOPT_WRITEDATA, t.get());
+  curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, onHeader);
+  curl_easy_setopt(e, CURLOPT_HEADERDATA, t.get());
+  curl_easy_setopt(e, CURLOPT_PRIVATE, t.get());
+  if (r.method == "GET") {
+    curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
+  } else if (r.method == "HEAD") {
+    curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
+  } else {
+    curl_easy_setopt(e, CURLOPT_POSTFIELDS, r.body.data());
+    curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(r.body.size()));
+    if (r.method != "POST") curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, r.method.c_str());
+  }
+  // No "Expect: 100-continue" round trip on large bodies.
+  t->header_list = curl_slist_append(t->header_list, "Expect:");
+  // HTTP/1.1 implies keep-alive, but some servers (Pistache 0.0.5) close unless asked explicitly.
+  t->header_list = curl_slist_append(t->header_list, "Connection: keep-alive");
+  for (const auto& [k, v] : r.headers) t->header_list = curl_slist_append(t->header_list, (k + ": " + v).c_str());
+  curl_easy_setopt(e, CURLOPT_HTTPHEADER, t->header_list);
+  curl_multi_add_handle(multi, e);
+  active.insert(t.get());
+  t.release();  // owned through CURLOPT_PRIVATE until finish()
+}
+
+void HttpClient::Impl::finish(CURL* easy, CURLcode code) {
+  Transfer* raw = nullptr;
+  curl_easy_getinfo(easy, CURLINFO_PRIVATE, reinterpret_cast<char**>(&raw));
+  std::unique_ptr<Transfer> t(raw);
+  active.erase(raw);
+  curl_multi_remove_handle(multi, easy);
+  HttpResult& res = t->result;
+  curl_easy_getinfo(easy, CURLINFO_TOTAL_TIME, &res.seconds);
+  if (code == CURLE_OK) {
+    curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &res.status);
+  } else {
+    res.status = 0;
+    res.body.clear();
+    res.headers.clear();
+    if (t->refused) {
+      res.blocked = true;
+      res.error = "destination address not allowed";
+    } else if (code == CURLE_UNSUPPORTED_PROTOCOL && !policy.allow_plain_http) {
+      res.blocked = true;
+      res.error = "plain http not allowed";
+    } else if (t->too_large) {
+      res.error = "response body too large";
+    } else {
+      res.timed_out = code == CURLE_OPERATION_TIMEDOUT;
+      res.error = curl_easy_strerror(code);
+    }
+  }
+  curl_slist_free_all(t->header_list);
+  curl_easy_cleanup(easy);
+  try {
+    t->done(std::move(res));
+  } catch (const std::exception& ex) {
+    log::error("http client callback threw", {{"error", ex.what()}});
+  }
+  in_flight.fetch_sub(1);
+}
+
+void HttpClient::Impl::loop() {
+  std::deque<std::unique_ptr<Transfer>> batch;
+  while (!stopping.load()) {
+    {
+      std::lock_guard lock(mu);
+      batch.swap(incoming);
+    }
+    for (auto& t : batch) start(std::move(t));
+    batch.clear();
+    int running = 0;
+    curl_multi_perform(multi, &running);
+    int left = 0;
+    while (CURLMsg* m = curl_multi_info_read(multi, &left)) {
+      if (m->msg == CURLMSG_DONE) finish(m->easy_handle, m->data.result);
+    }
+    curl_multi_poll(multi, nullptr, 0, 1000, nullptr);
+  }
+}
+
+HttpClient::HttpClient(OutboundPolicy policy, int max_total_connections) : impl_(std::make_unique<Impl>()) {
+  static std::once_flag global_init;
+  std::call_once(global_init, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+  impl_->policy = policy;
+  impl_->multi = curl_multi_init();
+  curl_multi_setopt(impl_->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, static_cast<long>(max_total_connections));
+  // Keep idle connections to workers around so bursts reuse them instead of reconnecting.
+  curl_multi_setopt(impl_->multi, CURLMOPT_MAXCONNECTS, static_cast<long>(max_total_connections));
+  impl_->thread = std::thread([impl = impl_.get()] { impl->loop(); });
+}
+
+HttpClient::~HttpClient() { stop(); }
+
+void HttpClient::submit(HttpRequest req, Callback done) {
+  auto t = std::make_unique<Transfer>();
+  t->req = std::move(req);
+  t->done = std::move(done);
+  impl_->in_flight.fetch_add(1);
+  {
+    std::lock_guard lock(impl_->mu);
+    impl_->incoming.push_back(std::move(t));
+  }
+  curl_multi_wakeup(impl_->multi);
+}
+
+size_t HttpClient::inFlight() const { return impl_->in_flight.load(); }
+
+void HttpClient::stop() {
+  if (!impl_ || !impl_->multi) return;
+  impl_->stopping.store(true);
+  curl_multi_wakeup(impl_->multi);
+  if (impl_->thread.joinable()) impl_->thread.join();
+  // Abandon what is left (documented: callbacks are not run after stop()).
+  for (Transfer* raw : impl_->active) {
+    curl_multi_remove_handle(impl_->multi, raw->easy);
+    curl_easy_cleanup(raw->easy);
+    curl_slist_free_all(raw->header_list);
+    delete raw;
+  }
+  impl_->active.clear();
+  {
+    std::lock_guard lock(impl_->mu);
+    impl_->incoming.clear();
+  }
+  curl_multi_cleanup(impl_->multi);
+  impl_->multi = nullptr;
+  impl_->in_flight.store(0);
+}
+
+}  // namespace batchrun
