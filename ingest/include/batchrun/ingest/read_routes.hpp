@@ -1,0 +1,23 @@
+#pragma once
+// The read side of the API, served from the RunView and the SSE hub, every answer scoped to the
+// caller's project (another project's run or batch is a 404, never a 403: ids are not confirmed):
+//   GET /v1/runs/{run_id}, GET /v1/runs?..., GET /v1/batches/{batch_id},
+//   GET /v1/batches/{batch_id}/events (Server-Sent Events).
+#include <pistache/router.h>
+
+#include <string>
+
+#include "batchrun/common/run.hpp"
+#include "batchrun/ingest/auth.hpp"
+#include "batchrun/ingest/run_view.hpp"
+#include "batchrun/ingest/sse_stream.hpp"
+
+namespace batchrun::ingest {
+
+void addReadRoutes(Pistache::Rest::Router& router, const ApiKeys& keys, const RunView& view, SseHub& sse);
+
+// The public JSON of a run: appendRunFields plus batch_id, next_attempt_at and the record version.
+std::string runJson(const Run& run);
+std::string batchJson(const BatchTotals& batch);
+
+}  // namespace batchrun::ingest

@@ -1,0 +1,140 @@
+#pragma once
+// RunView: ingest's in-process view of every run, built by a TopicFollower over all lane topics
+// (queued runs, version 0) and runs.state (version >= 1); for each run the record with the highest
+// version wins. Indexed by (project, run id) in run-id order (UUIDv7 = creation order), by batch,
+// and by project, so every read is scoped to the caller's project by construction.
+//
+// Per run it keeps the winning record's bytes (decoded only when a run is served) plus a small
+// fixed entry; see docs/performance.md "Read view" for the measured cost.
+// Thread-safe: one writer (the follower thread, or noteAccepted() from HTTP threads) and many
+// readers under a shared mutex.
+#include <array>
+#include <cstdint>
+#include <limits>
+#include <map>
+#include <memory>
+#include <optional>
+#include <shared_mutex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "batchrun/common/ids.hpp"
+#include "batchrun/common/kafka_settings.hpp"
+#include "batchrun/common/result.hpp"
+#include "batchrun/common/run.hpp"
+#include "batchrun/common/topic_follower.hpp"
+
+namespace batchrun::ingest {
+
+// A validated GET /v1/runs query (see run_query.hpp for the parser).
+struct RunQuery {
+  std::string batch_id;                  // empty: any
+  std::optional<RunStatus> status;
+  std::string workflow_id;               // empty: any
+  int64_t created_after = 0;             // unix ms, inclusive lower bound (0: none)
+  int64_t created_before = std::numeric_limits<int64_t>::max();  // exclusive upper bound
+  int limit = 50;
+  std::string after_run_id;              // from the cursor: runs strictly after this id
+};
+
+struct RunPage {
+  std::vector<Run> runs;
+  std::string last_run_id;  // set when more runs may follow: the next cursor's position
+};
+
+struct BatchTotals {
+  std::string batch_id;
+  int total = 0;       // the batch's declared size, or the runs seen if more
+  int terminal = 0;
+  std::array<int, 7> counts{};  // indexed by RunStatus
+  int64_t created_at = 0;
+  int64_t completed_at = 0;     // 0 until every run is terminal
+};
+
+// A run that can still be cancelled, and where its control record goes.
+struct OpenRun {
+  std::string run_id;
+  int32_t partition = -1;
+};
+
+class RunView {
+ public:
+  RunView() = default;
+  ~RunView();
+  RunView(const RunView&) = delete;
+  RunView& operator=(const RunView&) = delete;
+
+  // Starts following the lane topics and runs.state from the beginning.
+  Status follow(const KafkaSettings& settings);
+  // True once the follower has read every partition to the end it had at start.
+  bool caughtUp() const;
+  void stop();
+
+  // Applies one record (the JSON of encodeRun) that was read from `partition` of its topic.
+  // Older or equal versions than the one held are ignored. Returns false for undecodable records.
+  bool apply(std::string_view record, int32_t partition);
+  // Read-your-writes: ingest calls this after a run's produce was acknowledged (partition set from
+  // the delivery report), so the run is readable here before the follower reads it back.
+  void noteAccepted(const Run& run);
+
+  std::optional<Run> get(std::string_view project, std::string_view run_id) const;
+  RunPage list(std::string_view project, const RunQuery& query) const;
+  std::optional<BatchTotals> batch(std::string_view project, std::string_view batch_id) const;
+  // The batch's runs that are not terminal yet; nullopt if the batch is unknown to this project.
+  std::optional<std::vector<OpenRun>> openRuns(std::string_view project, std::string_view batch_id) const;
+  size_t size() const;
+
+ private:
+  struct Key {
+    uint32_t project = 0;
+    Uuid id{};
+    auto operator<=>(const Key&) const = default;
+  };
+  static constexpr uint32_t kNoBatch = std::numeric_limits<uint32_t>::max();
+  struct Entry {
+    std::string record;     // the winning record, as read (lane records carry partition -1)
+    int64_t version = 0;
+    int64_t created_at = 0;
+    int64_t completed_at = 0;
+    uint32_t batch = kNoBatch;  // index into batches_
+    uint32_t workflow = 0;      // interned workflow id
+    int32_t partition = -1;
+    RunStatus status = RunStatus::kQueued;
+  };
+  using Map = std::map<Key, Entry>;
+  struct Batch {
+    uint32_t project = 0;
+    std::string id;
+    int declared = 0;                       // batch_size of its runs
+    std::array<int, 7> counts{};
+    int64_t created_at = 0;
+    int64_t completed_at = 0;               // latest completed_at of its runs
+    std::vector<Map::const_iterator> runs;  // sorted by run id; map iterators are stable
+  };
+  // Small string interner: names are stored once, entries hold 4-byte ids.
+  struct Names {
+    std::vector<std::string> names;
+    std::unordered_map<std::string, uint32_t> ids;
+    uint32_t intern(std::string_view name);
+    std::optional<uint32_t> find(std::string_view name) const;
+  };
+
+  bool applyLocked(std::string record, int32_t partition);
+  Run decode(const Map::value_type& kv) const;
+  std::optional<uint32_t> findBatch(uint32_t project, std::string_view batch_id) const;
+
+  mutable std::shared_mutex mu_;
+  Map runs_;
+  Names projects_;
+  Names workflows_;
+  std::vector<Batch> batches_;
+  std::unordered_map<std::string, uint32_t> batch_ids_;  // batch id → index into batches_
+  std::unique_ptr<TopicFollower> follower_;  // last: its thread calls apply()
+};
+
+// UUID text (any case) to bytes; false if not a UUID.
+bool parseUuid(std::string_view text, Uuid& out);
+
+}  // namespace batchrun::ingest

@@ -1,0 +1,279 @@
+#include "batchrun/ingest/run_view.hpp"
+
+#include <rapidjson/document.h>
+
+#include <algorithm>
+#include <mutex>
+
+#include "batchrun/common/json.hpp"
+#include "batchrun/common/logging.hpp"
+
+namespace batchrun::ingest {
+
+namespace {
+
+int hexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// The fields the indexes need; the rest of the record stays as bytes until a run is served.
+struct Indexed {
+  std::string run_id, project, batch_id, workflow_id;
+  int64_t created_at = 0, completed_at = 0, version = 0, batch_size = 0;
+  RunStatus status = RunStatus::kQueued;
+};
+
+bool extract(std::string_view record, Indexed& out) {
+  rapidjson::Document d;
+  d.Parse(record.data(), record.size());
+  if (d.HasParseError() || !d.IsObject()) return false;
+  if (!json::getString(d, "run_id", out.run_id) || !json::getString(d, "project", out.project)) return false;
+  json::getString(d, "batch_id", out.batch_id);
+  json::getString(d, "workflow_id", out.workflow_id);
+  json::getInt(d, "created_at", out.created_at);
+  json::getInt(d, "completed_at", out.completed_at);
+  json::getInt(d, "version", out.version);
+  json::getInt(d, "batch_size", out.batch_size);
+  std::string status;
+  if (json::getString(d, "status", status)) {
+    auto s = parseRunStatus(status);
+    if (!s) return false;
+    out.status = *s;
+  }
+  return true;
+}
+
+}  // namespace
+
+bool parseUuid(std::string_view text, Uuid& out) {
+  if (text.size() != 36) return false;
+  size_t j = 0;
+  for (size_t i = 0; i < 36;) {
+    if (i == 8 || i == 13 || i == 18 || i == 23) {
+      if (text[i] != '-') return false;
+      ++i;
+      continue;
+    }
+    int hi = hexValue(text[i]), lo = hexValue(text[i + 1]);
+    if (hi < 0 || lo < 0) return false;
+    out[j++] = static_cast<uint8_t>(hi << 4 | lo);
+    i += 2;
+  }
+  return true;
+}
+
+uint32_t RunView::Names::intern(std::string_view name) {
+  auto it = ids.find(std::string(name));
+  if (it != ids.end()) return it->second;
+  auto id = static_cast<uint32_t>(names.size());
+  names.emplace_back(name);
+  ids.emplace(names.back(), id);
+  return id;
+}
+
+std::optional<uint32_t> RunView::Names::find(std::string_view name) const {
+  auto it = ids.find(std::string(name));
+  if (it == ids.end()) return std::nullopt;
+  return it->second;
+}
+
+RunView::~RunView() { stop(); }
+
+Status RunView::follow(const KafkaSettings& settings) {
+  Topics topics(settings);
+  auto names = topics.laneTopics();
+  names.push_back(topics.state);
+  // Lane records carry partition -1 (ingest cannot know it before the produce); the partition the
+  // record sits in is the run's partition. State records are written to that same partition.
+  auto follower = TopicFollower::start(settings, std::move(names),
+                                       [this](const Message& m) {
+                                         if (!apply(m.value(), m.partition())) {
+                                           log::warn("read view: undecodable run record", {{"topic", m.topic()}});
+                                         }
+                                       });
+  if (!follower) return follower.error();
+  follower_ = std::move(*follower);
+  return {};
+}
+
+bool RunView::caughtUp() const { return follower_ && follower_->caughtUp(); }
+
+void RunView::stop() {
+  if (follower_) follower_->stop();
+}
+
+bool RunView::apply(std::string_view record, int32_t partition) {
+  std::unique_lock lock(mu_);
+  return applyLocked(std::string(record), partition);
+}
+
+void RunView::noteAccepted(const Run& run) {
+  std::string record = encodeRun(run);
+  std::unique_lock lock(mu_);
+  applyLocked(std::move(record), run.partition);
+}
+
+bool RunView::applyLocked(std::string record, int32_t partition) {
+  Indexed f;
+  Key key;
+  if (!extract(record, f) || !parseUuid(f.run_id, key.id)) return false;
+  key.project = projects_.intern(f.project);
+  auto [it, inserted] = runs_.try_emplace(key);
+  Entry& e = it->second;
+  if (!inserted) {
+    // The highest version wins; equal versions are the same transition seen twice.
+    if (f.version <= e.version) {
+      if (e.partition < 0 && partition >= 0) e.partition = partition;
+      return true;
+    }
+    if (e.batch != kNoBatch) --batches_[e.batch].counts[static_cast<int>(e.status)];
+  } else {
+    e.workflow = workflows_.intern(f.workflow_id);
+    e.created_at = f.created_at;
+    if (!f.batch_id.empty()) {
+      std::string bkey = std::to_string(key.project) + "/" + f.batch_id;
+      auto [bit, fresh] = batch_ids_.try_emplace(std::move(bkey), static_cast<uint32_t>(batches_.size()));
+      if (fresh) {
+        batches_.emplace_back();
+        batches_.back().project = key.project;
+        batches_.back().id = f.batch_id;
+      }
+      e.batch = bit->second;
+      Batch& b = batches_[e.batch];
+      // Runs of a batch mostly arrive in id order, so this is nearly always an append.
+      auto pos = std::upper_bound(b.runs.begin(), b.runs.end(), key,
+                                  [](const Key& k, Map::const_iterator r) { return k < r->first; });
+      b.runs.insert(pos, it);
+      if (b.created_at == 0 || (f.created_at > 0 && f.created_at < b.created_at)) b.created_at = f.created_at;
+    }
+  }
+  e.record = std::move(record);
+  e.version = f.version;
+  e.status = f.status;
+  e.completed_at = f.completed_at;
+  if (partition >= 0) e.partition = partition;
+  if (e.batch != kNoBatch) {
+    Batch& b = batches_[e.batch];
+    ++b.counts[static_cast<int>(e.status)];
+    b.declared = std::max<int>(b.declared, static_cast<int>(f.batch_size));
+    if (isTerminal(e.status)) b.completed_at = std::max(b.completed_at, f.completed_at);
+  }
+  return true;
+}
+
+Run RunView::decode(const Map::value_type& kv) const {
+  auto run = decodeRun(kv.second.record);
+  // Records in the view were decodable when applied; a failure here is a bug, not bad input.
+  Run r = run ? std::move(*run) : Run{};
+  r.partition = kv.second.partition;
+  return r;
+}
+
+std::optional<Run> RunView::get(std::string_view project, std::string_view run_id) const {
+  Key key;
+  if (!parseUuid(run_id, key.id)) return std::nullopt;
+  std::shared_lock lock(mu_);
+  auto p = projects_.find(project);
+  if (!p) return std::nullopt;
+  key.project = *p;
+  auto it = runs_.find(key);
+  if (it == runs_.end()) return std::nullopt;
+  return decode(*it);
+}
+
+std::optional<uint32_t> RunView::findBatch(uint32_t project, std::string_view batch_id) const {
+  auto it = batch_ids_.find(std::to_string(project) + "/" + std::string(batch_id));
+  if (it == batch_ids_.end()) return std::nullopt;
+  return it->second;
+}
+
+RunPage RunView::list(std::string_view project, const RunQuery& q) const {
+  RunPage page;
+  std::shared_lock lock(mu_);
+  auto p = projects_.find(project);
+  if (!p) return page;
+  std::optional<uint32_t> workflow;
+  if (!q.workflow_id.empty()) {
+    workflow = workflows_.find(q.workflow_id);
+    if (!workflow) return page;
+  }
+  Key start{*p, {}};
+  bool after = !q.after_run_id.empty() && parseUuid(q.after_run_id, start.id);
+  auto matches = [&](const Entry& e) {
+    return (!q.status || e.status == *q.status) && (!workflow || e.workflow == *workflow) &&
+           e.created_at >= q.created_after && e.created_at < q.created_before;
+  };
+  // Walks candidates in run-id order; stops once the page is full and one more match is known
+  // to exist (so next_cursor is only given when there is something after it).
+  auto take = [&](Map::const_iterator it) {
+    if (!matches(it->second)) return true;
+    if (static_cast<int>(page.runs.size()) == q.limit) {
+      page.last_run_id = page.runs.back().run_id;
+      return false;
+    }
+    page.runs.push_back(decode(*it));
+    return true;
+  };
+  if (!q.batch_id.empty()) {
+    auto b = findBatch(*p, q.batch_id);
+    if (!b) return page;
+    const auto& runs = batches_[*b].runs;
+    auto it = after ? std::upper_bound(runs.begin(), runs.end(), start,
+                                       [](const Key& k, Map::const_iterator r) { return k < r->first; })
+                    : runs.begin();
+    for (; it != runs.end(); ++it) {
+      if (!take(*it)) break;
+    }
+    return page;
+  }
+  auto it = after ? runs_.upper_bound(start) : runs_.lower_bound(start);
+  for (; it != runs_.end() && it->first.project == *p; ++it) {
+    if (!take(it)) break;
+  }
+  return page;
+}
+
+std::optional<BatchTotals> RunView::batch(std::string_view project, std::string_view batch_id) const {
+  std::shared_lock lock(mu_);
+  auto p = projects_.find(project);
+  if (!p) return std::nullopt;
+  auto b = findBatch(*p, batch_id);
+  if (!b) return std::nullopt;
+  const Batch& batch = batches_[*b];
+  BatchTotals t;
+  t.batch_id = batch.id;
+  t.counts = batch.counts;
+  int seen = 0;
+  for (int i = 0; i < 7; ++i) {
+    seen += batch.counts[i];
+    if (isTerminal(static_cast<RunStatus>(i))) t.terminal += batch.counts[i];
+  }
+  t.total = std::max(seen, batch.declared);
+  t.created_at = batch.created_at;
+  if (t.total > 0 && t.terminal == t.total) t.completed_at = batch.completed_at;
+  return t;
+}
+
+std::optional<std::vector<OpenRun>> RunView::openRuns(std::string_view project, std::string_view batch_id) const {
+  std::shared_lock lock(mu_);
+  auto p = projects_.find(project);
+  if (!p) return std::nullopt;
+  auto b = findBatch(*p, batch_id);
+  if (!b) return std::nullopt;
+  std::vector<OpenRun> open;
+  for (const auto& it : batches_[*b].runs) {
+    if (isTerminal(it->second.status)) continue;
+    open.push_back({formatUuid(it->first.id), it->second.partition});
+  }
+  return open;
+}
+
+size_t RunView::size() const {
+  std::shared_lock lock(mu_);
+  return runs_.size();
+}
+
+}  // namespace batchrun::ingest
