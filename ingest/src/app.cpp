@@ -18,8 +18,10 @@ Status App::start() {
   auto producer = Producer::create(kafka);
   if (!producer) return producer.error();
   producer_ = std::move(*producer);
+  if (auto st = read_.start(kafka); !st) return st;
 
   addOpsRoutes(router_, metrics_, [this] { return readiness(); });
+  read_.addRoutes(router_, config_.api_keys, *producer_, kafka);
   try {
     Pistache::Address addr(config_.service.http_host, Pistache::Port(static_cast<uint16_t>(config_.service.http_port)));
     endpoint_ = std::make_unique<Pistache::Http::Endpoint>(addr);
@@ -37,10 +39,12 @@ Status App::start() {
 }
 
 void App::stop() {
+  read_.stopStreams();  // SSE streams end cleanly while their connections still exist
   if (endpoint_) {
     endpoint_->shutdown();
     endpoint_.reset();
   }
+  read_.stop();
   if (producer_) {
     int left = producer_->flush(10000);
     if (left > 0) log::error("undelivered records at shutdown", {{"count", std::to_string(left)}});
@@ -54,6 +58,7 @@ uint16_t App::port() const {
 
 std::string App::readiness() const {
   if (!producer_ || !producer_->reachable(2000)) return "kafka unreachable at " + config_.service.kafka.brokers;
+  if (auto why = read_.readiness(); !why.empty()) return why;
   return {};
 }
 

@@ -165,10 +165,10 @@ std::vector<FieldError> parseResultBody(std::string_view body, ControlMessage& o
 }
 
 void addControlRoutes(Pistache::Rest::Router& router, const ApiKeys& keys, const RunView& view, Producer& producer,
-                      const Topics& topics) {
+                      Topics topics) {
   using namespace Pistache::Rest;
 
-  Routes::Post(router, "/v1/runs/:run_id/cancel", [&](const Request& req, ResponseWriter rw) {
+  Routes::Post(router, "/v1/runs/:run_id/cancel", [&keys, &view, &producer, topics](const Request& req, ResponseWriter rw) {
     auto project = authenticate(keys, req);
     if (!project) return unauthorized(rw), Route::Result::Ok;
     auto run = openRun(rw, view, *project, req.param(":run_id").as<std::string>());
@@ -189,7 +189,7 @@ void addControlRoutes(Pistache::Rest::Router& router, const ApiKeys& keys, const
     return Route::Result::Ok;
   });
 
-  Routes::Post(router, "/v1/batches/:batch_id/cancel", [&](const Request& req, ResponseWriter rw) {
+  Routes::Post(router, "/v1/batches/:batch_id/cancel", [&keys, &view, &producer, topics](const Request& req, ResponseWriter rw) {
     auto project = authenticate(keys, req);
     if (!project) return unauthorized(rw), Route::Result::Ok;
     auto id = req.param(":batch_id").as<std::string>();
@@ -219,7 +219,7 @@ void addControlRoutes(Pistache::Rest::Router& router, const ApiKeys& keys, const
     return Route::Result::Ok;
   });
 
-  Routes::Post(router, "/v1/runs/:run_id/result", [&](const Request& req, ResponseWriter rw) {
+  Routes::Post(router, "/v1/runs/:run_id/result", [&keys, &view, &producer, topics](const Request& req, ResponseWriter rw) {
     auto project = authenticate(keys, req);
     if (!project) return unauthorized(rw), Route::Result::Ok;
     ControlMessage m;

@@ -9,6 +9,7 @@
 #include "batchrun/common/kafka_producer.hpp"
 #include "batchrun/common/metrics.hpp"
 #include "batchrun/ingest/config.hpp"
+#include "batchrun/ingest/read_side.hpp"
 
 namespace batchrun::ingest {
 
@@ -20,6 +21,8 @@ class App {
   void stop();
   uint16_t port() const;
   MetricsRegistry& metrics() { return metrics_; }
+  // The run view: call readSide().view().noteAccepted(run) after a run's produce is acknowledged.
+  ReadSide& readSide() { return read_; }
 
  private:
   std::string readiness() const;
@@ -27,6 +30,7 @@ class App {
   IngestConfig config_;
   MetricsRegistry metrics_;
   std::unique_ptr<Producer> producer_;
+  ReadSide read_;  // run view, batch events, SSE streams (read_side.hpp)
   Pistache::Rest::Router router_;
   std::unique_ptr<Pistache::Http::Endpoint> endpoint_;  // last: its handlers use the members above
 };

@@ -20,7 +20,7 @@
 namespace batchrun::ingest {
 
 void addControlRoutes(Pistache::Rest::Router& router, const ApiKeys& keys, const RunView& view, Producer& producer,
-                      const Topics& topics);
+                      Topics topics);
 
 // Strict parser of a result body {status: "completed"|"failed", output?, error?: {code, message},
 // attempt?}; every problem names its field. Fills the result fields of `out`.

@@ -1,0 +1,50 @@
+#pragma once
+// ReadSide: everything the read endpoints need, owned by the ingest App as one member — the run
+// view, the batch event log, the SSE hub — with the order they start and stop in. The App calls
+// start() after its producer exists, addRoutes() before serving, stopStreams() before its HTTP
+// endpoint shuts down and stop() after.
+#include <pistache/router.h>
+
+#include <string>
+
+#include "batchrun/common/clock.hpp"
+#include "batchrun/common/config.hpp"
+#include "batchrun/common/kafka_producer.hpp"
+#include "batchrun/common/kafka_settings.hpp"
+#include "batchrun/ingest/auth.hpp"
+#include "batchrun/ingest/batch_events.hpp"
+#include "batchrun/ingest/run_view.hpp"
+#include "batchrun/ingest/sse_stream.hpp"
+
+namespace batchrun::ingest {
+
+struct ReadSideConfig {
+  BatchEventsConfig events;
+  SseConfig sse;
+};
+
+// BATCHRUN_SSE_RETAIN_SECONDS, BATCHRUN_SSE_HEARTBEAT_MS (docs/configuration.md).
+void loadReadSideConfig(EnvReader& env, ReadSideConfig& out);
+extern const char* const kReadSideHelp;
+
+class ReadSide {
+ public:
+  explicit ReadSide(ReadSideConfig config = {}, const Clock& clock = SystemClock::instance());
+  ~ReadSide();
+  Status start(const KafkaSettings& kafka);
+  void addRoutes(Pistache::Rest::Router& router, const ApiKeys& keys, Producer& producer, const KafkaSettings& kafka);
+  void stopStreams();
+  void stop();
+  // Empty when the view and the event log have caught up with their topics; else why not.
+  std::string readiness() const;
+  RunView& view() { return view_; }
+
+ private:
+  ReadSideConfig config_;
+  const Clock& clock_;
+  RunView view_;
+  BatchEvents events_;
+  SseHub sse_;  // last: its thread reads events_
+};
+
+}  // namespace batchrun::ingest
