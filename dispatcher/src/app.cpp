@@ -14,9 +14,25 @@ Status App::start() {
   if (config_.service.create_topics) {
     if (auto st = ensureTopics(kafka, standardTopics(kafka)); !st) return st;
   }
+  std::vector<std::string> lanes;
+  for (const auto& lane : kafka.lanes) lanes.push_back(lane.name);
+  dispatcher_metrics_ = std::make_unique<DispatcherMetrics>(metrics_, lanes);
   auto producer = Producer::create(kafka);
   if (!producer) return producer.error();
   producer_ = std::move(*producer);
+  if (config_.worker_secret.empty()) log::warn("BATCHRUN_WORKER_SECRET is not set: worker requests are not signed");
+  http_ = std::make_unique<HttpClient>(OutboundPolicy{config_.allow_private_destinations, true}, config_.max_connections);
+  auto follower = followWorkflows(kafka, Topics(kafka).workflows, workflows_);
+  if (!follower) return follower.error();
+  follower_ = std::move(*follower);
+  // Runs read before their workflow is known would fail with no_endpoint: load registrations first.
+  if (!follower_->waitCaughtUp(60000)) return Error::unavailable("workflows topic not read to its end within 60 s");
+  log::info("workflows loaded", {{"count", std::to_string(workflows_.size())}});
+  dispatcher_ = std::make_unique<Dispatcher>(config_, *producer_, *http_, workflows_, SystemClock::instance(),
+                                             *dispatcher_metrics_);
+  if (auto st = dispatcher_->start(); !st) return st;
+  tracker_ = std::make_unique<BatchTracker>(kafka, config_.tracker_group_id, *producer_, SystemClock::instance());
+  if (auto st = tracker_->start(); !st) return st;
   ops_ = std::make_unique<OpsServer>(config_.service.http_host, static_cast<uint16_t>(config_.service.http_port),
                                      metrics_, [this] { return readiness(); });
   if (auto st = ops_->start(); !st) return st;
@@ -29,15 +45,34 @@ void App::stop() {
     ops_->stop();
     ops_.reset();
   }
+  if (tracker_) {
+    tracker_->stop();
+    tracker_.reset();
+  }
+  if (dispatcher_) {
+    dispatcher_->stop();  // drains, stores offsets and leaves the group
+    dispatcher_.reset();
+  }
+  if (follower_) {
+    follower_->stop();
+    follower_.reset();
+  }
+  if (http_) {
+    http_->stop();
+    http_.reset();
+  }
   if (producer_) {
-    producer_->flush(10000);
+    int left = producer_->flush(10000);
+    if (left > 0) log::error("records left undelivered at shutdown", {{"count", std::to_string(left)}});
     producer_.reset();
   }
 }
 
 std::string App::readiness() const {
   if (!producer_ || !producer_->reachable(2000)) return "kafka unreachable at " + config_.service.kafka.brokers;
-  return {};
+  if (!follower_ || !follower_->caughtUp()) return "workflows not loaded";
+  if (!dispatcher_) return "dispatcher not started";
+  return dispatcher_->readiness();
 }
 
 }  // namespace batchrun::dispatcher

@@ -7,9 +7,38 @@ const char* const kHelp =
     "Configuration (environment; see docs/configuration.md):\n"
     "  BATCHRUN_KAFKA_BROKERS       bootstrap servers (127.0.0.1:9092)\n"
     "  BATCHRUN_TOPIC_PREFIX        topic name prefix (batchrun.)\n"
+    "  BATCHRUN_LANES               priority lanes (high:25,normal:50,low:89,bulk:100)\n"
     "  BATCHRUN_DISPATCHER_HOST/_PORT   health and metrics address (127.0.0.1:8081)\n"
+    "  BATCHRUN_DISPATCHER_GROUP    consumer group over lanes and runs.control (batchrun-dispatcher)\n"
+    "  BATCHRUN_DISPATCHER_TRACKER_GROUP  consumer group of the batch tracker (batchrun-batch-tracker)\n"
+    "  BATCHRUN_DISPATCHER_MAX_INFLIGHT   runs executing at once, per dispatcher (1000)\n"
+    "  BATCHRUN_DISPATCHER_MIN_LANE_SHARE percent of start slots a waiting lower lane gets (10)\n"
+    "  BATCHRUN_DISPATCHER_MAX_BUFFERED   runs read ahead per lane partition (1000)\n"
+    "  BATCHRUN_DISPATCHER_RETRY_BASE_MS  first retry delay, doubled per attempt, ±20% jitter (1000)\n"
+    "  BATCHRUN_DISPATCHER_RETRY_MAX_MS   retry delay cap (300000)\n"
+    "  BATCHRUN_DISPATCHER_REQUEST_TIMEOUT_MS  cap on one worker call (300000)\n"
+    "  BATCHRUN_DISPATCHER_MAX_CONNECTIONS     outbound connections (2048)\n"
+    "  BATCHRUN_DISPATCHER_DRAIN_MS     on SIGTERM, wait for calls in flight (10000)\n"
+    "  BATCHRUN_WORKER_SECRET       HMAC key signing worker requests (unset: unsigned)\n"
+    "  BATCHRUN_ALLOW_PRIVATE_DESTINATIONS  allow loopback/private worker addresses (false)\n"
     "  BATCHRUN_LOG_LEVEL           trace|debug|info|warn|error (info)\n";
 
-void loadConfig(EnvReader& env, Config& out) { loadServiceConfig(env, "BATCHRUN_DISPATCHER", out.service); }
+void loadConfig(EnvReader& env, Config& out) {
+  loadServiceConfig(env, "BATCHRUN_DISPATCHER", out.service);
+  env.string("BATCHRUN_DISPATCHER_GROUP", out.group_id);
+  env.string("BATCHRUN_DISPATCHER_TRACKER_GROUP", out.tracker_group_id);
+  env.integer("BATCHRUN_DISPATCHER_MAX_INFLIGHT", out.max_inflight, 1, 1000000);
+  env.integer("BATCHRUN_DISPATCHER_MIN_LANE_SHARE", out.min_lane_share_percent, 0, 50);
+  env.integer("BATCHRUN_DISPATCHER_MAX_BUFFERED", out.max_buffered_per_partition, 1, 1000000);
+  env.integer("BATCHRUN_DISPATCHER_RETRY_BASE_MS", out.retry.base_ms, 0, 3600000);
+  env.integer("BATCHRUN_DISPATCHER_RETRY_MAX_MS", out.retry.max_ms, 0, 86400000);
+  env.integer("BATCHRUN_DISPATCHER_REQUEST_TIMEOUT_MS", out.request_timeout_ms, 100, 86400000);
+  env.integer("BATCHRUN_DISPATCHER_MAX_CONNECTIONS", out.max_connections, 1, 100000);
+  env.integer("BATCHRUN_DISPATCHER_DRAIN_MS", out.drain_timeout_ms, 0, 600000);
+  env.string("BATCHRUN_WORKER_SECRET", out.worker_secret);
+  env.boolean("BATCHRUN_ALLOW_PRIVATE_DESTINATIONS", out.allow_private_destinations);
+  if (out.group_id == out.tracker_group_id) env.problem("BATCHRUN_DISPATCHER_TRACKER_GROUP must differ from BATCHRUN_DISPATCHER_GROUP");
+  if (out.retry.max_ms < out.retry.base_ms) env.problem("BATCHRUN_DISPATCHER_RETRY_MAX_MS must be >= BATCHRUN_DISPATCHER_RETRY_BASE_MS");
+}
 
 }  // namespace batchrun::dispatcher

@@ -1,12 +1,19 @@
 #pragma once
-// The batchrun-dispatcher service: owns its Kafka clients and the ops HTTP server. start() creates topics
-// (if configured) and connects; stop() drains.
+// The batchrun-dispatcher service: owns its Kafka clients, the outbound HTTP client, the workflow
+// registry, the dispatcher core, the batch tracker and the ops HTTP server, in dependency order.
+// start() creates topics (if configured) and connects; stop() drains in reverse order.
 #include <memory>
 
+#include "batchrun/common/http_client.hpp"
 #include "batchrun/common/kafka_producer.hpp"
 #include "batchrun/common/metrics.hpp"
 #include "batchrun/common/ops_http.hpp"
+#include "batchrun/common/topic_follower.hpp"
+#include "batchrun/dispatcher/batch_tracker.hpp"
 #include "batchrun/dispatcher/config.hpp"
+#include "batchrun/dispatcher/dispatcher.hpp"
+#include "batchrun/dispatcher/dispatcher_metrics.hpp"
+#include "batchrun/dispatcher/workflow_registry.hpp"
 
 namespace batchrun::dispatcher {
 
@@ -23,7 +30,13 @@ class App {
 
   Config config_;
   MetricsRegistry metrics_;
+  WorkflowRegistry workflows_;
+  std::unique_ptr<DispatcherMetrics> dispatcher_metrics_;
   std::unique_ptr<Producer> producer_;
+  std::unique_ptr<HttpClient> http_;
+  std::unique_ptr<TopicFollower> follower_;      // its thread writes workflows_
+  std::unique_ptr<Dispatcher> dispatcher_;       // uses everything above
+  std::unique_ptr<BatchTracker> tracker_;        // uses producer_
   std::unique_ptr<OpsServer> ops_;  // last: its handlers use the members above
 };
 

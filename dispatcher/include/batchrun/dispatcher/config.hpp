@@ -1,12 +1,28 @@
 #pragma once
-// The batchrun-dispatcher configuration, one struct with defaults on the members.
+// The batchrun-dispatcher configuration, one struct with defaults on the members
+// (BATCHRUN_DISPATCHER_* and a few shared variables; see docs/configuration.md).
+#include <cstdint>
+#include <string>
+
 #include "batchrun/common/config.hpp"
 #include "batchrun/common/service_config.hpp"
+#include "batchrun/dispatcher/retry_policy.hpp"
 
 namespace batchrun::dispatcher {
 
 struct Config {
   ServiceConfig service = ServiceConfig::withPort(8081);  // health and metrics
+  std::string group_id = "batchrun-dispatcher";           // lanes + runs.control
+  std::string tracker_group_id = "batchrun-batch-tracker"; // batches.progress
+  int max_inflight = 1000;                 // global cap on runs executing at once
+  int min_lane_share_percent = 10;         // starvation guard: share of start slots a waiting lower lane gets
+  int max_buffered_per_partition = 1000;   // read-ahead bound per lane partition (runs waiting in memory)
+  RetryPolicy retry;                       // BATCHRUN_DISPATCHER_RETRY_BASE_MS / _RETRY_MAX_MS
+  int64_t request_timeout_ms = 300000;     // cap on one HTTP attempt (the run's own deadline may cut it shorter)
+  int max_connections = 2048;              // outbound connections (libcurl multi)
+  int64_t drain_timeout_ms = 10000;        // on SIGTERM: wait this long for calls in flight to answer
+  std::string worker_secret;               // BATCHRUN_WORKER_SECRET: signs worker requests; empty = unsigned
+  bool allow_private_destinations = false; // BATCHRUN_ALLOW_PRIVATE_DESTINATIONS (local run and tests only)
 };
 
 void loadConfig(EnvReader& env, Config& out);

@@ -1,0 +1,40 @@
+#pragma once
+// Counts distinct terminal runs per batch from `batches.progress` records and says which batches
+// are complete and not yet announced. Done markers (batch.completed already produced) retire a
+// batch, so replaying the topic after a restart announces nothing twice. Pure; not thread-safe.
+#include <map>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "batchrun/common/events.hpp"
+#include "batchrun/dispatcher/batch_progress.hpp"
+
+namespace batchrun::dispatcher {
+
+class BatchCounter {
+ public:
+  void apply(const BatchProgress& p);
+  // Complete batches not yet announced; each is returned once (then awaits its done marker).
+  std::vector<BatchSummary> takeCompleted(int64_t now_ms);
+  // Announcing failed: offer the batch again on the next takeCompleted().
+  void retryLater(const std::string& batch_id);
+  void clear();
+  size_t open() const { return batches_.size(); }
+
+ private:
+  struct Batch {
+    std::string project;
+    int size = 0;
+    int64_t created_at = 0;
+    std::unordered_set<std::string> runs;
+    std::map<std::string, int> counts;
+    bool announced = false;
+  };
+  std::unordered_map<std::string, Batch> batches_;
+  std::unordered_set<std::string> complete_;  // ids of complete, unannounced batches
+  std::unordered_set<std::string> retired_;   // done marker seen: late duplicates are ignored
+};
+
+}  // namespace batchrun::dispatcher

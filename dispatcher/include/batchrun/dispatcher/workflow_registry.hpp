@@ -1,0 +1,34 @@
+#pragma once
+// The registered workflows (endpoint, limits, defaults), kept current by following the compacted
+// `workflows` topic from the beginning (ingest writes it on PUT/DELETE /v1/workflows/{id}).
+// Thread-safe: the follower thread writes, the dispatch loop reads.
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <unordered_map>
+
+#include "batchrun/common/kafka_settings.hpp"
+#include "batchrun/common/topic_follower.hpp"
+#include "batchrun/common/workflow.hpp"
+
+namespace batchrun::dispatcher {
+
+class WorkflowRegistry {
+ public:
+  // Applies one record of the workflows topic (a tombstone deletes).
+  void apply(const Message& m);
+  void put(Workflow w);
+  std::optional<Workflow> find(const std::string& project, const std::string& workflow_id) const;
+  size_t size() const;
+
+ private:
+  mutable std::mutex mu_;
+  std::unordered_map<std::string, Workflow> by_key_;  // project/workflow_id
+};
+
+// Follows `topic` into `registry`; caughtUp() once the existing registrations are loaded.
+Result<std::unique_ptr<TopicFollower>> followWorkflows(const KafkaSettings& kafka, const std::string& topic,
+                                                       WorkflowRegistry& registry);
+
+}  // namespace batchrun::dispatcher

@@ -1,0 +1,370 @@
+// The dispatch loop and its Kafka side: consuming lanes in priority order with bounded read-ahead,
+// control records, rebalances (suspend on revoke, resume or drop on assign, rebuild new partitions
+// from runs.state), offsets, and the inbox other threads post to.
+#include "batchrun/dispatcher/dispatcher.hpp"
+
+#include <chrono>
+
+#include "batchrun/common/logging.hpp"
+#include "batchrun/dispatcher/state_reader.hpp"
+
+namespace batchrun::dispatcher {
+
+namespace {
+constexpr int kRecordsPerTurn = 2000;  // keeps one loop turn short so answers and timers stay prompt
+constexpr auto kIdleWait = std::chrono::milliseconds(3);
+}  // namespace
+
+Dispatcher::Dispatcher(const Config& config, Producer& producer, HttpClient& http, const WorkflowRegistry& workflows,
+                       const Clock& clock, DispatcherMetrics& metrics)
+    : config_(config),
+      topics_(config.service.kafka),
+      lane_topics_(topics_.laneTopics()),
+      producer_(producer),
+      http_(http),
+      workflows_(workflows),
+      clock_(clock),
+      metrics_(metrics),
+      limits_(config.max_inflight),
+      scheduler_(static_cast<int>(lane_topics_.size()), config.min_lane_share_percent / 100.0) {}
+
+Dispatcher::~Dispatcher() { stop(); }
+
+Status Dispatcher::start() {
+  ConsumerOptions opts;
+  opts.group_id = config_.group_id;
+  opts.assignment_strategy = "range";
+  opts.per_partition_queues = true;
+  auto c = Consumer::create(config_.service.kafka, opts, this);
+  if (!c) return c.error();
+  consumer_ = std::move(*c);
+  std::vector<std::string> topics = lane_topics_;
+  topics.push_back(topics_.control);
+  if (auto st = consumer_->subscribe(topics); !st) return st;
+  {
+    std::lock_guard lock(mu_);
+    readiness_ = "waiting for a partition assignment";
+  }
+  thread_ = std::thread([this] { loop(); });
+  return {};
+}
+
+void Dispatcher::stop() {
+  if (!thread_.joinable()) return;
+  drain_ = true;
+  cv_.notify_all();
+  thread_.join();
+}
+
+std::string Dispatcher::readiness() const {
+  std::lock_guard lock(mu_);
+  return readiness_;
+}
+
+void Dispatcher::post(std::function<void()> fn) {
+  {
+    std::lock_guard lock(mu_);
+    inbox_.push_back(std::move(fn));
+  }
+  cv_.notify_one();
+}
+
+bool Dispatcher::drainInbox() {
+  std::deque<std::function<void()>> batch;
+  {
+    std::lock_guard lock(mu_);
+    batch.swap(inbox_);
+  }
+  for (auto& fn : batch) fn();
+  return !batch.empty();
+}
+
+void Dispatcher::loop() {
+  int64_t drain_deadline = 0;
+  while (true) {
+    if (drain_.load() && !draining_) {
+      draining_ = true;  // no new starts, no more reading; wait for answers in flight
+      drain_deadline = clock_.nowMs() + config_.drain_timeout_ms;
+      log::info("dispatcher draining", {{"calls_in_flight", std::to_string(calls_.size())}});
+    }
+    if (draining_ && (calls_.empty() || clock_.nowMs() >= drain_deadline)) break;
+    Message m = consumer_->poll(0);  // serves rebalances; partition records come from their own queues
+    if (m && m.isError() && m.error() != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+      log::warn("dispatcher consumer error", {{"error", m.errorString()}});
+    }
+    if (!rebuilding_.empty()) rebuild();
+    bool busy = drainInbox();
+    if (!draining_) busy |= pollRecords();
+    busy |= fireTimers();
+    busy |= retryWrites();
+    if (!draining_) busy |= dispatchReady();
+    updateGauges();
+    if (!busy) {
+      std::unique_lock lock(mu_);
+      cv_.wait_for(lock, kIdleWait, [this] { return !inbox_.empty() || drain_.load(); });
+    }
+  }
+  // Leaving the group runs onRevoked (final offsets) and commits; calls still in flight are
+  // abandoned and re-executed by the next owner from their `running` record.
+  consumer_->close();
+  producer_.flush(10000);
+}
+
+bool Dispatcher::pollRecords() {
+  int budget = kRecordsPerTurn;
+  // Control first: cancels and results are small and unblock runs.
+  for (int32_t p : owned_) {
+    if (!owns(p)) continue;
+    TopicPartition tp{topics_.control, p};
+    while (budget > 0) {
+      Message m = consumer_->pollPartition(tp);
+      if (!m) break;
+      --budget;
+      if (!m.isError()) onControlRecord(m);
+    }
+  }
+  // Lanes in priority order, each partition only while its read-ahead bound allows.
+  for (int lane = 0; lane < static_cast<int>(lane_topics_.size()); ++lane) {
+    for (int32_t p : owned_) {
+      if (!owns(p)) continue;
+      TopicPartition tp{lane_topics_[static_cast<size_t>(lane)], p};
+      int& waiting = buffered_[{lane, p}];
+      while (budget > 0 && waiting < config_.max_buffered_per_partition) {
+        Message m = consumer_->pollPartition(tp);
+        if (!m) break;
+        --budget;
+        if (!m.isError()) onLaneRecord(lane, m);
+      }
+    }
+  }
+  return budget < kRecordsPerTurn;
+}
+
+void Dispatcher::onLaneRecord(int lane, const Message& m) {
+  OffsetRef ref{{lane_topics_[static_cast<size_t>(lane)], m.partition()}, m.offset()};
+  OffsetTracker& tracker = trackers_[ref.tp];
+  auto decoded = decodeRun(m.value());
+  if (!decoded) {
+    log::error("undecodable run request skipped", {{"topic", ref.tp.topic}, {"offset", std::to_string(ref.offset)},
+                                                   {"error", decoded.error().message}});
+    tracker.add(ref.offset);
+    offsetDone(ref);
+    return;
+  }
+  Run run = std::move(*decoded);
+  run.partition = m.partition();
+  if (run.lane.empty()) run.lane = topics_.lanes[static_cast<size_t>(lane)].name;
+  // Known run: a re-delivery after a rebalance, or the same run submitted again (dedup by run_id).
+  if (auto it = runs_.find(run.run_id); it != runs_.end()) {
+    const auto& lo = it->second.lane_offset;
+    if (lo && lo->tp == ref.tp && lo->offset == ref.offset) return;  // the same record, still pending
+    tracker.add(ref.offset);
+    offsetDone(ref);
+    return;
+  }
+  if (finished_[run.partition].count(run.run_id)) {
+    tracker.add(ref.offset);
+    offsetDone(ref);
+    return;
+  }
+  tracker.add(ref.offset);
+  Entry& e = runs_[run.run_id];
+  e.run = std::move(run);
+  e.lane = lane;
+  e.lane_offset = ref;
+  if (auto pc = pending_cancels_.find(e.run.run_id); pc != pending_cancels_.end()) {
+    OffsetRef control = pc->second;
+    pending_cancels_.erase(pc);
+    finish(e, RunStatus::kCancelled, {control});  // cancelled before it was ever read: never starts
+    return;
+  }
+  enqueue(e, true);
+}
+
+void Dispatcher::onControlRecord(const Message& m) {
+  OffsetRef ref{{topics_.control, m.partition()}, m.offset()};
+  trackers_[ref.tp].add(ref.offset);
+  auto c = decodeControl(m.value());
+  if (!c) {
+    log::error("undecodable control record skipped", {{"offset", std::to_string(ref.offset)}, {"error", c.error().message}});
+    offsetDone(ref);
+    return;
+  }
+  if (c->type == ControlMessage::Type::kCancel) {
+    cancel(c->run_id, ref);
+    return;
+  }
+  auto it = runs_.find(c->run_id);
+  if (it == runs_.end()) {  // finished already, or not ours to know: nothing to apply
+    offsetDone(ref);
+    return;
+  }
+  applyResult(it->second, *c, ref);
+}
+
+void Dispatcher::offsetDone(const OffsetRef& ref) {
+  auto it = trackers_.find(ref.tp);
+  if (it == trackers_.end()) return;
+  it->second.done(ref.offset);
+  if (!owns(ref.tp.partition)) return;  // stored on revoke or when resumed
+  if (auto next = it->second.advance()) consumer_->storeOffset(ref.tp, *next);
+}
+
+void Dispatcher::storeOffsets(bool all) {
+  for (auto& [tp, tracker] : trackers_) {
+    if (!all && !owns(tp.partition)) continue;
+    int64_t c = tracker.committable();
+    if (c >= 0) consumer_->storeOffset(tp, c);
+  }
+}
+
+void Dispatcher::onRevoked(const std::vector<TopicPartition>& parts) {
+  // Finish recording what is already decided, so the next owner's rebuild sees it; then store
+  // offsets. Runs stay in memory, suspended: if the partitions come back (eager rebalances revoke
+  // everything) they resume without re-execution; otherwise onAssigned drops them.
+  for (int round = 0; round < 3; ++round) {
+    drainInbox();
+    retryWrites();
+    if (producer_.flush(10000) == 0 && round > 0) break;
+  }
+  drainInbox();
+  for (const auto& tp : parts) {
+    auto it = trackers_.find(tp);
+    if (it != trackers_.end() && it->second.committable() >= 0) consumer_->storeOffset(tp, it->second.committable());
+  }
+  for (const auto& tp : parts) {
+    if (owned_.count(tp.partition)) suspended_.insert(tp.partition);
+  }
+  assignment_.clear();
+  std::lock_guard lock(mu_);
+  readiness_ = "rebalancing";
+}
+
+void Dispatcher::onAssigned(const std::vector<TopicPartition>& parts) {
+  assignment_ = parts;
+  std::set<int32_t> now;
+  for (const auto& tp : parts) now.insert(tp.partition);
+  for (int32_t p : std::set<int32_t>(owned_)) {
+    if (!now.count(p)) dropPartition(p);
+  }
+  suspended_.clear();
+  for (int32_t p : now) {
+    if (!owned_.count(p)) rebuilding_.insert(p);
+  }
+  owned_ = now;
+  assigned_once_ = true;
+  // Answers that arrived while suspended, for partitions we kept.
+  auto deferred = std::move(deferred_);
+  deferred_.clear();
+  for (auto& fn : deferred) post(std::move(fn));
+  // Offsets decided while suspended can be stored now.
+  storeOffsets(false);
+  metrics_.partitions().set(static_cast<double>(owned_.size()));
+  std::lock_guard lock(mu_);
+  readiness_ = rebuilding_.empty() ? std::string() : "rebuilding state of assigned partitions";
+}
+
+void Dispatcher::dropPartition(int32_t p) {
+  // Another dispatcher owns these runs now; it re-executes what was in flight.
+  for (auto& item : scheduler_.removeIf([p](const SchedItem& s) { return s.partition == p; })) (void)item;
+  for (auto it = runs_.begin(); it != runs_.end();) {
+    if (it->second.run.partition != p) {
+      ++it;
+      continue;
+    }
+    releaseSlot(it->second);
+    it = runs_.erase(it);
+  }
+  for (auto it = calls_.begin(); it != calls_.end();) {
+    if (it->second.partition == p) {
+      if (it->second.orphan) {
+        limits_.release(*it->second.orphan);
+        scheduler_.onReleased(*it->second.orphan);
+      }
+      it = calls_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  for (auto it = pending_cancels_.begin(); it != pending_cancels_.end();) {
+    it = it->second.tp.partition == p ? pending_cancels_.erase(it) : std::next(it);
+  }
+  for (auto it = trackers_.begin(); it != trackers_.end();) {
+    it = it->first.partition == p ? trackers_.erase(it) : std::next(it);
+  }
+  for (auto it = buffered_.begin(); it != buffered_.end();) {
+    it = it->first.second == p ? buffered_.erase(it) : std::next(it);
+  }
+  finished_.erase(p);
+  log::info("partition handed over", {{"partition", std::to_string(p)}});
+}
+
+void Dispatcher::rebuild() {
+  std::vector<int32_t> parts(rebuilding_.begin(), rebuilding_.end());
+  std::unordered_map<std::string, Run> latest;
+  auto st = readPartitionsToEnd(config_.service.kafka, topics_.state, parts, [&](const Message& m) {
+    if (m.value().empty()) return;
+    auto run = decodeRun(m.value());
+    if (!run) return;
+    auto& slot = latest[run->run_id];
+    if (slot.run_id.empty() || run->version >= slot.version) slot = std::move(*run);
+  });
+  if (!st) {
+    log::warn("state rebuild failed; retrying", {{"error", st.error().message}});
+    return;  // rebuilding_ stays set: the next turn tries again
+  }
+  for (int32_t p : parts) finished_[p];
+  size_t resumed = 0;
+  for (auto& [id, run] : latest) {
+    if (!rebuilding_.count(run.partition)) continue;
+    if (!isTerminal(run.status)) ++resumed;
+    adoptRebuilt(std::move(run));
+  }
+  log::info("partition state rebuilt", {{"partitions", std::to_string(parts.size())},
+                                        {"runs", std::to_string(latest.size())}, {"resumed", std::to_string(resumed)}});
+  rebuilding_.clear();
+  std::lock_guard lock(mu_);
+  readiness_.clear();
+}
+
+void Dispatcher::adoptRebuilt(Run run) {
+  if (isTerminal(run.status)) {
+    finished_[run.partition].insert(run.run_id);
+    return;
+  }
+  if (run.status == RunStatus::kQueued) return;  // only requests are queued; the lane record follows
+  Entry& e = runs_[run.run_id];
+  e.lane = 0;
+  for (size_t i = 0; i < topics_.lanes.size(); ++i) {
+    if (topics_.lanes[i].name == run.lane) e.lane = static_cast<int>(i);
+  }
+  e.run = std::move(run);
+  if (e.run.status == RunStatus::kRunning) {
+    // Its owner died mid-call: run that attempt again (at-least-once; the worker sees the same
+    // run id and attempt), unless the deadline passed — startRun checks that.
+    e.resume_same_attempt = true;
+    enqueue(e, false);
+  } else {  // retrying
+    e.phase = Phase::kBackoff;
+    armTimer(e, std::min(e.run.next_attempt_at, deadlineOf(e.run)));
+  }
+}
+
+void Dispatcher::updateGauges() {
+  int64_t now = clock_.nowMs();
+  if (now - last_gauges_ms_ < 1000) return;
+  last_gauges_ms_ = now;
+  for (int lane = 0; lane < static_cast<int>(lane_topics_.size()); ++lane) {
+    int64_t lag = 0;
+    for (int32_t p : owned_) {
+      int64_t l = consumer_->lag({lane_topics_[static_cast<size_t>(lane)], p});
+      if (l > 0) lag += l;
+    }
+    metrics_.lag(lane).set(static_cast<double>(lag));
+    metrics_.buffered(lane).set(static_cast<double>(scheduler_.waiting(lane)));
+  }
+  metrics_.inflight().set(limits_.inflight());
+  metrics_.queueKeysInflight().set(static_cast<double>(limits_.activeQueueKeys()));
+}
+
+}  // namespace batchrun::dispatcher
