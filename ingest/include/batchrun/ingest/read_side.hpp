@@ -38,6 +38,7 @@ class ReadSide {
   // Empty when the view and the event log have caught up with their topics; else why not.
   std::string readiness() const;
   RunView& view() { return view_; }
+  size_t openStreams() const { return sse_.openStreams(); }
 
  private:
   ReadSideConfig config_;
