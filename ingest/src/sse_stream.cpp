@@ -1,22 +1,46 @@
 #include "batchrun/ingest/sse_stream.hpp"
 
 #include <chrono>
+#include <pistache/peer.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
 #include <optional>
 
 #include "batchrun/common/logging.hpp"
+#include "batchrun/ingest/http_reply.hpp"
 
 namespace batchrun::ingest {
 
-using Pistache::Http::ResponseStream;
+namespace {
+
+// One HTTP/1.1 chunk.
+void appendChunk(std::string& out, std::string_view data) {
+  char size[20];
+  std::snprintf(size, sizeof size, "%zx\r\n", data.size());
+  out += size;
+  out += data;
+  out += "\r\n";
+}
+
+}  // namespace
 
 struct SseHub::Stream {
+  ~Stream() {
+    if (fd >= 0) ::close(fd);
+  }
   std::string batch_id;
   std::string last_event_id;
   bool positioned = false;
+  bool finished = false;     // nothing more to read: end the stream
+  bool end_queued = false;   // the final chunk is in `pending`; close once it is out
   size_t next = 0;
   int64_t last_write_ms = 0;
   std::weak_ptr<Pistache::Tcp::Peer> peer;
-  std::optional<ResponseStream> out;
+  int fd = -1;          // our own dup() of the connection's socket
+  std::string pending;  // framed bytes not yet accepted by the socket
 };
 
 std::string formatSseEvent(const SseEvent& e) {
@@ -57,32 +81,34 @@ void SseHub::stop() {
   }
   if (thread_.joinable()) thread_.join();
   events_.setListener(nullptr);
-  // End what is still open so clients see a clean end of stream and reconnect elsewhere.
+  // End what is still open with a final chunk (best effort) so clients see a clean end of stream
+  // and resume elsewhere with Last-Event-ID.
   std::lock_guard lock(mu_);
   for (auto& s : streams_) {
-    auto peer = s->peer.lock();
-    if (!peer || !s->out) continue;
-    try {
-      s->out->ends();
-    } catch (const std::exception&) {
-    }
+    if (s->peer.expired()) continue;
+    if (!s->end_queued) s->pending += "0\r\n\r\n";
+    [[maybe_unused]] ssize_t n = ::send(s->fd, s->pending.data(), s->pending.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
   }
   streams_.clear();
 }
 
 void SseHub::open(std::string batch_id, std::string last_event_id, Pistache::Http::ResponseWriter response) {
+  auto peer = response.getPeer();
+  int fd = peer ? ::dup(peer->fd()) : -1;
+  if (fd < 0) {
+    replyError(response, Pistache::Http::Code::Service_Unavailable, "unavailable", "cannot open the event stream", {}, 1);
+    return;
+  }
   auto s = std::make_unique<Stream>();
   s->batch_id = std::move(batch_id);
   s->last_event_id = std::move(last_event_id);
-  s->peer = response.getPeer();
-  response.headers()
-      .add<Pistache::Http::Header::ContentType>(Pistache::Http::Mime::MediaType("text/event-stream"))
-      .add<Pistache::Http::Header::CacheControl>(Pistache::Http::CacheDirective::NoCache)
-      .add<Pistache::Http::Header::Connection>(Pistache::Http::ConnectionControl::KeepAlive);
-  // Only buffers the status line and headers; the pump thread sends them with the first flush.
-  s->out.emplace(response.stream(Pistache::Http::Code::Ok));
+  s->peer = peer;
+  s->fd = fd;
+  s->pending =
+      "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache\r\n"
+      "Connection: keep-alive\r\nX-Accel-Buffering: no\r\nTransfer-Encoding: chunked\r\n\r\n";
   std::lock_guard lock(mu_);
-  if (stopping_) return;  // the stream object ends with `s`; the client sees the connection drop
+  if (stopping_) return;  // `s` closes its fd; the client sees the connection end and may resume
   streams_.push_back(std::move(s));
   dirty_ = true;
   wake_.notify_one();
@@ -94,38 +120,41 @@ size_t SseHub::openStreams() const {
 }
 
 bool SseHub::pump(Stream& s, int64_t now) {
-  // Holding the Peer keeps its fd from being closed and reused while we queue bytes for it.
-  auto peer = s.peer.lock();
-  if (!peer) return false;
-  bool finished = false;
-  bool wrote = s.last_write_ms == 0;  // the headers still wait for their first flush
+  // The reactor dropped the Peer: the client closed the connection.
+  if (s.peer.expired()) return false;
   if (!s.positioned) {
     auto from = events_.positionAfter(s.batch_id, s.last_event_id);
     s.positioned = true;
-    if (!from) finished = true;  // resumed after batch.completed: nothing is left to send
+    if (!from) s.finished = true;  // resumed after batch.completed: nothing is left to send
     else s.next = *from;
   }
-  if (!finished) {
+  bool wrote = false;
+  if (!s.finished) {
     auto slice = events_.read(s.batch_id, s.next);
     s.next = slice.next;
-    finished = slice.finished;
-    // Pistache sizes a chunk only for C strings and integers; frames never contain a NUL.
-    for (const auto& e : slice.events) *s.out << formatSseEvent(*e).c_str();
-    wrote = wrote || !slice.events.empty();
+    for (const auto& e : slice.events) appendChunk(s.pending, formatSseEvent(*e));
+    wrote = !slice.events.empty();
+    if (slice.finished) s.finished = true;
   }
-  if (!wrote && now - s.last_write_ms >= config_.heartbeat_ms) {
-    *s.out << ": keepalive\n\n";
-    wrote = true;
+  if (!wrote && !s.finished && s.pending.empty() && now - s.last_write_ms >= config_.heartbeat_ms) {
+    appendChunk(s.pending, ": keepalive\n\n");
   }
-  if (finished) {
-    s.out->ends();  // the terminating chunk, flushed
-    return false;
+  if (s.finished && !s.end_queued) {
+    s.pending += "0\r\n\r\n";
+    s.end_queued = true;
   }
-  if (wrote) {
-    s.out->flush();
+  if (s.pending.size() > config_.max_pending_bytes) return false;  // too slow: it can resume later
+  while (!s.pending.empty()) {
+    ssize_t n = ::send(s.fd, s.pending.data(), s.pending.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (n < 0) {
+      if (errno == EAGAIN || errno == EWOULDBLOCK) break;  // the rest goes out on a later tick
+      if (errno == EINTR) continue;
+      return false;  // reset or closed by the client
+    }
+    s.pending.erase(0, static_cast<size_t>(n));
     s.last_write_ms = now;
   }
-  return true;
+  return !(s.finished && s.pending.empty());
 }
 
 void SseHub::loop() {

@@ -1,9 +1,17 @@
 #pragma once
-// SseHub: the open GET /v1/batches/{id}/events streams. A handler thread only opens the chunked
-// response and hands it over; one pump thread does every write after that — replay, live events,
-// heartbeats, the final chunk — so a Pistache ResponseStream is never touched by two threads (its
-// buffer is not thread-safe in 0.0.5). Before writing, the pump locks the connection's Peer, so a
-// connection the client closed is dropped instead of written to.
+// SseHub: the open GET /v1/batches/{id}/events streams. A handler thread only hands the connection
+// over; one pump thread does every write after that — headers, replay, live events, heartbeats,
+// the final chunk — with HTTP/1.1 chunked framing of its own.
+//
+// Why not Pistache's ResponseStream: in Pistache 0.0.5 writes queued from a thread other than the
+// connection's reactor race with the reactor's write bookkeeping ("Assertion Error: could not
+// find write data" aborts the process — seen in read_sse_test with a dozen streams), and the
+// reactor closes a disconnected peer's fd while another thread may still write to that number.
+// So each stream writes to its own dup() of the connection's socket, non-blocking, from the pump
+// thread only: Pistache never writes to the connection while the stream is open (the handler
+// sends nothing), a client that leaves makes send() fail or the Peer expire, and a closed Pistache
+// fd can never be reused under us. After the final chunk the connection goes back to Pistache
+// for keep-alive.
 // Owned by the App; stop() ends every stream and must run before the HTTP endpoint shuts down.
 #include <pistache/http.h>
 
@@ -23,6 +31,7 @@ namespace batchrun::ingest {
 struct SseConfig {
   int heartbeat_ms = 15000;  // BATCHRUN_SSE_HEARTBEAT_MS: a comment line keeps idle proxies from closing
   int sweep_ms = 60000;      // how often completed batches' events are checked for retention
+  size_t max_pending_bytes = 8 << 20;  // a client this far behind is disconnected (it can resume)
 };
 
 // One SSE frame: id, event and data lines (a body with newlines becomes several data lines).
@@ -34,7 +43,8 @@ class SseHub {
   ~SseHub();
   void start();
   void stop();
-  // Takes over the response: sends headers, the replay after last_event_id, then live events.
+  // Takes over the connection: headers, the replay after last_event_id, then live events.
+  // Answers 503 itself if the connection cannot be taken over.
   void open(std::string batch_id, std::string last_event_id, Pistache::Http::ResponseWriter response);
   size_t openStreams() const;
 
