@@ -1,12 +1,25 @@
 #include "batchrun/ingest/app.hpp"
 
+#include <chrono>
+#include <thread>
+
 #include "batchrun/common/kafka_admin.hpp"
 #include "batchrun/common/logging.hpp"
 #include "batchrun/common/ops_http.hpp"
 
 namespace batchrun::ingest {
 
-App::App(IngestConfig config) : config_(std::move(config)) {}
+namespace {
+// Room for the request line and headers above the body limit, so a body just over the limit still
+// reaches the handler and gets a JSON 413 (Pistache's own answer to an over-size request is text).
+constexpr size_t kHeaderAllowance = 64 * 1024;
+}  // namespace
+
+App::App(IngestConfig config)
+    : config_(std::move(config)),
+      topics_(config_.service.kafka),
+      ingest_metrics_(metrics_, config_.service.kafka.lanes),
+      idempotency_(config_.idempotency_window_s * 1000, SystemClock::instance()) {}
 
 App::~App() { stop(); }
 
@@ -18,15 +31,21 @@ Status App::start() {
   auto producer = Producer::create(kafka);
   if (!producer) return producer.error();
   producer_ = std::move(*producer);
+  health_ = std::make_unique<KafkaHealth>(*producer_, ingest_metrics_.queueDepth());
+  health_->start();
+  startWriteSide();
   if (auto st = read_.start(kafka); !st) return st;
 
   addOpsRoutes(router_, metrics_, [this] { return readiness(); });
+  addWriteRoutes(router_, *write_deps_);
+  addWorkflowRoutes(router_, *workflow_deps_);
   read_.addRoutes(router_, config_.api_keys, *producer_, kafka);
   try {
     Pistache::Address addr(config_.service.http_host, Pistache::Port(static_cast<uint16_t>(config_.service.http_port)));
     endpoint_ = std::make_unique<Pistache::Http::Endpoint>(addr);
     endpoint_->init(Pistache::Http::Endpoint::options()
                         .threads(config_.http_threads)
+                        .maxRequestSize(static_cast<size_t>(config_.max_body_bytes) + kHeaderAllowance)
                         .flags(Pistache::Tcp::Options::ReuseAddr));
     endpoint_->setHandler(router_.handler());
     endpoint_->serveThreaded();
@@ -38,12 +57,54 @@ Status App::start() {
   return {};
 }
 
+void App::startWriteSide() {
+  const auto& kafka = config_.service.kafka;
+  workflow_follower_ = std::make_unique<ViewFollower>(
+      "workflows", kafka, std::vector<std::string>{topics_.workflows},
+      [this](const Message& m) { workflows_.apply(m.key(), m.value(), m.offset()); });
+  idempotency_follower_ = std::make_unique<ViewFollower>(
+      "idempotency", kafka, std::vector<std::string>{topics_.idempotency},
+      [this](const Message& m) { idempotency_.apply(m.key(), m.value()); });
+  workflow_follower_->start();
+  idempotency_follower_->start();
+  write_deps_.reset(new WriteDeps{
+      .config = config_,
+      .topics = topics_,
+      .producer = *producer_,
+      .idempotency = idempotency_,
+      .idempotency_ready = [this] { return idempotency_follower_->caughtUp(); },
+      .workflows = workflows_,
+      .health = *health_,
+      .metrics = ingest_metrics_,
+      .tracker = submissions_,
+      .clock = SystemClock::instance(),
+      .on_accepted = [this](const std::vector<Run>& runs) {
+        for (const Run& r : runs) read_.view().noteAccepted(r);
+      },
+      .draining = [this] { return draining_.load(); },
+  });
+  workflow_deps_.reset(new WorkflowDeps{config_, topics_, *producer_, workflows_, *health_, ingest_metrics_,
+                                        SystemClock::instance()});
+}
+
 void App::stop() {
+  // Stop taking writes, then let every accepted request get its answer while its connection and
+  // the endpoint still exist (bounded by the producer's message timeout).
+  draining_ = true;
+  auto deadline = std::chrono::steady_clock::now() +
+                  std::chrono::milliseconds(config_.service.kafka.message_timeout_ms + 5000);
+  while (submissions_.live() > 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  submissions_.close();
   read_.stopStreams();  // SSE streams end cleanly while their connections still exist
   if (endpoint_) {
     endpoint_->shutdown();
     endpoint_.reset();
   }
+  if (workflow_follower_) workflow_follower_->stop();
+  if (idempotency_follower_) idempotency_follower_->stop();
+  if (health_) health_->stop();
   read_.stop();
   if (producer_) {
     int left = producer_->flush(10000);
@@ -58,6 +119,8 @@ uint16_t App::port() const {
 
 std::string App::readiness() const {
   if (!producer_ || !producer_->reachable(2000)) return "kafka unreachable at " + config_.service.kafka.brokers;
+  if (!workflow_follower_ || !workflow_follower_->caughtUp()) return "workflow view catching up with its topic";
+  if (!idempotency_follower_ || !idempotency_follower_->caughtUp()) return "idempotency window catching up";
   if (auto why = read_.readiness(); !why.empty()) return why;
   return {};
 }

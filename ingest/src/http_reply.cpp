@@ -1,14 +1,44 @@
 #include "batchrun/ingest/http_reply.hpp"
 
+#include <memory>
+#include <ostream>
+
 #include "batchrun/common/json.hpp"
 
 namespace batchrun::ingest {
 
 using Pistache::Http::Code;
 
+namespace {
+
+// A response header with a name chosen at run time (Retry-After, WWW-Authenticate, ...).
+class NamedHeader final : public Pistache::Http::Header::Header {
+ public:
+  NamedHeader(const char* name, std::string value) : name_(name), value_(std::move(value)) {}
+  const char* name() const override { return name_; }
+  uint64_t hash() const override { return Pistache::Http::Header::detail::hash(name_); }
+  void write(std::ostream& os) const override { os << value_; }
+
+ private:
+  const char* name_;
+  std::string value_;
+};
+
+}  // namespace
+
+void addHeader(Pistache::Http::ResponseWriter& rw, const char* name, std::string value) {
+  rw.headers().remove(name);
+  rw.headers().add(std::make_shared<NamedHeader>(name, std::move(value)));
+}
+
+void keepAlive(Pistache::Http::ResponseWriter& rw) {
+  rw.headers().remove<Pistache::Http::Header::Connection>();
+  rw.headers().add<Pistache::Http::Header::Connection>(Pistache::Http::ConnectionControl::KeepAlive);
+}
+
 void replyJson(Pistache::Http::ResponseWriter& rw, Code code, const std::string& body) {
   rw.headers().add<Pistache::Http::Header::ContentType>(MIME(Application, Json));
-  rw.headers().add<Pistache::Http::Header::Connection>(Pistache::Http::ConnectionControl::KeepAlive);
+  keepAlive(rw);
   rw.send(code, body);
 }
 
@@ -34,7 +64,7 @@ std::string errorBody(std::string_view error_code, std::string_view message, con
 
 void replyError(Pistache::Http::ResponseWriter& rw, Code code, std::string_view error_code, std::string_view message,
                 const std::vector<FieldError>& details, int retry_after_s) {
-  if (retry_after_s > 0) rw.headers().addRaw(Pistache::Http::Header::Raw("Retry-After", std::to_string(retry_after_s)));
+  if (retry_after_s > 0) addHeader(rw, "Retry-After", std::to_string(retry_after_s));
   replyJson(rw, code, errorBody(error_code, message, details));
 }
 

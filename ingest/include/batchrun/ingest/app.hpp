@@ -1,15 +1,27 @@
 #pragma once
 // The ingest service: owns the Kafka producer, the HTTP endpoint and its routes. start() creates
-// topics (if configured), connects, and serves; stop() stops taking requests, then flushes.
+// topics (if configured), connects, and serves; stop() stops taking writes, lets in-flight
+// requests answer, closes the endpoint, then flushes. Route groups are registered by one
+// add<Group>Routes(router, deps) call each in start().
 #include <pistache/endpoint.h>
 #include <pistache/router.h>
 
+#include <atomic>
 #include <memory>
 
 #include "batchrun/common/kafka_producer.hpp"
+#include "batchrun/common/kafka_settings.hpp"
 #include "batchrun/common/metrics.hpp"
 #include "batchrun/ingest/config.hpp"
+#include "batchrun/ingest/idempotency_store.hpp"
+#include "batchrun/ingest/ingest_metrics.hpp"
+#include "batchrun/ingest/kafka_health.hpp"
 #include "batchrun/ingest/read_side.hpp"
+#include "batchrun/ingest/submission.hpp"
+#include "batchrun/ingest/view_follower.hpp"
+#include "batchrun/ingest/workflow_routes.hpp"
+#include "batchrun/ingest/workflow_view.hpp"
+#include "batchrun/ingest/write_routes.hpp"
 
 namespace batchrun::ingest {
 
@@ -26,10 +38,23 @@ class App {
 
  private:
   std::string readiness() const;
+  void startWriteSide();
 
   IngestConfig config_;
   MetricsRegistry metrics_;
+  Topics topics_;
+  IngestMetrics ingest_metrics_;
   std::unique_ptr<Producer> producer_;
+  std::unique_ptr<KafkaHealth> health_;
+  // Write side (write_routes.hpp, workflow_routes.hpp): the views it consults and what it tracks.
+  WorkflowView workflows_;
+  IdempotencyStore idempotency_;
+  SubmissionTracker submissions_;
+  std::atomic<bool> draining_{false};
+  std::unique_ptr<ViewFollower> workflow_follower_;     // feeds workflows_
+  std::unique_ptr<ViewFollower> idempotency_follower_;  // feeds idempotency_
+  std::unique_ptr<WriteDeps> write_deps_;
+  std::unique_ptr<WorkflowDeps> workflow_deps_;
   ReadSide read_;  // run view, batch events, SSE streams (read_side.hpp)
   Pistache::Rest::Router router_;
   std::unique_ptr<Pistache::Http::Endpoint> endpoint_;  // last: its handlers use the members above

@@ -1,6 +1,7 @@
 #pragma once
 // Ingest's configuration, one struct with defaults on the members, read by loadIngestConfig().
 #include <cstddef>
+#include <cstdint>
 #include <string>
 
 #include "batchrun/common/config.hpp"
@@ -13,6 +14,16 @@ struct IngestConfig {
   ServiceConfig service = ServiceConfig::withPort(8080);
   int http_threads = 2;
   ApiKeys api_keys;  // BATCHRUN_API_KEYS="<sha256-hex>:<project>,..."; none configured = every request is 401
+
+  // Write path limits (docs/configuration.md, section ingest).
+  int64_t max_body_bytes = 10 * 1024 * 1024;   // BATCHRUN_INGEST_MAX_BODY_BYTES: larger bodies are 413
+  int max_batch_items = 1000;                  // BATCHRUN_INGEST_MAX_BATCH_ITEMS
+  int64_t max_item_bytes = 256 * 1024;         // BATCHRUN_INGEST_MAX_ITEM_BYTES: an item's input + metadata
+  int64_t idempotency_window_s = 24 * 3600;    // BATCHRUN_IDEMPOTENCY_WINDOW_SECONDS
+  // Items produced but not yet acknowledged, across requests; a request that would exceed it is 429
+  // before anything of it is produced (BATCHRUN_INGEST_MAX_OUTSTANDING).
+  int max_outstanding = 200000;
+  int retry_after_s = 1;                       // BATCHRUN_INGEST_RETRY_AFTER_SECONDS on 429/503
 };
 
 void loadIngestConfig(EnvReader& env, IngestConfig& out);

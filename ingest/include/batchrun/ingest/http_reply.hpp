@@ -18,6 +18,13 @@ struct FieldError {
   std::string message;
 };
 
+// Adds a response header Pistache 0.0.5 has no class for. (Its Header::Raw entries are parsed from
+// requests but never written into responses, so addRaw() on a response silently drops the header.)
+void addHeader(Pistache::Http::ResponseWriter& rw, const char* name, std::string value);
+// Connection: keep-alive, replacing the Close Pistache 0.0.5 sets when the request had no
+// Connection header (add<Connection>() does not replace an existing header).
+void keepAlive(Pistache::Http::ResponseWriter& rw);
+
 void replyJson(Pistache::Http::ResponseWriter& rw, Pistache::Http::Code code, const std::string& body);
 void replyError(Pistache::Http::ResponseWriter& rw, Pistache::Http::Code code, std::string_view error_code,
                 std::string_view message, const std::vector<FieldError>& details = {}, int retry_after_s = 0);

@@ -1,0 +1,43 @@
+#pragma once
+// Turns validated run requests into Run records: ids (run_ids.hpp), lane by priority, the
+// workflow's defaults and queue limits, created_at, batch position, trace context. Also renders
+// the records as Kafka messages and the 201/202 answer bodies. Pure functions; thread-safe.
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "batchrun/common/kafka_producer.hpp"
+#include "batchrun/common/kafka_settings.hpp"
+#include "batchrun/common/run.hpp"
+#include "batchrun/ingest/run_request.hpp"
+#include "batchrun/ingest/workflow_view.hpp"
+
+namespace batchrun::ingest {
+
+inline constexpr int kDefaultTimeoutSeconds = 3600;
+inline constexpr int kDefaultMaxAttempts = 3;
+
+struct RunContext {
+  std::string project;
+  std::string request_key;     // Idempotency-Key header, empty: none
+  std::string batch_id;        // empty for a single run
+  int64_t created_at = 0;      // unix ms
+  std::string traceparent;     // copied from the request, if any
+  bool is_batch = true;
+};
+
+// Items are consumed (their JSON text is moved into the runs).
+std::vector<Run> buildRuns(std::vector<RunItem>&& items, const RunContext& ctx, const std::vector<Lane>& lanes,
+                           const WorkflowView* workflows);
+
+// encodeRun(run) to runs.requested.<lane>, keyed by the routing key, headers batch_id and project.
+OutMessage requestMessage(const Topics& topics, const Run& run);
+
+// {"batch_id","created_at","runs":[{"run_id","created_at","deduplicated"}]}
+std::string batchAnswer(const std::string& batch_id, int64_t created_at, const std::vector<Run>& runs,
+                        bool deduplicated);
+// {"run_id","created_at","status":"queued","deduplicated"}
+std::string singleAnswer(const Run& run, bool deduplicated);
+
+}  // namespace batchrun::ingest

@@ -1,0 +1,85 @@
+#pragma once
+// One write request in flight: produces its records and answers the client once Kafka has reported
+// on every one of them — the success answer only if all were acknowledged, else 429 (local queue
+// full) or 503 (delivery failed) with Retry-After.
+//
+// Hot path: one heap object per request; one atomic counter of outstanding reports (no lock, no
+// allocation per item here). The Pistache ResponseWriter is moved in, and the answer is sent from
+// whichever thread brings the counter to zero — usually the producer's delivery-report thread.
+// Pistache 0.0.5 queues cross-thread writes to the connection's own reactor thread; what it does
+// not guard is a connection that is already gone, so answer() checks the peer first (and the
+// SubmissionTracker keeps answers from reaching an endpoint that was shut down).
+#include <pistache/http.h>
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "batchrun/common/kafka_producer.hpp"
+#include "batchrun/common/metrics.hpp"
+
+namespace batchrun::ingest {
+
+// Counts live submissions so App::stop() can let them answer before the endpoint goes away.
+class SubmissionTracker {
+ public:
+  void enter() { live_.fetch_add(1); }
+  void leave() { live_.fetch_sub(1); }
+  int live() const { return live_.load(); }
+  // Once closed, late answers are dropped instead of touching a destroyed endpoint.
+  void close() { open_.store(false); }
+  bool open() const { return open_.load(); }
+
+ private:
+  std::atomic<int> live_{0};
+  std::atomic<bool> open_{true};
+};
+
+struct SubmissionOutcome {
+  bool ok = false;
+  bool queue_full = false;                 // refused locally before being sent
+  std::string error;                       // first failure, when !ok
+  const std::vector<int32_t>* partitions;  // per record, from the delivery reports (when ok)
+};
+
+struct SubmissionSpec {
+  Pistache::Http::Code success_code = Pistache::Http::Code::Accepted;
+  std::string success_body;
+  int retry_after_s = 1;
+  Histogram* latency = nullptr;            // observed when the answer is sent
+  Counter* abandoned = nullptr;            // client gone before the answer
+  int64_t started_ns = 0;                  // steady clock of the request's arrival
+  // Runs on the answering thread just before the answer is sent (idempotency bookkeeping, metrics).
+  // Must not throw or block.
+  std::function<void(const SubmissionOutcome&)> on_done;
+};
+
+class Submission final : public DeliveryHandler {
+ public:
+  // Produces every message (in order) and arranges the answer. Never throws.
+  static void start(Producer& producer, SubmissionTracker& tracker, Pistache::Http::ResponseWriter writer,
+                    std::vector<OutMessage> messages, SubmissionSpec spec);
+
+  void onDelivery(const DeliveryReport& report, void* tag) override;
+
+ private:
+  Submission(SubmissionTracker& tracker, Pistache::Http::ResponseWriter writer, size_t records, SubmissionSpec spec);
+  void fail(const std::string& why, bool queue_full);
+  void release(int count);
+  void finish();
+
+  SubmissionTracker& tracker_;
+  Pistache::Http::ResponseWriter writer_;
+  SubmissionSpec spec_;
+  std::vector<int32_t> partitions_;   // slot i written only by record i's report
+  std::atomic<int> pending_;
+  std::atomic<bool> failed_{false};
+  bool queue_full_ = false;           // written by the first failure only (guarded by failed_)
+  std::string error_;                 // likewise
+};
+
+int64_t steadyNowNs();
+
+}  // namespace batchrun::ingest

@@ -1,0 +1,51 @@
+#pragma once
+// The write side of the API:
+//   POST /v1/batches                     1..N runs → 202 {batch_id, created_at, runs: [...]}
+//   POST /v1/workflows/{workflow_id}/runs one run  → 201 {run_id, created_at, status, deduplicated}
+// Data flow per request: edge checks (401/415/413) → strict parse (400, every problem at once) →
+// Idempotency-Key window (replay or 409) → admission (503 while Kafka is unreachable, 429 when too
+// much is unacknowledged: refused before anything is produced) → runs built → Submission produces
+// every item and answers once Kafka has reported on all of them.
+#include <pistache/router.h>
+
+#include <cstdint>
+#include <functional>
+#include <vector>
+
+#include "batchrun/common/clock.hpp"
+#include "batchrun/common/kafka_producer.hpp"
+#include "batchrun/common/kafka_settings.hpp"
+#include "batchrun/common/run.hpp"
+#include "batchrun/ingest/config.hpp"
+#include "batchrun/ingest/idempotency_store.hpp"
+#include "batchrun/ingest/ingest_metrics.hpp"
+#include "batchrun/ingest/kafka_health.hpp"
+#include "batchrun/ingest/submission.hpp"
+#include "batchrun/ingest/workflow_view.hpp"
+
+namespace batchrun::ingest {
+
+// Told of a request's runs once Kafka acknowledged every one, before the answer is sent; each run's
+// `partition` is set from its delivery report (the read view's read-your-writes). Runs on the
+// delivery thread: must be quick and must not throw.
+using AcceptedHook = std::function<void(const std::vector<Run>& runs)>;
+
+struct WriteDeps {
+  const IngestConfig& config;
+  const Topics& topics;
+  Producer& producer;
+  IdempotencyStore& idempotency;
+  std::function<bool()> idempotency_ready;  // the window has been read from Kafka
+  const WorkflowView& workflows;
+  KafkaHealth& health;
+  IngestMetrics& metrics;
+  SubmissionTracker& tracker;
+  const Clock& clock;
+  AcceptedHook on_accepted;  // optional
+  std::function<bool()> draining = [] { return false; };
+};
+
+// `deps` must outlive the router's endpoint.
+void addWriteRoutes(Pistache::Rest::Router& router, WriteDeps& deps);
+
+}  // namespace batchrun::ingest

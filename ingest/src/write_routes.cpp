@@ -1,0 +1,272 @@
+// POST /v1/batches and POST /v1/workflows/{workflow_id}/runs (see write_routes.hpp for the flow).
+#include "batchrun/ingest/write_routes.hpp"
+
+#include <memory>
+#include <optional>
+
+#include "batchrun/common/crypto.hpp"
+#include "batchrun/common/logging.hpp"
+#include "batchrun/ingest/http_reply.hpp"
+#include "batchrun/ingest/request_edge.hpp"
+#include "batchrun/ingest/request_fields.hpp"
+#include "batchrun/ingest/run_builder.hpp"
+#include "batchrun/ingest/run_ids.hpp"
+#include "batchrun/ingest/run_request.hpp"
+
+namespace batchrun::ingest {
+
+namespace {
+
+using Pistache::Http::Code;
+using Pistache::Http::ResponseWriter;
+
+// What one request is, once its body has been validated.
+struct WriteRequest {
+  bool is_batch = true;
+  std::string route;           // for the fingerprint: a key reused on another route is a conflict
+  std::string project;
+  std::string key;             // Idempotency-Key header
+  std::string store_key;       // "project/key"
+  std::string fingerprint;
+  std::vector<RunItem> items;
+  std::string traceparent;
+};
+
+class WriteHandler {
+ public:
+  WriteHandler(WriteDeps& d, const Pistache::Rest::Request& req, ResponseWriter& rw, bool is_batch)
+      : d_(d), req_(req), rw_(rw), started_(steadyNowNs()), latency_(d.metrics.latency(is_batch ? RouteId::kBatch : RouteId::kSingleRun)) {
+    w_.is_batch = is_batch;
+  }
+  ~WriteHandler() { releaseClaim(); }
+  WriteHandler(const WriteHandler&) = delete;
+  WriteHandler& operator=(const WriteHandler&) = delete;
+
+  void handle(std::string_view workflow_id);
+
+ private:
+  bool parse(std::string_view workflow_id);
+  // The idempotency decision: true to go on producing (prior set for a pending earlier attempt).
+  bool checkIdempotency(std::optional<IdempotencyRecord>& prior);
+  void produce(int64_t created_at, const std::optional<IdempotencyRecord>& prior);
+  void answer(const std::vector<Run>& runs, const std::string& batch_id, int64_t created_at, bool deduplicated);
+  void reject(Rejection why, Code code, std::string_view error_code, std::string_view message,
+              const std::vector<FieldError>& details = {}, int retry_after = 0);
+  void releaseClaim() {
+    if (claimed_) d_.idempotency.release(w_.store_key);
+    claimed_ = false;
+  }
+
+  WriteDeps& d_;
+  const Pistache::Rest::Request& req_;
+  ResponseWriter& rw_;
+  const int64_t started_;
+  Histogram& latency_;
+  WriteRequest w_;
+  bool claimed_ = false;
+};
+
+void WriteHandler::reject(Rejection why, Code code, std::string_view error_code, std::string_view message,
+                          const std::vector<FieldError>& details, int retry_after) {
+  releaseClaim();
+  d_.metrics.rejected(why).inc();
+  replyError(rw_, code, error_code, message, details, retry_after);
+  latency_.observe(static_cast<double>(steadyNowNs() - started_) / 1e9);
+}
+
+void WriteHandler::handle(std::string_view workflow_id) {
+  auto project = admitRequest(req_, rw_, {d_.config.api_keys, d_.config.max_body_bytes, true}, d_.metrics);
+  if (!project) {
+    latency_.observe(static_cast<double>(steadyNowNs() - started_) / 1e9);
+    return;
+  }
+  w_.project = std::move(*project);
+  if (!parse(workflow_id)) return;
+  if (d_.draining()) {
+    return reject(Rejection::kUnavailable, Code::Service_Unavailable, "unavailable", "ingest is shutting down",
+                  {}, d_.config.retry_after_s);
+  }
+  std::optional<IdempotencyRecord> prior;
+  if (!w_.key.empty() && !checkIdempotency(prior)) return;
+  if (!d_.health.ok()) {
+    return reject(Rejection::kUnavailable, Code::Service_Unavailable, "unavailable",
+                  "Kafka is unreachable; nothing was accepted", {}, d_.config.retry_after_s);
+  }
+  // Refuse what the producer could not take in whole, before producing any of it.
+  if (d_.producer.outstanding() + static_cast<int64_t>(w_.items.size()) + 1 > d_.config.max_outstanding) {
+    return reject(Rejection::kBackpressure, Code::Too_Many_Requests, "backpressure",
+                  "too many runs are waiting for Kafka's acknowledgement; nothing was accepted", {},
+                  d_.config.retry_after_s);
+  }
+  produce(prior ? prior->created_at : d_.clock.nowMs(), prior);
+}
+
+bool WriteHandler::parse(std::string_view workflow_id) {
+  if (auto key = rawHeader(req_, "Idempotency-Key")) {
+    if (auto problem = idempotencyKeyProblem(*key)) {
+      reject(Rejection::kInvalid, Code::Bad_Request, "invalid_request", "the Idempotency-Key header is invalid",
+             {{-1, "Idempotency-Key", *problem}});
+      return false;
+    }
+    w_.key = std::move(*key);
+  }
+  if (auto tp = rawHeader(req_, "traceparent"); tp && tp->size() <= 128) w_.traceparent = std::move(*tp);
+  const RunRequestLimits limits{d_.config.max_batch_items, d_.config.max_item_bytes};
+  ParsedRuns parsed = w_.is_batch ? parseBatchRequest(req_.body(), limits)
+                                  : parseSingleRunRequest(req_.body(), workflow_id, limits);
+  if (!parsed.errors.empty()) {
+    reject(Rejection::kInvalid, Code::Bad_Request, "invalid_request",
+           std::to_string(parsed.errors.size()) + (parsed.errors.size() == 1 ? " problem" : " problems") +
+               " in the request; nothing was accepted",
+           parsed.errors);
+    return false;
+  }
+  w_.items = std::move(parsed.items);
+  w_.route = w_.is_batch ? "POST /v1/batches" : "POST /v1/workflows/" + std::string(workflow_id) + "/runs";
+  return true;
+}
+
+bool WriteHandler::checkIdempotency(std::optional<IdempotencyRecord>& prior) {
+  if (!d_.idempotency_ready()) {
+    reject(Rejection::kUnavailable, Code::Service_Unavailable, "unavailable",
+           "idempotency keys are still being loaded from Kafka", {}, d_.config.retry_after_s);
+    return false;
+  }
+  // Hash the body once; the route is mixed in so a key reused on another route is a conflict too.
+  w_.fingerprint = sha256Hex(w_.route + "\n" + sha256Hex(req_.body()));
+  w_.store_key = w_.project + "/" + w_.key;
+  prior = d_.idempotency.find(w_.store_key);
+  if (prior && prior->fingerprint != w_.fingerprint) {
+    reject(Rejection::kConflict, Code::Conflict, "idempotency_conflict",
+           "this Idempotency-Key was used with a different request; use a new key for a new request");
+    return false;
+  }
+  if (prior && prior->complete) {
+    // Every item is already in Kafka: the same answer, produced from the same ids, nothing sent.
+    RunContext ctx{w_.project, w_.key, prior->batch_id, prior->created_at, w_.traceparent, w_.is_batch};
+    auto runs = buildRuns(std::move(w_.items), ctx, d_.topics.lanes, nullptr);
+    d_.metrics.deduplicated().inc();
+    answer(runs, prior->batch_id, prior->created_at, true);
+    return false;
+  }
+  if (!d_.idempotency.claim(w_.store_key)) {
+    reject(Rejection::kConflict, Code::Conflict, "request_in_progress",
+           "a request with this Idempotency-Key is still being processed; retry shortly", {},
+           d_.config.retry_after_s);
+    return false;
+  }
+  claimed_ = true;
+  return true;
+}
+
+void WriteHandler::answer(const std::vector<Run>& runs, const std::string& batch_id, int64_t created_at,
+                          bool deduplicated) {
+  if (w_.is_batch) {
+    replyJson(rw_, Code::Accepted, batchAnswer(batch_id, created_at, runs, deduplicated));
+  } else {
+    replyJson(rw_, Code::Created, singleAnswer(runs.front(), deduplicated));
+  }
+  latency_.observe(static_cast<double>(steadyNowNs() - started_) / 1e9);
+}
+
+void WriteHandler::produce(int64_t created_at, const std::optional<IdempotencyRecord>& prior) {
+  RunContext ctx;
+  ctx.project = w_.project;
+  ctx.request_key = w_.key;
+  ctx.created_at = created_at;
+  ctx.traceparent = w_.traceparent;
+  ctx.is_batch = w_.is_batch;
+  if (w_.is_batch) ctx.batch_id = prior ? prior->batch_id : batchIdFor(w_.project, w_.key, created_at);
+  auto runs = std::make_shared<std::vector<Run>>(buildRuns(std::move(w_.items), ctx, d_.topics.lanes, &d_.workflows));
+  const bool deduplicated = prior.has_value();  // an earlier attempt got as far as Kafka
+
+  std::vector<OutMessage> messages;
+  messages.reserve(runs->size() + 1);
+  IdempotencyRecord record{w_.fingerprint, ctx.batch_id, created_at, static_cast<int>(runs->size()), false};
+  if (claimed_ && !prior) {
+    // Written with the items: a retry after a partial failure finds it and produces the same ids.
+    messages.push_back(OutMessage{d_.topics.idempotency, w_.store_key, encodeIdempotencyRecord(record), {}});
+  }
+  const size_t first_run = messages.size();
+  for (const Run& r : *runs) messages.push_back(requestMessage(d_.topics, r));
+
+  SubmissionSpec spec;
+  spec.success_code = w_.is_batch ? Code::Accepted : Code::Created;
+  spec.success_body = w_.is_batch ? batchAnswer(ctx.batch_id, created_at, *runs, deduplicated)
+                                  : singleAnswer(runs->front(), deduplicated);
+  spec.retry_after_s = d_.config.retry_after_s;
+  spec.latency = &latency_;
+  spec.abandoned = &d_.metrics.abandoned();
+  spec.started_ns = started_;
+  WriteDeps* d = &d_;
+  std::string store_key = claimed_ ? w_.store_key : std::string();
+  spec.on_done = [d, runs, first_run, store_key, record](const SubmissionOutcome& outcome) mutable {
+    if (outcome.ok) {
+      std::vector<std::pair<const std::string*, int>> per_lane;  // one counter update per lane
+      for (const Run& r : *runs) {
+        bool found = false;
+        for (auto& [lane, count] : per_lane) {
+          if (*lane == r.lane) {
+            ++count;
+            found = true;
+            break;
+          }
+        }
+        if (!found) per_lane.emplace_back(&r.lane, 1);
+      }
+      for (auto& [lane, count] : per_lane) d->metrics.accepted(*lane).inc(count);
+      if (!store_key.empty()) {
+        record.complete = true;
+        d->idempotency.put(store_key, record);
+        // Best effort: without it a retry only produces the same ids again, which the dispatcher drops.
+        (void)d->producer.produce(OutMessage{d->topics.idempotency, store_key, encodeIdempotencyRecord(record), {}},
+                                  nullptr, nullptr);
+      }
+      if (d->on_accepted) {
+        for (size_t i = 0; i < runs->size(); ++i) (*runs)[i].partition = (*outcome.partitions)[first_run + i];
+        d->on_accepted(*runs);
+      }
+    } else if (outcome.queue_full) {
+      d->metrics.queueFull().inc();
+      d->metrics.rejected(Rejection::kBackpressure).inc();
+    } else {
+      d->metrics.deliveryFailed().inc();
+      d->metrics.rejected(Rejection::kUnavailable).inc();
+      d->health.noteDeliveryFailure();
+    }
+    if (!store_key.empty()) d->idempotency.release(store_key);
+  };
+  claimed_ = false;  // the submission releases it now
+  Submission::start(d_.producer, d_.tracker, std::move(rw_), std::move(messages), std::move(spec));
+}
+
+// No exception leaves a Pistache handler; an unexpected one is a 500 if nothing was sent yet.
+template <typename F>
+void guarded(ResponseWriter& rw, F&& f) {
+  try {
+    f();
+  } catch (const std::exception& e) {
+    log::error("write route failed", {{"error", e.what()}});
+    try {
+      if (rw.getPeer()) replyError(rw, Code::Internal_Server_Error, "internal", "internal error");
+    } catch (...) {
+    }
+  }
+}
+
+}  // namespace
+
+void addWriteRoutes(Pistache::Rest::Router& router, WriteDeps& deps) {
+  using namespace Pistache::Rest;
+  WriteDeps* d = &deps;
+  Routes::Post(router, "/v1/batches", [d](const Request& req, ResponseWriter rw) {
+    guarded(rw, [&] { WriteHandler(*d, req, rw, true).handle({}); });
+    return Route::Result::Ok;
+  });
+  Routes::Post(router, "/v1/workflows/:workflow_id/runs", [d](const Request& req, ResponseWriter rw) {
+    guarded(rw, [&] { WriteHandler(*d, req, rw, false).handle(req.param(":workflow_id").as<std::string>()); });
+    return Route::Result::Ok;
+  });
+}
+
+}  // namespace batchrun::ingest
