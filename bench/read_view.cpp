@@ -1,0 +1,115 @@
+// bench/read_view: the memory and time cost of ingest's RunView, with no broker.
+//   read_view [runs=1000000] [batch_size=1000]
+// Applies N queued lane records (as ingest writes them, with a small input and metadata), then
+// one runs.state update per run (running, then completed with an output), and reports heap
+// bytes per run (glibc mallinfo2, so allocator overhead is counted) and the apply and query times.
+#include <malloc.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+#include "batchrun/common/ids.hpp"
+#include "batchrun/common/run.hpp"
+#include "batchrun/ingest/run_view.hpp"
+
+using namespace batchrun;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+size_t heapBytes() {
+  struct mallinfo2 mi = mallinfo2();
+  return mi.uordblks + mi.hblkhd;
+}
+
+double secondsSince(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const int n = argc > 1 ? std::atoi(argv[1]) : 1'000'000;
+  const int batch_size = argc > 2 ? std::atoi(argv[2]) : 1000;
+  std::vector<Run> runs;
+  runs.reserve(static_cast<size_t>(n));
+  std::string batch;
+  int64_t now = 1'790'000'000'000;
+  for (int i = 0; i < n; ++i) {
+    if (i % batch_size == 0) batch = uuidv7(now);
+    Run r;
+    r.run_id = uuidv7(now + i / 100);
+    r.batch_id = batch;
+    r.project = (i / batch_size) % 10 == 0 ? "small-project" : "big-project";
+    r.workflow_id = i % 2 ? "resize-image" : "send-email";
+    r.input = "{\"user_id\":" + std::to_string(100000 + i) + ",\"plan\":\"pro\"}";
+    r.metadata = "{\"source\":\"bench\"}";
+    r.priority = 90;
+    r.lane = "bulk";
+    r.created_at = now + i / 100;
+    r.batch_size = batch_size;
+    r.batch_index = i % batch_size;
+    runs.push_back(std::move(r));
+  }
+  std::vector<std::string> lane(static_cast<size_t>(n));
+  size_t record_bytes = 0;
+  for (int i = 0; i < n; ++i) record_bytes += (lane[i] = encodeRun(runs[i])).size();
+
+  ingest::RunView view;
+  size_t before = heapBytes();
+  auto t = Clock::now();
+  for (int i = 0; i < n; ++i) view.apply(lane[i], i % 6);
+  double apply_lane = secondsSince(t);
+  size_t after_lane = heapBytes();
+
+  // The state records replace the lane records: running, then completed with a small output.
+  // (`lane` stays allocated so the heap difference is the view's alone.)
+  t = Clock::now();
+  for (auto& r : runs) {
+    r.status = RunStatus::kRunning;
+    r.attempt = 1;
+    r.started_at = r.created_at + 5;
+    r.version = 1;
+    r.partition = 0;
+    view.apply(encodeRun(r), 0);
+    r.status = RunStatus::kCompleted;
+    r.completed_at = r.started_at + 40;
+    r.output = "{\"ok\":true,\"bytes\":12345}";
+    r.version = 2;
+    view.apply(encodeRun(r), 0);
+  }
+  double apply_state = secondsSince(t);
+  size_t after_state = heapBytes();
+
+  ingest::RunQuery q;
+  q.limit = 100;
+  t = Clock::now();
+  int pages = 0;
+  for (; pages < 200; ++pages) {
+    auto page = view.list("big-project", q);
+    if (page.last_run_id.empty()) break;
+    q.after_run_id = page.last_run_id;
+  }
+  double list = secondsSince(t) / pages;
+  ingest::RunQuery by_batch;
+  by_batch.batch_id = runs[static_cast<size_t>(n / 2 + 1)].batch_id;
+  by_batch.limit = 1000;
+  t = Clock::now();
+  auto whole_batch = view.list(runs[static_cast<size_t>(n / 2 + 1)].project, by_batch);
+  double batch_page = secondsSince(t);
+  t = Clock::now();
+  for (int i = 0; i < 100000; ++i) (void)view.batch(runs[static_cast<size_t>(i % n)].project, runs[static_cast<size_t>(i % n)].batch_id);
+  double batch_totals = secondsSince(t) / 100000;
+
+  std::printf("runs                      %d (batches of %d)\n", n, batch_size);
+  std::printf("lane record bytes (avg)   %.0f\n", static_cast<double>(record_bytes) / n);
+  std::printf("heap per run, queued      %.0f bytes\n", static_cast<double>(after_lane - before) / n);
+  std::printf("heap per run, completed   %.0f bytes\n", static_cast<double>(after_state - before) / n);
+  std::printf("apply lane record         %.2f us\n", apply_lane / n * 1e6);
+  std::printf("apply state record        %.2f us\n", apply_state / (2.0 * n) * 1e6);
+  std::printf("list page of 100          %.3f ms\n", list * 1e3);
+  std::printf("batch page of %zu        %.3f ms\n", whole_batch.runs.size(), batch_page * 1e3);
+  std::printf("batch totals              %.2f us\n", batch_totals * 1e6);
+  return view.size() == static_cast<size_t>(n) ? 0 : 1;
+}
