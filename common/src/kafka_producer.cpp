@@ -135,7 +135,8 @@ Status Producer::produce(OutMessage&& msg, DeliveryHandler* handler, void* tag) 
   rd_kafka_resp_err_t err = rd_kafka_producev(
       rk_, RD_KAFKA_V_TOPIC(msg.topic.c_str()), RD_KAFKA_V_PARTITION(msg.partition),
       RD_KAFKA_V_KEY(pending->key.data(), pending->key.size()),
-      RD_KAFKA_V_VALUE(pending->value.data(), pending->value.size()),
+      // An empty value goes out as null: a real tombstone, which compaction eventually removes.
+      RD_KAFKA_V_VALUE(pending->value.empty() ? nullptr : pending->value.data(), pending->value.size()),
       RD_KAFKA_V_HEADERS(hdrs), RD_KAFKA_V_OPAQUE(pending.get()), RD_KAFKA_V_END);
   if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
     if (hdrs) rd_kafka_headers_destroy(hdrs);  // only owned by librdkafka on success

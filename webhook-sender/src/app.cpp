@@ -5,7 +5,15 @@
 
 namespace batchrun::webhook {
 
-App::App(Config config) : config_(std::move(config)) {}
+namespace {
+constexpr int kViewCatchUpMs = 60000;
+}
+
+App::App(Config config, Clock& clock)
+    : config_(std::move(config)),
+      clock_(clock),
+      topics_(config_.service.kafka),
+      sender_metrics_(metrics_, config_.delivery.metrics_endpoint_labels) {}
 
 App::~App() { stop(); }
 
@@ -17,26 +25,58 @@ Status App::start() {
   auto producer = Producer::create(kafka);
   if (!producer) return producer.error();
   producer_ = std::move(*producer);
+
+  auto follower = TopicFollower::start(kafka, {topics_.endpoints}, [this](const Message& m) {
+    view_.apply(m);
+    sender_metrics_.endpoints.set(static_cast<double>(view_.size()));
+  });
+  if (!follower) return follower.error();
+  follower_ = std::move(*follower);
+  if (!follower_->waitCaughtUp(kViewCatchUpMs)) return Error::unavailable("webhook endpoints topic not read to its end");
+
+  http_ = std::make_unique<HttpClient>(
+      OutboundPolicy{config_.delivery.allow_private, config_.delivery.allow_plain_http});
+  deliverer_ = std::make_unique<Deliverer>(config_.delivery, topics_, view_, *producer_, *http_, sender_metrics_, clock_);
+  auto retry = RetryConsumer::create(config_, topics_, view_, *deliverer_, *producer_, sender_metrics_, clock_);
+  if (!retry) return retry.error();
+  retry_ = std::move(*retry);
+  auto events = EventConsumer::create(config_, topics_, view_, *deliverer_, sender_metrics_);
+  if (!events) return events.error();
+  events_ = std::move(*events);
+  retry_->start();
+  events_->start();
+
   ops_ = std::make_unique<OpsServer>(config_.service.http_host, static_cast<uint16_t>(config_.service.http_port),
                                      metrics_, [this] { return readiness(); });
   if (auto st = ops_->start(); !st) return st;
-  log::info("ops endpoint listening", {{"port", std::to_string(ops_->port())}});
+  log::info("webhook-sender running", {{"ops_port", std::to_string(ops_->port())},
+                                       {"endpoints", std::to_string(view_.size())}});
   return {};
 }
 
 void App::stop() {
-  if (ops_) {
-    ops_->stop();
-    ops_.reset();
-  }
+  if (stopped_) return;
+  stopped_ = true;
+  if (ops_) ops_->stop();
+  if (events_) events_->stopReading();
+  if (retry_) retry_->stopReading();
+  if (http_) http_->stop();            // in-flight requests are abandoned, never settled
+  if (deliverer_) deliverer_->stop();
   if (producer_) {
-    producer_->flush(10000);
-    producer_.reset();
+    int left = producer_->flush(10000);  // retry/DLQ records still settle through their reports
+    if (left > 0) log::error("undelivered records at shutdown", {{"count", std::to_string(left)}});
   }
+  if (events_) events_->finish();
+  if (retry_) retry_->finish();
+  producer_.reset();  // before the Deliverer, which handles its delivery reports
+  events_.reset();
+  retry_.reset();
+  if (follower_) follower_->stop();
 }
 
 std::string App::readiness() const {
   if (!producer_ || !producer_->reachable(2000)) return "kafka unreachable at " + config_.service.kafka.brokers;
+  if (!follower_ || !follower_->caughtUp()) return "webhook endpoints view not caught up";
   return {};
 }
 

@@ -1,0 +1,29 @@
+#pragma once
+// Strict parsers for the webhook subscription API's request bodies: unknown fields are errors and
+// every problem is reported at once, naming its field. Pure functions; thread-safe.
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "batchrun/ingest/http_reply.hpp"
+
+namespace batchrun::ingest {
+
+struct CreateEndpointRequest {
+  std::string url;
+  std::vector<std::string> event_types;
+  std::string description;
+  int rate_limit_per_second = 0;
+};
+
+struct ReplayRequest {
+  int64_t since = 0;
+  int64_t until = 0;  // 0: not given (the request time)
+};
+
+// False with `errors` filled when the body is not acceptable.
+bool parseCreateEndpoint(std::string_view body, CreateEndpointRequest& out, std::vector<FieldError>& errors);
+bool parseReplay(std::string_view body, ReplayRequest& out, std::vector<FieldError>& errors);
+
+}  // namespace batchrun::ingest

@@ -1,0 +1,74 @@
+#pragma once
+// The webhook subscription API, served by ingest:
+//   POST   /v1/webhook-endpoints                    create → 201 with the secret (shown once)
+//   GET    /v1/webhook-endpoints                    list the caller's project's endpoints (no secrets)
+//   GET    /v1/webhook-endpoints/{id}               one endpoint (no secrets)
+//   DELETE /v1/webhook-endpoints/{id}               tombstone → 204
+//   POST   /v1/webhook-endpoints/{id}/rotate-secret new secret; the old one signs beside it for a grace period
+//   POST   /v1/webhook-endpoints/{id}/replay        {since, until?} → 202; a replay record the sender acts on
+// Writes go to the compacted webhooks.endpoints topic (replays to webhooks.retry) and are answered
+// after Kafka acknowledges them. Reads come from an in-process view that a TopicFollower keeps up
+// to date; this instance's own writes are applied to it at once (read-your-writes). Every call is
+// scoped to the caller's project: another project's endpoint is a 404. Thread-safe.
+#include <pistache/router.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "batchrun/common/clock.hpp"
+#include "batchrun/common/config.hpp"
+#include "batchrun/common/kafka_producer.hpp"
+#include "batchrun/common/kafka_settings.hpp"
+#include "batchrun/common/topic_follower.hpp"
+#include "batchrun/common/webhook_endpoint_view.hpp"
+#include "batchrun/ingest/auth.hpp"
+
+namespace batchrun::ingest {
+
+struct WebhookEndpointsConfig {
+  bool allow_plain_http = false;          // BATCHRUN_WEBHOOK_ALLOW_HTTP
+  bool allow_private = false;             // BATCHRUN_ALLOW_PRIVATE_DESTINATIONS
+  int64_t rotation_grace_seconds = 86400; // BATCHRUN_WEBHOOK_ROTATION_GRACE_SECONDS
+  int max_endpoints_per_project = 100;    // BATCHRUN_WEBHOOK_MAX_ENDPOINTS_PER_PROJECT
+};
+
+void loadWebhookEndpointsConfig(EnvReader& env, WebhookEndpointsConfig& out);
+extern const char* const kWebhookEndpointsHelp;
+
+class WebhookEndpointRoutes {
+ public:
+  // Starts following webhooks.endpoints. `keys` and `producer` must outlive this object.
+  static Result<std::unique_ptr<WebhookEndpointRoutes>> start(WebhookEndpointsConfig config,
+                                                              const KafkaSettings& kafka, const ApiKeys& keys,
+                                                              Producer& producer, Clock& clock = SystemClock::instance());
+  void addRoutes(Pistache::Rest::Router& router);
+  // Empty when the view has read the endpoints topic to its end (for /readyz).
+  std::string readiness() const;
+  EndpointView& view() { return view_; }
+
+ private:
+  WebhookEndpointRoutes(WebhookEndpointsConfig config, Topics topics, const ApiKeys& keys, Producer& producer,
+                        Clock& clock);
+  using Req = Pistache::Rest::Request;
+  using Rw = Pistache::Http::ResponseWriter;
+  void create(const Req& req, Rw rw);
+  void list(const Req& req, Rw rw);
+  void get(const Req& req, Rw rw);
+  void remove(const Req& req, Rw rw);
+  void rotate(const Req& req, Rw rw);
+  void replay(const Req& req, Rw rw);
+  // The caller's endpoint named in the path, or a reply already sent (nullptr).
+  EndpointPtr owned(const Req& req, Rw& rw, std::string* project);
+  Status write(OutMessage msg);
+
+  WebhookEndpointsConfig config_;
+  Topics topics_;
+  const ApiKeys& keys_;
+  Producer& producer_;
+  Clock& clock_;
+  EndpointView view_;
+  std::unique_ptr<TopicFollower> follower_;  // last: its thread writes view_
+};
+
+}  // namespace batchrun::ingest

@@ -1,0 +1,101 @@
+#pragma once
+// Reads webhooks.retry in its own consumer group ("<group>-retry"; records keyed by endpoint id,
+// so one member holds all retries of an endpoint) and keeps the pending deliveries of its
+// partitions in memory, attempting each when due. The topic is the durable schedule: a delivery's
+// offset is committed only once it settled (delivered, rescheduled as a newer record, dead-lettered
+// or dropped), and a "done" record marks finished chains. On assignment a partition is replayed
+// from its committed offset; nothing is attempted until it has been read to its end, so a
+// superseded or finished record read again is recognised (same endpoint and event with a newer
+// record or a done mark) instead of being attempted twice. Replay requests found here start a
+// ReplayScanner. Owns one thread.
+#include <atomic>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <queue>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "batchrun/common/kafka_consumer.hpp"
+#include "batchrun/webhook/config.hpp"
+#include "batchrun/webhook/deliverer.hpp"
+#include "batchrun/webhook/offset_tracker.hpp"
+#include "batchrun/webhook/replay_scanner.hpp"
+
+namespace batchrun::webhook {
+
+class RetryConsumer final : public RebalanceListener {
+ public:
+  static Result<std::unique_ptr<RetryConsumer>> create(const Config& config, const Topics& topics, EndpointView& view,
+                                                       Deliverer& deliverer, Producer& producer,
+                                                       SenderMetrics& metrics, Clock& clock);
+  ~RetryConsumer() override;
+  void start();
+  void stopReading();
+  void finish();
+  // Deliveries waiting (this member's partitions).
+  size_t backlog() const { return backlog_.load(); }
+
+  void onAssigned(const std::vector<TopicPartition>& parts) override;
+  void onRevoked(const std::vector<TopicPartition>& parts) override;
+
+ private:
+  RetryConsumer(const Config& config, const Topics& topics, EndpointView& view, Deliverer& deliverer,
+                Producer& producer, SenderMetrics& metrics, Clock& clock);
+  struct Entry {
+    WebhookDelivery d;
+    int64_t offset = 0;
+    bool in_flight = false;
+  };
+  struct Partition {
+    uint64_t epoch = 0;
+    bool caught_up = false;
+    std::map<std::string, Entry> entries;  // "endpoint_id event_id" → the latest pending record
+  };
+  struct Timer {
+    int64_t due_at;
+    TopicPartition tp;
+    std::string key;
+    int64_t offset;
+    bool operator>(const Timer& o) const { return due_at > o.due_at; }
+  };
+  struct Completion {
+    enum class Kind { kDelivery, kSettleOnly } kind;
+    TopicPartition tp;
+    uint64_t epoch;
+    std::string key;
+    int64_t offset;
+    Outcome outcome;
+  };
+
+  void loop();
+  void handle(const Message& m);
+  void fireDue();
+  void drainCompletions();
+  void settle(const TopicPartition& tp, int64_t offset);
+  void post(Completion c);
+  void updateBacklog();
+
+  const Config& config_;
+  const Topics& topics_;
+  EndpointView& view_;
+  Deliverer& deliverer_;
+  Producer& producer_;
+  SenderMetrics& metrics_;
+  Clock& clock_;
+  OffsetTracker tracker_;
+  std::map<TopicPartition, Partition> parts_;
+  uint64_t next_epoch_ = 0;
+  std::priority_queue<Timer, std::vector<Timer>, std::greater<>> timers_;
+  std::map<std::string, std::unique_ptr<ReplayScanner>> replays_;  // by "partition/offset"
+  std::atomic<size_t> backlog_{0};
+  std::mutex mu_;
+  std::vector<Completion> completions_;
+  std::atomic<bool> stop_{false};
+  bool finished_ = false;
+  std::unique_ptr<Consumer> consumer_;  // its rebalance callbacks call this object
+  std::thread thread_;                  // last
+};
+
+}  // namespace batchrun::webhook
