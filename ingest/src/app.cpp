@@ -19,7 +19,8 @@ App::App(IngestConfig config)
     : config_(std::move(config)),
       topics_(config_.service.kafka),
       ingest_metrics_(metrics_, config_.service.kafka.lanes),
-      idempotency_(config_.idempotency_window_s * 1000, SystemClock::instance()) {}
+      idempotency_(config_.idempotency_window_s * 1000, SystemClock::instance()),
+      read_(config_.read) {}
 
 App::~App() { stop(); }
 
@@ -40,6 +41,10 @@ Status App::start() {
   addWriteRoutes(router_, *write_deps_);
   addWorkflowRoutes(router_, *workflow_deps_);
   read_.addRoutes(router_, config_.api_keys, *producer_, kafka);
+  auto webhook_endpoints = WebhookEndpointRoutes::start(config_.webhook_endpoints, kafka, config_.api_keys, *producer_);
+  if (!webhook_endpoints) return webhook_endpoints.error();
+  webhook_endpoints_ = std::move(*webhook_endpoints);
+  webhook_endpoints_->addRoutes(router_);
   try {
     Pistache::Address addr(config_.service.http_host, Pistache::Port(static_cast<uint16_t>(config_.service.http_port)));
     endpoint_ = std::make_unique<Pistache::Http::Endpoint>(addr);
@@ -122,6 +127,7 @@ std::string App::readiness() const {
   if (!workflow_follower_ || !workflow_follower_->caughtUp()) return "workflow view catching up with its topic";
   if (!idempotency_follower_ || !idempotency_follower_->caughtUp()) return "idempotency window catching up";
   if (auto why = read_.readiness(); !why.empty()) return why;
+  if (auto why = webhook_endpoints_ ? webhook_endpoints_->readiness() : std::string(); !why.empty()) return why;
   return {};
 }
 

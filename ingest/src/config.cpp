@@ -16,10 +16,18 @@ const char* const kIngestHelp =
     "  BATCHRUN_INGEST_MAX_OUTSTANDING      unacknowledged items before 429 (200000)\n"
     "  BATCHRUN_INGEST_RETRY_AFTER_SECONDS  Retry-After on 429/503 (1)\n"
     "  BATCHRUN_IDEMPOTENCY_WINDOW_SECONDS  how long an Idempotency-Key is remembered (86400)\n"
+    "  BATCHRUN_SSE_RETAIN_SECONDS  keep a completed batch's events for SSE replay this long (3600)\n"
+    "  BATCHRUN_SSE_HEARTBEAT_MS    SSE keep-alive comment interval (15000)\n"
+    "  BATCHRUN_WEBHOOK_ALLOW_HTTP               accept http:// webhook endpoint URLs (false: https only)\n"
+    "  BATCHRUN_ALLOW_PRIVATE_DESTINATIONS       accept loopback/private webhook URLs (false)\n"
+    "  BATCHRUN_WEBHOOK_ROTATION_GRACE_SECONDS   old secret keeps signing after a rotation (86400)\n"
+    "  BATCHRUN_WEBHOOK_MAX_ENDPOINTS_PER_PROJECT  (100)\n"
     "  BATCHRUN_LOG_LEVEL           trace|debug|info|warn|error (info)\n";
 
 void loadIngestConfig(EnvReader& env, IngestConfig& out) {
+  loadReadSideConfig(env, out.read);
   loadServiceConfig(env, "BATCHRUN_INGEST", out.service);
+  loadWebhookEndpointsConfig(env, out.webhook_endpoints);
   env.integer("BATCHRUN_INGEST_THREADS", out.http_threads, 1, 256);
   env.integer("BATCHRUN_INGEST_MAX_BODY_BYTES", out.max_body_bytes, 1024, int64_t{1} << 30);
   env.integer("BATCHRUN_INGEST_MAX_BATCH_ITEMS", out.max_batch_items, 1, 100000);

@@ -5,19 +5,27 @@
 
 namespace batchrun::ingest {
 
-const char* const kReadSideHelp =
-    "  BATCHRUN_SSE_RETAIN_SECONDS  keep a completed batch's events for SSE replay this long (3600)\n"
-    "  BATCHRUN_SSE_HEARTBEAT_MS    SSE keep-alive comment interval (15000)\n";
-
+// The variables' lines in --help are in kIngestHelp (config.cpp), with the rest of ingest's.
 void loadReadSideConfig(EnvReader& env, ReadSideConfig& out) {
-  int64_t retain_s = out.events.retain_ms / 1000;
-  env.integer("BATCHRUN_SSE_RETAIN_SECONDS", retain_s, int64_t{0}, int64_t{30} * 24 * 3600);
-  out.events.retain_ms = retain_s * 1000;
-  env.integer("BATCHRUN_SSE_HEARTBEAT_MS", out.sse.heartbeat_ms, 100, 3'600'000);
+  env.integer("BATCHRUN_SSE_RETAIN_SECONDS", out.sse_retain_s, int64_t{0}, int64_t{30} * 24 * 3600);
+  env.integer("BATCHRUN_SSE_HEARTBEAT_MS", out.sse_heartbeat_ms, 100, 3'600'000);
 }
 
+namespace {
+BatchEventsConfig eventsConfig(const ReadSideConfig& c) {
+  BatchEventsConfig e;
+  e.retain_ms = c.sse_retain_s * 1000;
+  return e;
+}
+SseConfig sseConfig(const ReadSideConfig& c) {
+  SseConfig s;
+  s.heartbeat_ms = c.sse_heartbeat_ms;
+  return s;
+}
+}  // namespace
+
 ReadSide::ReadSide(ReadSideConfig config, const Clock& clock)
-    : config_(config), clock_(clock), events_(config_.events, clock_), sse_(events_, config_.sse, clock_) {}
+    : clock_(clock), events_(eventsConfig(config), clock_), sse_(events_, sseConfig(config), clock_) {}
 
 ReadSide::~ReadSide() { stop(); }
 

@@ -7,6 +7,8 @@
 #include "batchrun/common/config.hpp"
 #include "batchrun/common/service_config.hpp"
 #include "batchrun/ingest/auth.hpp"
+#include "batchrun/ingest/webhook_endpoints_config.hpp"
+#include "batchrun/ingest/read_side_config.hpp"
 
 namespace batchrun::ingest {
 
@@ -24,6 +26,10 @@ struct IngestConfig {
   // before anything of it is produced (BATCHRUN_INGEST_MAX_OUTSTANDING).
   int max_outstanding = 200000;
   int retry_after_s = 1;                       // BATCHRUN_INGEST_RETRY_AFTER_SECONDS on 429/503
+
+  WebhookEndpointsConfig webhook_endpoints;  // the webhook subscription API (webhook_endpoints_config.hpp)
+
+  ReadSideConfig read;  // the read side: SSE retention and heartbeats (read_side_config.hpp)
 };
 
 void loadIngestConfig(EnvReader& env, IngestConfig& out);

@@ -13,19 +13,11 @@
 #include "batchrun/common/kafka_settings.hpp"
 #include "batchrun/ingest/auth.hpp"
 #include "batchrun/ingest/batch_events.hpp"
+#include "batchrun/ingest/read_side_config.hpp"
 #include "batchrun/ingest/run_view.hpp"
 #include "batchrun/ingest/sse_stream.hpp"
 
 namespace batchrun::ingest {
-
-struct ReadSideConfig {
-  BatchEventsConfig events;
-  SseConfig sse;
-};
-
-// BATCHRUN_SSE_RETAIN_SECONDS, BATCHRUN_SSE_HEARTBEAT_MS (docs/configuration.md).
-void loadReadSideConfig(EnvReader& env, ReadSideConfig& out);
-extern const char* const kReadSideHelp;
 
 class ReadSide {
  public:
@@ -41,7 +33,6 @@ class ReadSide {
   size_t openStreams() const { return sse_.openStreams(); }
 
  private:
-  ReadSideConfig config_;
   const Clock& clock_;
   RunView view_;
   BatchEvents events_;
