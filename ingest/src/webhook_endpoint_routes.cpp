@@ -15,12 +15,6 @@ namespace batchrun::ingest {
 using Pistache::Http::Code;
 namespace Routes = Pistache::Rest::Routes;
 
-const char* const kWebhookEndpointsHelp =
-    "  BATCHRUN_WEBHOOK_ALLOW_HTTP              accept http:// endpoint URLs (false: https only)\n"
-    "  BATCHRUN_ALLOW_PRIVATE_DESTINATIONS      accept loopback/private endpoint URLs (false)\n"
-    "  BATCHRUN_WEBHOOK_ROTATION_GRACE_SECONDS  old secret keeps signing after a rotation (86400)\n"
-    "  BATCHRUN_WEBHOOK_MAX_ENDPOINTS_PER_PROJECT  (100)\n";
-
 void loadWebhookEndpointsConfig(EnvReader& env, WebhookEndpointsConfig& out) {
   env.boolean("BATCHRUN_WEBHOOK_ALLOW_HTTP", out.allow_plain_http);
   env.boolean("BATCHRUN_ALLOW_PRIVATE_DESTINATIONS", out.allow_private);

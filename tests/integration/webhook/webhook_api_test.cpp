@@ -8,6 +8,7 @@
 #include "batchrun/common/clock.hpp"
 #include "batchrun/common/crypto.hpp"
 #include "batchrun/common/events.hpp"
+#include "batchrun/ingest/app.hpp"
 #include "batchrun/ingest/webhook_endpoint_routes.hpp"
 #include "http.hpp"
 #include "sender_env.hpp"
@@ -179,4 +180,24 @@ TEST(WebhookEndpointApi, ReplayRedeliversTheWindow) {
   auto marker = env.produceEvents("pa", 1, event_type::kCompleted);
   ASSERT_TRUE(waitFor([&] { return env.receiver.ids("rp").count(marker[0]) == 1; }, 30s));
   EXPECT_EQ(env.receiver.count("rp"), 21u);
+}
+
+TEST(WebhookEndpointApi, ServedByTheIngestApp) {
+  SenderEnv env;
+  ingest::IngestConfig config;
+  config.service.kafka = env.kafka;
+  config.service.http_port = 0;
+  config.service.create_topics = false;
+  config.api_keys.add(sha256Hex("key-a"), "pa");
+  config.webhook_endpoints = permissive();
+  ingest::App app(config);
+  auto st = app.start();
+  ASSERT_TRUE(st) << st.error().message;
+  std::string base = "http://127.0.0.1:" + std::to_string(app.port());
+  std::map<std::string, std::string> h = {{"Authorization", "Bearer key-a"}, {"Content-Type", "application/json"}};
+  auto created = httpRequest("POST", base + "/v1/webhook-endpoints", "{\"url\":\"" + env.receiver.url("x") + "\"}", h);
+  ASSERT_EQ(created.status, 201) << created.body;
+  std::string id = parse(created.body)["id"].GetString();
+  EXPECT_EQ(httpRequest("GET", base + "/v1/webhook-endpoints/" + id, {}, h).status, 200);
+  app.stop();
 }

@@ -19,6 +19,7 @@
 #include "batchrun/ingest/read_side.hpp"
 #include "batchrun/ingest/submission.hpp"
 #include "batchrun/ingest/view_follower.hpp"
+#include "batchrun/ingest/webhook_endpoint_routes.hpp"
 #include "batchrun/ingest/workflow_routes.hpp"
 #include "batchrun/ingest/workflow_view.hpp"
 #include "batchrun/ingest/write_routes.hpp"
@@ -56,6 +57,7 @@ class App {
   std::unique_ptr<WriteDeps> write_deps_;
   std::unique_ptr<WorkflowDeps> workflow_deps_;
   ReadSide read_;  // run view, batch events, SSE streams (read_side.hpp)
+  std::unique_ptr<WebhookEndpointRoutes> webhook_endpoints_;  // subscription API + endpoint view
   Pistache::Rest::Router router_;
   std::unique_ptr<Pistache::Http::Endpoint> endpoint_;  // last: its handlers use the members above
 };

@@ -17,24 +17,14 @@
 #include <string>
 
 #include "batchrun/common/clock.hpp"
-#include "batchrun/common/config.hpp"
 #include "batchrun/common/kafka_producer.hpp"
 #include "batchrun/common/kafka_settings.hpp"
 #include "batchrun/common/topic_follower.hpp"
 #include "batchrun/common/webhook_endpoint_view.hpp"
 #include "batchrun/ingest/auth.hpp"
+#include "batchrun/ingest/webhook_endpoints_config.hpp"
 
 namespace batchrun::ingest {
-
-struct WebhookEndpointsConfig {
-  bool allow_plain_http = false;          // BATCHRUN_WEBHOOK_ALLOW_HTTP
-  bool allow_private = false;             // BATCHRUN_ALLOW_PRIVATE_DESTINATIONS
-  int64_t rotation_grace_seconds = 86400; // BATCHRUN_WEBHOOK_ROTATION_GRACE_SECONDS
-  int max_endpoints_per_project = 100;    // BATCHRUN_WEBHOOK_MAX_ENDPOINTS_PER_PROJECT
-};
-
-void loadWebhookEndpointsConfig(EnvReader& env, WebhookEndpointsConfig& out);
-extern const char* const kWebhookEndpointsHelp;
 
 class WebhookEndpointRoutes {
  public:
