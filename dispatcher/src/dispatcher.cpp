@@ -6,6 +6,8 @@
 #include <chrono>
 
 #include "batchrun/common/logging.hpp"
+#include "batchrun/common/events.hpp"
+#include "batchrun/dispatcher/batch_progress.hpp"
 #include "batchrun/dispatcher/state_reader.hpp"
 
 namespace batchrun::dispatcher {
@@ -314,14 +316,31 @@ void Dispatcher::rebuild() {
     return;  // rebuilding_ stays set: the next turn tries again
   }
   for (int32_t p : parts) finished_[p];
-  size_t resumed = 0;
+  // The previous owner may have died with a state record durable but its event (or batch progress
+  // record) not: they are produced side by side. Announce again what it recorded in its last
+  // moments — the same stable event ids, so consumers drop what they already have.
+  std::unordered_map<int32_t, int64_t> last_update;
+  for (auto& [id, run] : latest) last_update[run.partition] = std::max(last_update[run.partition], run.updated_at);
+  const int64_t in_doubt_ms = config_.service.kafka.message_timeout_ms + 5000;
+  size_t resumed = 0, reannounced = 0;
   for (auto& [id, run] : latest) {
-    if (!rebuilding_.count(run.partition)) continue;
+    if (!rebuilding_.count(run.partition) || run.status == RunStatus::kQueued) continue;
     if (!isTerminal(run.status)) ++resumed;
+    if (run.updated_at >= last_update[run.partition] - in_doubt_ms) {
+      ++reannounced;
+      Write event;
+      event.msg = makeRunEvent(topics_.events, run, eventTypeFor(run.status), clock_.nowMs());
+      produce(std::move(event));
+      if (isTerminal(run.status) && !run.batch_id.empty()) {
+        Write progress;
+        progress.msg = makeProgressRecord(topics_.batch_progress, run);
+        produce(std::move(progress));
+      }
+    }
     adoptRebuilt(std::move(run));
   }
-  log::info("partition state rebuilt", {{"partitions", std::to_string(parts.size())},
-                                        {"runs", std::to_string(latest.size())}, {"resumed", std::to_string(resumed)}});
+  log::info("partition state rebuilt", {{"partitions", std::to_string(parts.size())}, {"runs", std::to_string(latest.size())},
+                                        {"resumed", std::to_string(resumed)}, {"reannounced", std::to_string(reannounced)}});
   rebuilding_.clear();
   std::lock_guard lock(mu_);
   readiness_.clear();

@@ -79,29 +79,49 @@ void Dispatcher::startRun(SchedItem item) {
     finish(e, RunStatus::kTimedOut);
     return;
   }
-  if (!e.resume_same_attempt) {
+  e.phase = Phase::kRunning;
+  e.call = ++next_call_;
+  calls_[e.call] = Call{run.run_id, run.partition, std::nullopt};
+  metrics_.dispatched(e.lane).inc();
+  uint64_t call = e.call;
+  bool resume = e.resume_same_attempt;
+  e.resume_same_attempt = false;
+  if (!resume) {
     ++run.attempt;
     run.status = RunStatus::kRunning;
     run.next_attempt_at = 0;
     run.error_code.clear();
     run.error_message.clear();
-    std::vector<OffsetRef> done;
-    if (e.lane_offset) done.push_back(*e.lane_offset);
-    e.lane_offset.reset();
-    record(e, std::move(done));  // the request's offset is done once `running` is durable
   }
-  e.resume_same_attempt = false;
-  e.phase = Phase::kRunning;
-  e.call = ++next_call_;
-  calls_[e.call] = Call{run.run_id, run.partition, std::nullopt};
-  metrics_.dispatched(e.lane).inc();
   long timeout = static_cast<long>(std::min<int64_t>(config_.request_timeout_ms, deadline - now));
   e.deadline_limited = deadline - now <= config_.request_timeout_ms;
   HttpRequest req = buildWorkerRequest(run, {url, config_.worker_secret, deadline, timeout}, now);
-  uint64_t call = e.call;
+  if (resume) {  // already recorded as running by the previous owner
+    callWorker(call, std::move(req));
+    return;
+  }
+  std::vector<OffsetRef> done;
+  if (e.lane_offset) done.push_back(*e.lane_offset);
+  e.lane_offset.reset();
+  // The worker is called only once `running` is durable, so a new owner knows every run that may
+  // have been executed (DESIGN: write running, then POST); the request's offset is done then too.
+  auto shared = std::make_shared<HttpRequest>(std::move(req));
+  record(e, std::move(done), [this, call, shared] { callWorker(call, std::move(*shared)); });
+}
+
+void Dispatcher::callWorker(uint64_t call, HttpRequest req) {
+  auto c = calls_.find(call);
+  if (c == calls_.end()) return;  // handed over meanwhile
+  if (c->second.orphan) {         // cancelled before the call went out: give the slot back
+    limits_.release(*c->second.orphan);
+    scheduler_.onReleased(*c->second.orphan);
+    metrics_.workflowInflight(c->second.orphan->workflow_key).add(-1);
+    calls_.erase(c);
+    return;
+  }
   http_.submit(std::move(req), [this, call](HttpResult&& r) {
-    auto shared = std::make_shared<HttpResult>(std::move(r));
-    post([this, call, shared] { onAnswer(call, std::move(*shared)); });
+    auto result = std::make_shared<HttpResult>(std::move(r));
+    post([this, call, result] { onAnswer(call, std::move(*result)); });
   });
 }
 

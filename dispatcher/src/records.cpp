@@ -12,7 +12,7 @@ namespace {
 constexpr int64_t kWriteRetryMs = 1000;
 }
 
-void Dispatcher::record(Entry& e, std::vector<OffsetRef> done) {
+void Dispatcher::record(Entry& e, std::vector<OffsetRef> done, std::function<void()> on_durable) {
   Run& run = e.run;
   int64_t now = clock_.nowMs();
   ++run.version;
@@ -24,6 +24,7 @@ void Dispatcher::record(Entry& e, std::vector<OffsetRef> done) {
   state.msg.partition = run.partition;
   state.done = std::move(done);
   state.owner_partition = run.partition;
+  state.on_durable = std::move(on_durable);
   produce(std::move(state));
 
   const char* type = eventTypeFor(run.status);
@@ -57,6 +58,7 @@ void Dispatcher::onDelivery(const DeliveryReport& report, void* tag) {
   post([this, write, ok, error] {
     if (ok) {
       for (const auto& ref : write->done) offsetDone(ref);
+      if (write->on_durable) write->on_durable();
       return;
     }
     // A state record for a partition we no longer own is the next owner's to write.

@@ -22,7 +22,9 @@ class DispatcherTest : public ::testing::Test {
   static void SetUpTestSuite() {
     sys_ = new System(3);
     worker_ = new DemoWorker();
+    // Registered before the dispatcher starts, which loads every registration before reading runs.
     sys_->registerWorkflow(workflow("demo"));
+    sys_->registerWorkflow(workflow("limited", 5, {{"q", 2}}));
     sys_->startDispatcher();
     ASSERT_TRUE(waitFor([] { return sys_->dispatcherReady(0); }, 90s)) << sys_->dispatcher(0).log();
   }
@@ -85,7 +87,6 @@ TEST_F(DispatcherTest, ThousandRunBatchReachesTerminalStatusesWithOneBatchComple
 }
 
 TEST_F(DispatcherTest, LimitsAreNeverExceededAtTheWorker) {
-  sys_->registerWorkflow(workflow("limited", 5, {{"q", 2}}));
   std::vector<batchrun::Run> runs;
   for (int i = 0; i < 60; ++i) {
     batchrun::Run r = sys_->makeRun("limited", R"({"sleep_ms":30})");

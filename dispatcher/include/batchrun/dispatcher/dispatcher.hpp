@@ -86,6 +86,7 @@ class Dispatcher : private RebalanceListener, private DeliveryHandler {
     OutMessage msg;
     std::vector<OffsetRef> done;  // offsets this record completes once durable
     int32_t owner_partition = -1; // -1: not tied to ownership (events, progress)
+    std::function<void()> on_durable;  // runs on the loop once delivered
   };
 
   // Loop and Kafka side (dispatcher.cpp).
@@ -121,7 +122,8 @@ class Dispatcher : private RebalanceListener, private DeliveryHandler {
   int64_t deadlineOf(const Run& run) const;
 
   // Records (records.cpp).
-  void record(Entry& e, std::vector<OffsetRef> done);
+  void record(Entry& e, std::vector<OffsetRef> done, std::function<void()> on_durable = {});
+  void callWorker(uint64_t call, HttpRequest req);
   void produce(Write w);
   void onDelivery(const DeliveryReport& report, void* tag) override;
   bool retryWrites();

@@ -1,0 +1,123 @@
+// Dispatchers dying and leaving: kill -9 mid-batch and start again; two dispatchers sharing the
+// partitions, one stopped. Every run reaches exactly one terminal status, batch.completed is
+// announced once, and only runs that were in flight are executed twice.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <set>
+
+#include "batchrun/common/events.hpp"
+#include "batchrun/common/ids.hpp"
+#include "batchrun/dispatcher/state_reader.hpp"
+#include "harness.hpp"
+#include "wait.hpp"
+
+using namespace batchrun;
+using namespace batchrun::testing;
+using namespace std::chrono_literals;
+
+namespace {
+
+constexpr int kRuns = 600;
+constexpr int kMaxInflight = 20;
+
+class DispatcherFailoverTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    Workflow w;
+    w.project = "test";
+    w.workflow_id = "demo";
+    w.endpoint = worker_.url("/demo");
+    sys_.registerWorkflow(w);
+    batch_ = "batch-" + uuidv7();
+    for (int i = 0; i < kRuns; ++i) {
+      batchrun::Run r = sys_.makeRun("demo", R"({"sleep_ms":20})", 90);
+      r.batch_id = batch_;
+      r.batch_size = kRuns;
+      r.batch_index = i;
+      r.concurrency_key = "k" + std::to_string(i % 7);  // spread over every partition
+      runs_.push_back(r);
+    }
+  }
+  std::map<std::string, std::string> env() const {
+    return {{"BATCHRUN_DISPATCHER_MAX_INFLIGHT", std::to_string(kMaxInflight)}};
+  }
+  size_t terminalRuns() { return sys_.events().terminalPerRun().size(); }
+  // Runs whose latest durable state is `running`: what was in flight when a dispatcher died, from
+  // Kafka's point of view (its call in flight, or its outcome not yet durable).
+  std::set<std::string> runningInState() {
+    std::map<std::string, batchrun::Run> latest;
+    std::vector<int32_t> parts;
+    for (int32_t p = 0; p < sys_.kafka().partitions; ++p) parts.push_back(p);
+    auto st = dispatcher::readPartitionsToEnd(sys_.kafka(), sys_.topics().state, parts, [&](const Message& m) {
+      auto run = decodeRun(m.value());
+      if (run && (latest.count(run->run_id) == 0 || latest[run->run_id].version <= run->version)) {
+        latest[run->run_id] = *run;
+      }
+    });
+    EXPECT_TRUE(st.ok());
+    std::set<std::string> out;
+    for (auto& [id, run] : latest) {
+      if (run.status == RunStatus::kRunning) out.insert(id);
+    }
+    return out;
+  }
+  // Each run: exactly one terminal status (re-recording the same transition yields the same event
+  // id, which counts once), one batch.completed; a run executed twice was in flight at the crash.
+  void expectExactlyOnceOutcomes(const std::set<std::string>& in_flight_at_crash) {
+    bool all = waitFor([&] { return terminalRuns() == static_cast<size_t>(kRuns); }, 60s);
+    std::string missing;
+    if (!all) {
+      auto per_run = sys_.events().terminalPerRun();
+      auto by_run = worker_.requestsByRun();
+      for (auto& r : runs_) {
+        if (per_run.count(r.run_id)) continue;
+        missing += r.run_id + " p" + std::to_string(r.partition) + " events=" +
+                   std::to_string(sys_.events().forRun(r.run_id).size()) + " worker=" + std::to_string(by_run[r.run_id]) + "\n";
+      }
+    }
+    ASSERT_TRUE(all) << terminalRuns() << " terminal; missing:\n" << missing;
+    auto per_run = sys_.events().terminalPerRun();
+    for (auto& r : runs_) EXPECT_EQ(per_run[r.run_id], 1) << r.run_id;
+    EXPECT_EQ(sys_.events().terminalStatusCounts()["completed"], kRuns);
+    ASSERT_TRUE(waitFor([&] { return sys_.events().count(event_type::kBatchCompleted) >= 1; }, 60s));
+    EXPECT_EQ(sys_.events().count(event_type::kBatchCompleted), 1u);
+    int executed_twice = 0;
+    for (auto& [run, n] : worker_.requestsByRun()) {
+      if (n < 2) continue;
+      ++executed_twice;
+      EXPECT_TRUE(in_flight_at_crash.count(run)) << run << " executed " << n << " times but was not in flight";
+    }
+    EXPECT_LE(executed_twice, static_cast<int>(in_flight_at_crash.size()));
+  }
+  System sys_{3};
+  DemoWorker worker_;
+  std::string batch_;
+  std::vector<batchrun::Run> runs_;
+};
+
+TEST_F(DispatcherFailoverTest, KillNineMidBatchThenRestart) {
+  sys_.startDispatcher(env());
+  ASSERT_TRUE(waitFor([&] { return sys_.dispatcherReady(0); }, 90s)) << sys_.dispatcher(0).log();
+  sys_.submitAll(runs_);
+  ASSERT_TRUE(waitFor([&] { return terminalRuns() >= 100; }, 60s));
+  sys_.dispatcher(0).kill9();
+  size_t at_crash = terminalRuns();
+  EXPECT_LT(at_crash, static_cast<size_t>(kRuns));
+  auto in_flight = runningInState();
+  sys_.startDispatcher(env());
+  expectExactlyOnceOutcomes(in_flight);
+}
+
+TEST_F(DispatcherFailoverTest, TwoDispatchersThenOneStops) {
+  sys_.startDispatcher(env());
+  sys_.startDispatcher(env());
+  ASSERT_TRUE(waitFor([&] { return sys_.dispatcherReady(0) && sys_.dispatcherReady(1); }, 90s));
+  sys_.submitAll(runs_);
+  ASSERT_TRUE(waitFor([&] { return terminalRuns() >= 100; }, 60s));
+  EXPECT_EQ(sys_.dispatcher(1).stop(15, 30000), 0) << sys_.dispatcher(1).log();
+  // A graceful stop drains its calls; whatever it abandoned is `running` in the state now.
+  expectExactlyOnceOutcomes(runningInState());
+}
+
+}  // namespace
