@@ -194,7 +194,8 @@ void Deliverer::onResult(const JobPtr& job, HttpResult&& r) {
     return;
   }
   auto delay = schedule_.delayBefore(job->d.attempt + 1);
-  if (!delay) {
+  // A refused destination is policy, not a transient failure: retrying for days cannot help.
+  if (!delay || r.blocked) {
     deadLetter(job, job->d.last_error);
     return;
   }

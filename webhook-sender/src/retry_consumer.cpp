@@ -58,6 +58,13 @@ void RetryConsumer::onAssigned(const std::vector<TopicPartition>& parts) {
   for (const auto& tp : parts) {
     Partition p;
     p.epoch = ++next_epoch_;
+    // EOF alone could come late on a partition that never goes quiet; the watermark bounds it.
+    int64_t low = 0, high = 0;
+    if (rd_kafka_query_watermark_offsets(consumer_->handle(), tp.topic.c_str(), tp.partition, &low, &high, 5000) ==
+        RD_KAFKA_RESP_ERR_NO_ERROR) {
+      p.catch_up_to = high;
+      p.caught_up = high <= low;
+    }
     parts_[tp] = std::move(p);
     tracker_.reset(tp);
   }
@@ -120,6 +127,7 @@ void RetryConsumer::handle(const Message& m) {
   if (pit == parts_.end()) return;  // not ours (any more)
   Partition& part = pit->second;
   int64_t off = m.offset();
+  if (!part.caught_up && part.catch_up_to >= 0 && off + 1 >= part.catch_up_to) part.caught_up = true;
   auto rec = decodeWebhookRecord(m.value());
   if (!rec || rec->kind == WebhookRetryRecord::Kind::kDead) {
     if (!rec) log::warn("skipping undecodable webhooks.retry record", {{"offset", std::to_string(off)},

@@ -51,6 +51,7 @@ class RetryConsumer final : public RebalanceListener {
   struct Partition {
     uint64_t epoch = 0;
     bool caught_up = false;
+    int64_t catch_up_to = -1;  // the high watermark at assignment: caught up once read past it
     std::map<std::string, Entry> entries;  // "endpoint_id event_id" → the latest pending record
   };
   struct Timer {
