@@ -31,7 +31,7 @@ void Submission::start(Producer& producer, SubmissionTracker& tracker, Pistache:
     Status st = producer.produce(std::move(messages[static_cast<size_t>(i)]), self,
                                  reinterpret_cast<void*>(static_cast<intptr_t>(i)));
     if (!st) {
-      self->fail(st.error().message, st.error().code == ErrorCode::kResourceExhausted);
+      self->fail(st.error().message, st.error().code == ErrorCode::kResourceExhausted, st.error().retryable);
       self->release(n - i);  // the records never handed to librdkafka will never report
       break;
     }
@@ -43,16 +43,17 @@ void Submission::onDelivery(const DeliveryReport& report, void* tag) {
   if (report.ok) {
     partitions_[static_cast<size_t>(reinterpret_cast<intptr_t>(tag))] = report.partition;
   } else {
-    fail(report.error, false);
+    fail(report.error, false, report.retryable);
   }
   release(1);
 }
 
-void Submission::fail(const std::string& why, bool queue_full) {
+void Submission::fail(const std::string& why, bool queue_full, bool retryable) {
   bool expected = false;
   if (failed_.compare_exchange_strong(expected, true)) {
     error_ = why;
     queue_full_ = queue_full;
+    retryable_ = retryable;
   }
 }
 
@@ -65,7 +66,7 @@ void Submission::finish() {
   std::unique_ptr<Submission> self(this);
   const bool ok = !failed_.load();
   try {
-    if (spec_.on_done) spec_.on_done({ok, queue_full_, error_, &partitions_});
+    if (spec_.on_done) spec_.on_done({ok, queue_full_, retryable_, error_, &partitions_});
   } catch (const std::exception& e) {
     log::error("submission hook threw", {{"error", e.what()}});
   }
@@ -77,16 +78,19 @@ void Submission::finish() {
       if (spec_.abandoned) spec_.abandoned->inc();
     } else if (ok) {
       replyJson(writer_, spec_.success_code, spec_.success_body);
-    } else if (queue_full_) {
-      replyError(writer_, Pistache::Http::Code::Too_Many_Requests, "backpressure",
-                 "Kafka's producer queue is full; retry with the same Idempotency-Key to get the same ids "
-                 "without duplicates",
-                 {}, spec_.retry_after_s);
     } else {
-      replyError(writer_, Pistache::Http::Code::Service_Unavailable, "unavailable",
-                 "Kafka did not acknowledge every item (" + error_ +
-                     "); retry with the same Idempotency-Key to get the same ids without duplicates",
-                 {}, spec_.retry_after_s);
+      const ErrorReplier& reply = spec_.reply_error ? spec_.reply_error : ErrorReplier(replyError);
+      if (queue_full_) {
+        reply(writer_, Pistache::Http::Code::Too_Many_Requests, "backpressure",
+              "Kafka's producer queue is full; retry with the same Idempotency-Key to get the same ids "
+              "without duplicates",
+              {}, spec_.retry_after_s);
+      } else {
+        reply(writer_, Pistache::Http::Code::Service_Unavailable, "unavailable",
+              "Kafka did not acknowledge every item (" + error_ +
+                  "); retry with the same Idempotency-Key to get the same ids without duplicates",
+              {}, spec_.retry_after_s);
+      }
     }
   } catch (const std::exception& e) {
     log::warn("could not send an answer", {{"error", e.what()}});

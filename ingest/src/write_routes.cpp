@@ -32,20 +32,41 @@ struct WriteRequest {
   std::string traceparent;
 };
 
+// The native /v1 answers: 202 {batch_id, created_at, runs} or 201 {run_id, created_at, status, deduplicated}.
+WriteDialect nativeDialect(bool is_batch) {
+  WriteDialect d;
+  d.is_batch = is_batch;
+  d.success_code = is_batch ? Code::Accepted : Code::Created;
+  d.success_body = [is_batch](const std::vector<Run>& runs, const std::string& batch_id, int64_t created_at,
+                              bool deduplicated) {
+    return is_batch ? batchAnswer(batch_id, created_at, runs, deduplicated) : singleAnswer(runs.front(), deduplicated);
+  };
+  return d;
+}
+
 class WriteHandler {
  public:
-  WriteHandler(WriteDeps& d, const Pistache::Rest::Request& req, ResponseWriter& rw, bool is_batch)
-      : d_(d), req_(req), rw_(rw), started_(steadyNowNs()), latency_(d.metrics.latency(is_batch ? RouteId::kBatch : RouteId::kSingleRun)) {
-    w_.is_batch = is_batch;
+  WriteHandler(WriteDeps& d, const Pistache::Rest::Request& req, ResponseWriter& rw, WriteDialect dialect)
+      : d_(d), req_(req), rw_(rw), started_(steadyNowNs()),
+        latency_(d.metrics.latency(dialect.is_batch ? RouteId::kBatch : RouteId::kSingleRun)),
+        dialect_(std::move(dialect)) {
+    w_.is_batch = dialect_.is_batch;
+    w_.route = dialect_.route;
   }
   ~WriteHandler() { releaseClaim(); }
   WriteHandler(const WriteHandler&) = delete;
   WriteHandler& operator=(const WriteHandler&) = delete;
 
+  // Native /v1: edge checks and the strict /v1 parser first.
   void handle(std::string_view workflow_id);
+  // A dialect adapter already authenticated the caller and parsed the body.
+  void handleParsed(std::string project, std::vector<RunItem> items);
 
  private:
+  bool readHeaders();
   bool parse(std::string_view workflow_id);
+  void admitAndProduce();
+  std::vector<Run> build(const RunContext& ctx, const WorkflowView* workflows);
   // The idempotency decision: true to go on producing (prior set for a pending earlier attempt).
   bool checkIdempotency(std::optional<IdempotencyRecord>& prior);
   void produce(int64_t created_at, const std::optional<IdempotencyRecord>& prior);
@@ -62,6 +83,7 @@ class WriteHandler {
   ResponseWriter& rw_;
   const int64_t started_;
   Histogram& latency_;
+  WriteDialect dialect_;
   WriteRequest w_;
   bool claimed_ = false;
 };
@@ -70,7 +92,8 @@ void WriteHandler::reject(Rejection why, Code code, std::string_view error_code,
                           const std::vector<FieldError>& details, int retry_after) {
   releaseClaim();
   d_.metrics.rejected(why).inc();
-  replyError(rw_, code, error_code, message, details, retry_after);
+  if (dialect_.reply_error) dialect_.reply_error(rw_, code, error_code, message, details, retry_after);
+  else replyError(rw_, code, error_code, message, details, retry_after);
   latency_.observe(static_cast<double>(steadyNowNs() - started_) / 1e9);
 }
 
@@ -81,7 +104,24 @@ void WriteHandler::handle(std::string_view workflow_id) {
     return;
   }
   w_.project = std::move(*project);
-  if (!parse(workflow_id)) return;
+  if (!readHeaders() || !parse(workflow_id)) return;
+  admitAndProduce();
+}
+
+void WriteHandler::handleParsed(std::string project, std::vector<RunItem> items) {
+  w_.project = std::move(project);
+  if (!readHeaders()) return;
+  w_.items = std::move(items);
+  admitAndProduce();
+}
+
+std::vector<Run> WriteHandler::build(const RunContext& ctx, const WorkflowView* workflows) {
+  auto runs = buildRuns(std::move(w_.items), ctx, d_.topics.lanes, workflows);
+  if (dialect_.adjust) dialect_.adjust(runs);
+  return runs;
+}
+
+void WriteHandler::admitAndProduce() {
   if (d_.draining()) {
     return reject(Rejection::kUnavailable, Code::Service_Unavailable, "unavailable", "ingest is shutting down",
                   {}, d_.config.retry_after_s);
@@ -101,7 +141,7 @@ void WriteHandler::handle(std::string_view workflow_id) {
   produce(prior ? prior->created_at : d_.clock.nowMs(), prior);
 }
 
-bool WriteHandler::parse(std::string_view workflow_id) {
+bool WriteHandler::readHeaders() {
   if (auto key = rawHeader(req_, "Idempotency-Key")) {
     if (auto problem = idempotencyKeyProblem(*key)) {
       reject(Rejection::kInvalid, Code::Bad_Request, "invalid_request", "the Idempotency-Key header is invalid",
@@ -111,6 +151,10 @@ bool WriteHandler::parse(std::string_view workflow_id) {
     w_.key = std::move(*key);
   }
   if (auto tp = rawHeader(req_, "traceparent"); tp && tp->size() <= 128) w_.traceparent = std::move(*tp);
+  return true;
+}
+
+bool WriteHandler::parse(std::string_view workflow_id) {
   const RunRequestLimits limits{d_.config.max_batch_items, d_.config.max_item_bytes};
   ParsedRuns parsed = w_.is_batch ? parseBatchRequest(req_.body(), limits)
                                   : parseSingleRunRequest(req_.body(), workflow_id, limits);
@@ -144,7 +188,7 @@ bool WriteHandler::checkIdempotency(std::optional<IdempotencyRecord>& prior) {
   if (prior && prior->complete) {
     // Every item is already in Kafka: the same answer, produced from the same ids, nothing sent.
     RunContext ctx{w_.project, w_.key, prior->batch_id, prior->created_at, w_.traceparent, w_.is_batch};
-    auto runs = buildRuns(std::move(w_.items), ctx, d_.topics.lanes, nullptr);
+    auto runs = build(ctx, nullptr);
     d_.metrics.deduplicated().inc();
     answer(runs, prior->batch_id, prior->created_at, true);
     return false;
@@ -161,11 +205,7 @@ bool WriteHandler::checkIdempotency(std::optional<IdempotencyRecord>& prior) {
 
 void WriteHandler::answer(const std::vector<Run>& runs, const std::string& batch_id, int64_t created_at,
                           bool deduplicated) {
-  if (w_.is_batch) {
-    replyJson(rw_, Code::Accepted, batchAnswer(batch_id, created_at, runs, deduplicated));
-  } else {
-    replyJson(rw_, Code::Created, singleAnswer(runs.front(), deduplicated));
-  }
+  replyJson(rw_, dialect_.success_code, dialect_.success_body(runs, batch_id, created_at, deduplicated));
   latency_.observe(static_cast<double>(steadyNowNs() - started_) / 1e9);
 }
 
@@ -177,7 +217,7 @@ void WriteHandler::produce(int64_t created_at, const std::optional<IdempotencyRe
   ctx.traceparent = w_.traceparent;
   ctx.is_batch = w_.is_batch;
   if (w_.is_batch) ctx.batch_id = prior ? prior->batch_id : batchIdFor(w_.project, w_.key, created_at);
-  auto runs = std::make_shared<std::vector<Run>>(buildRuns(std::move(w_.items), ctx, d_.topics.lanes, &d_.workflows));
+  auto runs = std::make_shared<std::vector<Run>>(build(ctx, &d_.workflows));
   const bool deduplicated = prior.has_value();  // an earlier attempt got as far as Kafka
 
   std::vector<OutMessage> messages;
@@ -191,9 +231,9 @@ void WriteHandler::produce(int64_t created_at, const std::optional<IdempotencyRe
   for (const Run& r : *runs) messages.push_back(requestMessage(d_.topics, r));
 
   SubmissionSpec spec;
-  spec.success_code = w_.is_batch ? Code::Accepted : Code::Created;
-  spec.success_body = w_.is_batch ? batchAnswer(ctx.batch_id, created_at, *runs, deduplicated)
-                                  : singleAnswer(runs->front(), deduplicated);
+  spec.success_code = dialect_.success_code;
+  spec.success_body = dialect_.success_body(*runs, ctx.batch_id, created_at, deduplicated);
+  spec.reply_error = dialect_.reply_error;
   spec.retry_after_s = d_.config.retry_after_s;
   spec.latency = &latency_;
   spec.abandoned = &d_.metrics.abandoned();
@@ -232,7 +272,9 @@ void WriteHandler::produce(int64_t created_at, const std::optional<IdempotencyRe
     } else {
       d->metrics.deliveryFailed().inc();
       d->metrics.rejected(Rejection::kUnavailable).inc();
-      d->health.noteDeliveryFailure();
+      // Timeouts and transport errors say the cluster is in trouble: refuse at admission until the
+      // next probe. A refusal of these records (e.g. too large for the topic) says nothing of that.
+      if (outcome.retryable) d->health.noteDeliveryFailure();
     }
     if (!store_key.empty()) d->idempotency.release(store_key);
   };
@@ -260,13 +302,20 @@ void addWriteRoutes(Pistache::Rest::Router& router, WriteDeps& deps) {
   using namespace Pistache::Rest;
   WriteDeps* d = &deps;
   Routes::Post(router, "/v1/batches", [d](const Request& req, ResponseWriter rw) {
-    guarded(rw, [&] { WriteHandler(*d, req, rw, true).handle({}); });
+    guarded(rw, [&] { WriteHandler(*d, req, rw, nativeDialect(true)).handle({}); });
     return Route::Result::Ok;
   });
   Routes::Post(router, "/v1/workflows/:workflow_id/runs", [d](const Request& req, ResponseWriter rw) {
-    guarded(rw, [&] { WriteHandler(*d, req, rw, false).handle(req.param(":workflow_id").as<std::string>()); });
+    guarded(rw, [&] {
+      WriteHandler(*d, req, rw, nativeDialect(false)).handle(req.param(":workflow_id").as<std::string>());
+    });
     return Route::Result::Ok;
   });
+}
+
+void submitRuns(WriteDeps& deps, const Pistache::Rest::Request& request, Pistache::Http::ResponseWriter& rw,
+                std::string project, std::vector<RunItem> items, WriteDialect dialect) {
+  WriteHandler(deps, request, rw, std::move(dialect)).handleParsed(std::move(project), std::move(items));
 }
 
 }  // namespace batchrun::ingest

@@ -12,6 +12,7 @@
 #include "batchrun/common/kafka_producer.hpp"
 #include "batchrun/common/kafka_settings.hpp"
 #include "batchrun/common/metrics.hpp"
+#include "batchrun/ingest/compat_routes.hpp"
 #include "batchrun/ingest/config.hpp"
 #include "batchrun/ingest/idempotency_store.hpp"
 #include "batchrun/ingest/ingest_metrics.hpp"
@@ -57,6 +58,7 @@ class App {
   std::unique_ptr<WriteDeps> write_deps_;
   std::unique_ptr<WorkflowDeps> workflow_deps_;
   ReadSide read_;  // run view, batch events, SSE streams (read_side.hpp)
+  std::unique_ptr<CompatDeps> compat_deps_;  // Polos, Extend, Upstash dialects (compat_routes.hpp)
   std::unique_ptr<WebhookEndpointRoutes> webhook_endpoints_;  // subscription API + endpoint view
   Pistache::Rest::Router router_;
   std::unique_ptr<Pistache::Http::Endpoint> endpoint_;  // last: its handlers use the members above

@@ -19,8 +19,15 @@
 
 #include "batchrun/common/kafka_producer.hpp"
 #include "batchrun/common/metrics.hpp"
+#include "batchrun/ingest/http_reply.hpp"
 
 namespace batchrun::ingest {
+
+// Writes an error answer in one API dialect's shape: (writer, HTTP code, error code, message,
+// field details, Retry-After seconds or 0). The native /v1 envelope is replyError.
+using ErrorReplier = std::function<void(Pistache::Http::ResponseWriter&, Pistache::Http::Code, std::string_view code,
+                                        std::string_view message, const std::vector<FieldError>& details,
+                                        int retry_after_s)>;
 
 // Counts live submissions so App::stop() can let them answer before the endpoint goes away.
 class SubmissionTracker {
@@ -40,6 +47,7 @@ class SubmissionTracker {
 struct SubmissionOutcome {
   bool ok = false;
   bool queue_full = false;                 // refused locally before being sent
+  bool retryable = false;                  // the first failure was transient (timeout, transport)
   std::string error;                       // first failure, when !ok
   const std::vector<int32_t>* partitions;  // per record, from the delivery reports (when ok)
 };
@@ -54,6 +62,8 @@ struct SubmissionSpec {
   // Runs on the answering thread just before the answer is sent (idempotency bookkeeping, metrics).
   // Must not throw or block.
   std::function<void(const SubmissionOutcome&)> on_done;
+  // The 429/503 answers in the caller's dialect; empty: the native envelope.
+  ErrorReplier reply_error;
 };
 
 class Submission final : public DeliveryHandler {
@@ -66,7 +76,7 @@ class Submission final : public DeliveryHandler {
 
  private:
   Submission(SubmissionTracker& tracker, Pistache::Http::ResponseWriter writer, size_t records, SubmissionSpec spec);
-  void fail(const std::string& why, bool queue_full);
+  void fail(const std::string& why, bool queue_full, bool retryable);
   void release(int count);
   void finish();
 
@@ -77,6 +87,7 @@ class Submission final : public DeliveryHandler {
   std::atomic<int> pending_;
   std::atomic<bool> failed_{false};
   bool queue_full_ = false;           // written by the first failure only (guarded by failed_)
+  bool retryable_ = false;            // likewise
   std::string error_;                 // likewise
 };
 

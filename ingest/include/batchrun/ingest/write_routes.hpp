@@ -20,6 +20,7 @@
 #include "batchrun/ingest/idempotency_store.hpp"
 #include "batchrun/ingest/ingest_metrics.hpp"
 #include "batchrun/ingest/kafka_health.hpp"
+#include "batchrun/ingest/run_request.hpp"
 #include "batchrun/ingest/submission.hpp"
 #include "batchrun/ingest/workflow_view.hpp"
 
@@ -47,5 +48,25 @@ struct WriteDeps {
 
 // `deps` must outlive the router's endpoint.
 void addWriteRoutes(Pistache::Rest::Router& router, WriteDeps& deps);
+
+// How one API dialect (the compat_*.cpp adapters: Polos, Extend, Upstash) answers through the same
+// write flow as /v1: same idempotency window, admission, Kafka records and answer-after-ack; only
+// the bodies and the extra run fields differ.
+struct WriteDialect {
+  std::string route;       // mixed into the Idempotency-Key fingerprint, e.g. "POST /v2/batch/trigger"
+  bool is_batch = true;    // a batch gets a batch_id and batch positions
+  Pistache::Http::Code success_code = Pistache::Http::Code::Accepted;
+  // The success body (also for an idempotent replay, rebuilt from the same ids).
+  std::function<std::string(const std::vector<Run>& runs, const std::string& batch_id, int64_t created_at,
+                            bool deduplicated)>
+      success_body;
+  ErrorReplier reply_error;                       // empty: the native envelope
+  std::function<void(std::vector<Run>&)> adjust;  // optional: fields RunItem does not carry
+};
+
+// The write flow from the Idempotency-Key check on, for a request whose caller was authenticated
+// (`project`) and whose body the dialect validated into `items`. Answers the request.
+void submitRuns(WriteDeps& deps, const Pistache::Rest::Request& request, Pistache::Http::ResponseWriter& rw,
+                std::string project, std::vector<RunItem> items, WriteDialect dialect);
 
 }  // namespace batchrun::ingest

@@ -1,0 +1,125 @@
+// Extend routes (compat_extend.hpp): the shared write flow with priority 90, reads from the RunView.
+#include <map>
+
+#include "batchrun/common/json.hpp"
+#include "batchrun/ingest/compat_extend.hpp"
+#include "batchrun/ingest/compat_routes.hpp"
+#include "batchrun/ingest/request_edge.hpp"
+#include "batchrun/ingest/run_query.hpp"
+
+namespace batchrun::ingest {
+
+namespace {
+
+using Pistache::Http::Code;
+using Pistache::Http::ResponseWriter;
+using Pistache::Rest::Request;
+using Pistache::Rest::Route;
+
+bool legacyRequest(const Request& req) {
+  auto v = rawHeader(req, "x-extend-api-version");
+  return v && extendLegacy(*v);
+}
+
+ErrorReplier extendReply(bool legacy) {
+  return [legacy](ResponseWriter& rw, Code code, std::string_view, std::string_view message,
+                  const std::vector<FieldError>& details, int retry_after_s) {
+    if (retry_after_s > 0) addHeader(rw, "Retry-After", std::to_string(retry_after_s));
+    replyJson(rw, code, extendErrorBody(legacy, static_cast<int>(code), message, details));
+  };
+}
+
+std::optional<std::string> extendProject(const Request& req, ResponseWriter& rw, CompatDeps& deps,
+                                         const ErrorReplier& reply) {
+  auto project = authenticate(deps.keys(), req);
+  if (!project) {
+    deps.write.metrics.rejected(Rejection::kUnauthorized).inc();
+    addHeader(rw, "WWW-Authenticate", "Bearer");
+    reply(rw, Code::Unauthorized, "", "a valid 'Authorization: Bearer <api key>' header is required", {}, 0);
+  }
+  return project;
+}
+
+WriteDialect extendDialect(bool legacy) {
+  WriteDialect d;
+  d.route = "POST /workflow_runs/batch";
+  d.is_batch = true;
+  d.success_code = Code::Ok;
+  d.success_body = [legacy](const std::vector<Run>&, const std::string& batch_id, int64_t, bool) {
+    std::string out = legacy ? "{\"success\":true,\"batchId\":" : "{\"batchId\":";
+    json::appendString(out, batch_id);
+    return out + "}";
+  };
+  d.reply_error = extendReply(legacy);
+  return d;
+}
+
+}  // namespace
+
+void addExtendRoutes(Pistache::Rest::Router& router, CompatDeps& deps) {
+  using namespace Pistache::Rest;
+  CompatDeps* d = &deps;
+  const RunRequestLimits limits{deps.write.config.max_batch_items, deps.write.config.max_item_bytes};
+
+  Routes::Post(router, "/workflow_runs/batch", [d, limits](const Request& req, ResponseWriter rw) {
+    const bool legacy = legacyRequest(req);
+    const ErrorReplier reply = extendReply(legacy);
+    guardedCompat(rw, reply, [&] {
+      auto project = extendProject(req, rw, *d, reply);
+      if (!project || !admitBody(req, rw, *d, reply)) return;
+      auto parsed = parseExtendBatch(req.body(), legacy, limits);
+      if (!parsed.errors.empty()) {
+        d->write.metrics.rejected(Rejection::kInvalid).inc();
+        reply(rw, Code::Bad_Request, "", parsed.errors.front().field + " " + parsed.errors.front().message,
+              parsed.errors, 0);
+        return;
+      }
+      submitRuns(d->write, req, rw, std::move(*project), std::move(parsed.items), extendDialect(legacy));
+    });
+    return Route::Result::Ok;
+  });
+
+  Routes::Get(router, "/workflow_runs", [d](const Request& req, ResponseWriter rw) {
+    const bool legacy = legacyRequest(req);
+    const ErrorReplier reply = extendReply(legacy);
+    guardedCompat(rw, reply, [&] {
+      auto project = extendProject(req, rw, *d, reply);
+      if (!project) return;
+      std::map<std::string, std::string> params(req.query().parameters_begin(), req.query().parameters_end());
+      auto parsed = parseExtendList(params);
+      if (!parsed.errors.empty()) {
+        reply(rw, Code::Bad_Request, "", parsed.errors.front().field + " " + parsed.errors.front().message,
+              parsed.errors, 0);
+        return;
+      }
+      auto page = d->view.list(*project, parsed.query);
+      std::string out = legacy ? "{\"success\":true,\"workflowRuns\":[" : "{\"object\":\"list\",\"data\":[";
+      for (size_t i = 0; i < page.runs.size(); ++i) {
+        if (i) out += ',';
+        out += extendRunJson(page.runs[i]);
+      }
+      out += "],\"nextPageToken\":";
+      if (page.last_run_id.empty()) out += "null"; else json::appendString(out, encodeCursor(page.last_run_id));
+      out += '}';
+      replyJson(rw, Code::Ok, out);
+    });
+    return Route::Result::Ok;
+  });
+
+  Routes::Get(router, "/workflow_runs/:id", [d](const Request& req, ResponseWriter rw) {
+    const bool legacy = legacyRequest(req);
+    const ErrorReplier reply = extendReply(legacy);
+    guardedCompat(rw, reply, [&] {
+      auto project = extendProject(req, rw, *d, reply);
+      if (!project) return;
+      auto id = req.param(":id").as<std::string>();
+      auto run = d->view.get(*project, id);
+      if (!run) return reply(rw, Code::Not_Found, "", "workflow run " + id + " not found", {}, 0);
+      replyJson(rw, Code::Ok, legacy ? "{\"success\":true,\"workflowRun\":" + extendRunJson(*run) + "}"
+                                     : extendRunJson(*run));
+    });
+    return Route::Result::Ok;
+  });
+}
+
+}  // namespace batchrun::ingest
