@@ -1,0 +1,78 @@
+#include "local_system.hpp"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "batchrun/common/ids.hpp"
+#include "kafka_env.hpp"
+#include "process.hpp"
+#include "wait.hpp"
+
+namespace batchrun::testing {
+
+namespace {
+int runToExit(ChildProcess& p, std::chrono::seconds deadline) {
+  if (!waitFor([&] { return !p.running(); }, deadline, std::chrono::milliseconds(200))) return p.stop(9);
+  return p.stop();
+}
+}  // namespace
+
+std::string readFile(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+LocalSystem::LocalSystem() {
+  auto kafka = uniqueKafkaSettings(3);
+  prefix = kafka.topic_prefix;
+  state_dir = "/tmp/batchrun-e2e-" + uuidv7();
+  env = {{"BATCHRUN_RUN_DIR", state_dir},
+         {"BATCHRUN_RUN_BIN_DIR", binDir()},
+         {"BATCHRUN_RUN_BROKERS", kafka.brokers},
+         {"BATCHRUN_RUN_TIMEOUT", "120"},
+         {"BATCHRUN_TOPIC_PREFIX", prefix},
+         {"BATCHRUN_KAFKA_PARTITIONS", "3"},
+         {"BATCHRUN_INGEST_PORT", std::to_string(freePort())},
+         {"BATCHRUN_DISPATCHER_PORT", std::to_string(freePort())},
+         {"BATCHRUN_WEBHOOK_PORT", std::to_string(freePort())},
+         {"BATCHRUN_DEMO_WORKER_PORT", std::to_string(freePort())},
+         {"BATCHRUN_DEMO_RECEIVER_PORT", std::to_string(freePort())}};
+}
+
+LocalSystem::~LocalSystem() {
+  ChildProcess stop("/bin/bash", env, {sourceDir() + "/scripts/run", "stop"});
+  EXPECT_EQ(runToExit(stop, std::chrono::seconds(120)), 0) << stop.log();
+  if (::testing::Test::HasFailure()) {
+    std::fprintf(stderr, "service logs kept in %s\n", state_dir.c_str());
+  } else {
+    std::filesystem::remove_all(state_dir);
+  }
+}
+
+int LocalSystem::start(std::string& log) {
+  ChildProcess p("/bin/bash", env, {sourceDir() + "/scripts/run", "start"});
+  int status = runToExit(p, std::chrono::seconds(300));
+  log = p.log();
+  return status;
+}
+
+std::string LocalSystem::missingParts(const std::string& log) {
+  std::istringstream lines(log);
+  std::string line, out;
+  while (std::getline(lines, line)) {
+    for (const char* mark : {"NOT YET AVAILABLE", "INCOMPLETE", "not ready", "exited", "not built", "failed"}) {
+      if (line.find(mark) != std::string::npos) {
+        out += "  " + line + "\n";
+        break;
+      }
+    }
+  }
+  return out.empty() ? "" : "missing:\n" + out;
+}
+
+}  // namespace batchrun::testing
