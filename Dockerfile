@@ -15,9 +15,8 @@ WORKDIR /src
 COPY . .
 # Only the shipped binaries; the test suites are built and run by scripts/test, not here.
 RUN cmake -S . -B /build -G Ninja -DCMAKE_BUILD_TYPE=Release \
- && cmake --build /build --target batchrun-ingest batchrun-dispatcher batchrun-webhook-sender batchrun-demo-worker \
- && install -d /out && install -m 0755 /build/bin/batchrun-* /out/ \
- && if [ -x /build/bin/batchrun ]; then install -m 0755 /build/bin/batchrun /out/; fi
+ && cmake --build /build --target batchrun-ingest batchrun-dispatcher batchrun-webhook-sender batchrun-demo-worker batchrun \
+ && install -d /out && install -m 0755 /build/bin/batchrun /build/bin/batchrun-* /out/
 
 FROM debian:bookworm-slim AS runtime
 # Runtime libraries only (the -dev packages' shared objects), plus curl for health checks.
