@@ -28,9 +28,13 @@ void Progress::update(size_t done, const std::string& note) {
 
 void Progress::finish(const std::string& note) {
   if (quiet_) return;
-  last_step_ = -1;  // always print the final state
-  update(last_done_, note);
-  if (tty_) std::fputc('\n', stderr);
+  if (tty_) {
+    update(last_done_, note);
+    std::fputc('\n', stderr);
+  } else if (!note.empty() || last_step_ != static_cast<int>(total_ ? last_done_ * 10 / total_ : 10)) {
+    last_step_ = -1;  // the final state, unless that line was just printed
+    update(last_done_, note);
+  }
 }
 
 }  // namespace batchrun::cli
