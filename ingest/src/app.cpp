@@ -6,6 +6,7 @@
 #include "batchrun/common/kafka_admin.hpp"
 #include "batchrun/common/logging.hpp"
 #include "batchrun/common/ops_http.hpp"
+#include "batchrun/ingest/openapi_route.hpp"
 
 namespace batchrun::ingest {
 
@@ -40,6 +41,7 @@ Status App::start() {
   addOpsRoutes(router_, metrics_, [this] { return readiness(); });
   addWriteRoutes(router_, *write_deps_);
   addWorkflowRoutes(router_, *workflow_deps_);
+  addOpenApiRoute(router_);
   read_.addRoutes(router_, config_.api_keys, *producer_, kafka);
   compat_deps_.reset(new CompatDeps{*write_deps_, read_.view(), *producer_, topics_});
   addCompatRoutes(router_, *compat_deps_);
