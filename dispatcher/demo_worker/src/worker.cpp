@@ -93,15 +93,17 @@ void Worker::handleRun(const Request& request, ResponseWriter rw) {
 void Worker::answer(const std::shared_ptr<ResponseWriter>& rw, const Behaviour& b, int64_t attempt,
                     const std::string& run_id, const std::string& key) {
   Answer a = decide(b, attempt);
+  // Stop counting a run before answering: once the answer is on the wire the dispatcher may start
+  // the next run of the key, and counting both would report a limit breach that never happened.
   if (!a.post_result) {
-    sendJson(*rw, a.status, a.body);
     stats_.end(key);
+    sendJson(*rw, a.status, a.body);
     return;
   }
   if (config_.api_url.empty() || run_id.empty()) {
+    stats_.end(key);
     sendJson(*rw, 400,
              R"({"error":"async runs need BATCHRUN_DEMO_WORKER_API (or --api) and a batchrun-run-id header"})");
-    stats_.end(key);
     return;
   }
   sendJson(*rw, a.status, a.body);
