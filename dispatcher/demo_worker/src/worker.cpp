@@ -107,10 +107,14 @@ void Worker::answer(const std::shared_ptr<ResponseWriter>& rw, const Behaviour& 
     return;
   }
   sendJson(*rw, a.status, a.body);
-  // The run stays in flight (and counted) until its result is posted.
-  ResultJob job{run_id, resultBody(b), 0, [this, key](bool) { stats_.end(key); }};
+  // The run stays in flight (and counted) until its result is sent; it stops counting just before
+  // the post, for the same reason as above (the result lets the dispatcher start the next run).
+  ResultJob job{run_id, resultBody(b), 0, [](bool) {}};
   timer_.after(std::chrono::milliseconds(config_.result_delay_ms),
-               [this, j = std::make_shared<ResultJob>(std::move(job))] { poster_.post(std::move(*j)); });
+               [this, key, j = std::make_shared<ResultJob>(std::move(job))] {
+                 stats_.end(key);
+                 poster_.post(std::move(*j));
+               });
 }
 
 }  // namespace batchrun::demo_worker
