@@ -34,7 +34,15 @@ void emit(spdlog::level::level_enum level, std::string_view msg, std::initialize
 }  // namespace
 
 void appendJsonEscaped(std::string& out, std::string_view s) {
-  for (char c : s) {
+  // Runs of characters that need no escape are appended in one go: every Kafka record and answer
+  // is written through here (per-character appends were ~6 % of ingest's CPU in a profile).
+  size_t start = 0;
+  for (size_t i = 0; i < s.size(); ++i) {
+    const auto u = static_cast<unsigned char>(s[i]);
+    if (u >= 0x20 && u != '"' && u != '\\') continue;
+    out.append(s.data() + start, i - start);
+    start = i + 1;
+    const char c = s[i];
     switch (c) {
       case '"': out += "\\\""; break;
       case '\\': out += "\\\\"; break;
@@ -46,11 +54,10 @@ void appendJsonEscaped(std::string& out, std::string_view s) {
           char buf[8];
           std::snprintf(buf, sizeof buf, "\\u%04x", static_cast<unsigned char>(c));
           out += buf;
-        } else {
-          out.push_back(c);
         }
     }
   }
+  out.append(s.data() + start, s.size() - start);
 }
 
 void init(std::string_view service, std::string_view level) {

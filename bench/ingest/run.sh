@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Ingest throughput next to a raw librdkafka producer on the same broker (docs/performance.md,
+# "Ingest"). Starts batchrun-ingest on a fresh topic prefix against BATCHRUN_KAFKA_BROKERS, loads
+# it, stops it, then runs the raw producer for the same duration.
+#   BATCHRUN_KAFKA_BROKERS=127.0.0.1:9092 bench/ingest/run.sh [duration_s] [connections] [http_threads]
+set -euo pipefail
+root=$(cd "$(dirname "$0")/../.." && pwd)
+bin=${BATCHRUN_BIN_DIR:-$root/build/bin}
+brokers=${BATCHRUN_KAFKA_BROKERS:-127.0.0.1:9092}
+duration=${1:-20}
+connections=${2:-8}
+threads=${3:-2}
+port=${BENCH_PORT:-18480}
+key=bench-key
+hash=$(printf %s "$key" | sha256sum | cut -d' ' -f1)
+log=$(mktemp /tmp/bench-ingest.XXXXXX.log)
+
+BATCHRUN_KAFKA_BROKERS=$brokers BATCHRUN_TOPIC_PREFIX="bench-ingest-$(date +%s%N)." \
+BATCHRUN_INGEST_PORT=$port BATCHRUN_INGEST_THREADS=$threads BATCHRUN_API_KEYS="$hash:bench" \
+BATCHRUN_LOG_LEVEL=warn "$bin/batchrun-ingest" >"$log" 2>&1 &
+pid=$!
+trap 'kill $pid 2>/dev/null || true' EXIT
+for _ in $(seq 1 120); do
+  curl -fs "http://127.0.0.1:$port/readyz" >/dev/null 2>&1 && break
+  sleep 0.5
+done
+echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), load $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "settings: brokers=$brokers connections=$connections http_threads=$threads duration=${duration}s"
+"$bin/bench_ingest" --url "http://127.0.0.1:$port" --key "$key" --connections "$connections" --duration "$duration"
+kill $pid; wait $pid 2>/dev/null || true
+trap - EXIT
+"$bin/bench_ingest" --raw-only --raw-brokers "$brokers" --connections "$connections" --duration "$duration"
