@@ -4,6 +4,7 @@
 
 #include "batchrun/common/events.hpp"
 #include "batchrun/common/logging.hpp"
+#include "batchrun/webhook/extend_envelope.hpp"
 
 namespace batchrun::webhook {
 
@@ -98,7 +99,7 @@ void EventConsumer::handle(const Message& m) {
   }
   std::vector<EndpointPtr> targets;
   for (auto& e : view_.forProject(std::string(*project))) {
-    if (!e->disabled && endpointWants(*e, *type)) targets.push_back(std::move(e));
+    if (!e->disabled && endpointWants(*e, *type) && dialectWants(e->dialect, *type)) targets.push_back(std::move(e));
   }
   tracker_.add(tp, m.offset(), static_cast<int>(targets.size()));
   if (targets.empty()) return store(tp, tracker_.advance(tp));
@@ -111,7 +112,7 @@ void EventConsumer::handle(const Message& m) {
     d.event_id = std::string(*id);
     d.event_type = std::string(*type);
     if (traceparent) d.traceparent = std::string(*traceparent);
-    d.body = std::string(m.value());
+    d.body = bodyForDialect(e->dialect, d.event_id, d.event_type, m.value());  // Extend envelope: compat.md
     d.attempt = 1;
     d.event_at = m.timestampMs();
     deliverer_.submit(std::move(d), Deliverer::Origin::kEvent, [this, tp, off = m.offset(), epoch](Outcome) {

@@ -1,0 +1,100 @@
+#include "compat_system.hpp"
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+
+#include "batchrun/common/crypto.hpp"
+#include "batchrun/common/json.hpp"
+#include "kafka_env.hpp"
+#include "wait.hpp"
+
+namespace batchrun::testing {
+
+using namespace std::chrono_literals;
+
+namespace {
+CompatSystem* g_system = nullptr;
+
+class CompatEnvironment : public ::testing::Environment {
+ public:
+  void SetUp() override { CompatSystem::start(); }
+  void TearDown() override { CompatSystem::stop(); }
+};
+
+[[maybe_unused]] auto* const kEnvironment = ::testing::AddGlobalTestEnvironment(new CompatEnvironment);
+}  // namespace
+
+rapidjson::Document parseJson(const std::string& body) {
+  rapidjson::Document d;
+  d.Parse(body.c_str());
+  return d;
+}
+
+std::string bearer(const char* key) { return std::string("Bearer ") + key; }
+
+CompatSystem& CompatSystem::get() { return *g_system; }
+void CompatSystem::start() { g_system = new CompatSystem(); }
+void CompatSystem::stop() {
+  delete g_system;
+  g_system = nullptr;
+}
+
+CompatSystem::CompatSystem() {
+  system_ = std::make_unique<System>(3);
+  worker_ = std::make_unique<DemoWorker>();
+  for (const char* wf : {"process_data", "my_workflow", "wf_1234567890"}) {
+    Workflow w;
+    w.project = kCompatProject;
+    w.workflow_id = wf;
+    w.endpoint = worker_->url("/run");
+    system_->registerWorkflow(w);
+  }
+  system_->startDispatcher();
+  const int port = freePort();
+  base_ = "http://127.0.0.1:" + std::to_string(port);
+  const auto& k = system_->kafka();
+  ingest_ = std::make_unique<ChildProcess>(
+      binDir() + "/batchrun-ingest",
+      std::map<std::string, std::string>{
+          {"BATCHRUN_KAFKA_BROKERS", k.brokers},
+          {"BATCHRUN_TOPIC_PREFIX", k.topic_prefix},
+          {"BATCHRUN_KAFKA_PARTITIONS", std::to_string(k.partitions)},
+          {"BATCHRUN_INGEST_PORT", std::to_string(port)},
+          {"BATCHRUN_API_KEYS", sha256Hex(kCompatKey) + ":" + kCompatProject + "," + sha256Hex(kCompatKeyB) + ":" +
+                                    kCompatProjectB},
+      });
+  if (!waitFor([&] { return httpGet(base_ + "/readyz").status == 200; }, 60s)) {
+    ADD_FAILURE() << "ingest did not become ready: " << ingest_->log();
+  }
+  if (!waitFor([&] { return system_->dispatcherReady(0); }, 60s)) {
+    ADD_FAILURE() << "dispatcher did not become ready: " << system_->dispatcher(0).log();
+  }
+}
+
+HttpResponse CompatSystem::call(const std::string& method, const std::string& path, const std::string& body,
+                                std::map<std::string, std::string> headers) {
+  if (!body.empty() && !headers.count("Content-Type")) headers["Content-Type"] = "application/json";
+  return httpRequest(method, base_ + path, body, headers);
+}
+
+rapidjson::Document CompatSystem::run(const std::string& run_id) {
+  return parseJson(call("GET", "/v1/runs/" + run_id, {}, {{"Authorization", bearer()}}).body);
+}
+
+rapidjson::Document CompatSystem::waitTerminal(const std::string& run_id) {
+  rapidjson::Document out;
+  waitFor(
+      [&] {
+        auto d = run(run_id);
+        if (d.HasParseError() || !d.IsObject() || !d.HasMember("status")) return false;
+        std::string s = d["status"].GetString();
+        if (s != "completed" && s != "failed" && s != "cancelled" && s != "timed_out") return false;
+        out.Swap(d);
+        return true;
+      },
+      60s);
+  return out;
+}
+
+}  // namespace batchrun::testing

@@ -1,0 +1,49 @@
+#pragma once
+// The running system the dialect tests talk to, shared by every test of the binary (one start-up):
+// a unique topic prefix on the test broker, batchrun-demo-worker, batchrun-dispatcher and
+// batchrun-ingest as child processes, two API keys (projects "proj-a" and "proj-b"), and the demo
+// worker registered as workflows "process_data", "my_workflow" and "wf_1234567890" of proj-a.
+#include <rapidjson/document.h>
+
+#include <map>
+#include <memory>
+#include <string>
+
+#include "../dispatcher/harness.hpp"
+#include "http.hpp"
+
+namespace batchrun::testing {
+
+inline constexpr const char* kCompatKey = "compat-key-a";
+inline constexpr const char* kCompatKeyB = "compat-key-b";
+inline constexpr const char* kCompatProject = "proj-a";
+inline constexpr const char* kCompatProjectB = "proj-b";
+
+class CompatSystem {
+ public:
+  static CompatSystem& get();  // started by the test environment
+  static void start();
+  static void stop();
+
+  std::string url(const std::string& path) const { return base_ + path; }
+  DemoWorker& worker() { return *worker_; }
+  // An HTTP call to ingest with JSON content type and the headers given.
+  HttpResponse call(const std::string& method, const std::string& path, const std::string& body = {},
+                    std::map<std::string, std::string> headers = {});
+  // The run through GET /v1/runs/{id} (with proj-a's key), once it is terminal; null document on timeout.
+  rapidjson::Document waitTerminal(const std::string& run_id);
+  // The run through GET /v1/runs/{id}, as it is now.
+  rapidjson::Document run(const std::string& run_id);
+
+ private:
+  CompatSystem();
+  std::unique_ptr<System> system_;
+  std::unique_ptr<DemoWorker> worker_;
+  std::unique_ptr<ChildProcess> ingest_;
+  std::string base_;
+};
+
+rapidjson::Document parseJson(const std::string& body);
+std::string bearer(const char* key = kCompatKey);
+
+}  // namespace batchrun::testing
