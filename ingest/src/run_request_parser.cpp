@@ -133,8 +133,9 @@ ParsedRuns finish(std::vector<RunItem> items, FieldErrors& errors) {
 
 ParsedRuns parseBatchRequest(std::string_view body, const RunRequestLimits& limits) {
   FieldErrors errors;
+  std::string buffer;  // the body parsed in place: the document's strings point into it
   rapidjson::Document doc;
-  if (!parseObject(body, doc, errors)) return finish({}, errors);
+  if (!parseObjectInPlace(body, buffer, doc, errors)) return finish({}, errors);
   Defaults d;
   const Value* runs = nullptr;
   for (auto m = doc.MemberBegin(); m != doc.MemberEnd(); ++m) {

@@ -100,6 +100,12 @@ TEST(BatchRequestParser, MalformedJsonAndNonObjectBodies) {
   EXPECT_NE(q.errors[0].message.find("JSON object"), std::string::npos);
 }
 
+TEST(BatchRequestParser, ANulByteIsMalformedJson) {
+  auto p = parseBatchRequest(std::string(R"({"runs":[]})") + std::string(1, '\0') + "junk", kLimits);
+  ASSERT_EQ(p.errors.size(), 1u);
+  EXPECT_NE(p.errors[0].message.find("offset 11: a NUL byte"), std::string::npos) << p.errors[0].message;
+}
+
 TEST(BatchRequestParser, RunsMustBeANonEmptyArrayWithinTheLimit) {
   EXPECT_TRUE(has(parseBatchRequest(R"({"workflow_id":"wf"})", kLimits), -1, "runs", "required"));
   EXPECT_TRUE(has(parseBatchRequest(R"({"runs":{}})", kLimits), -1, "runs", "array"));
