@@ -68,6 +68,13 @@ bool parseCreateEndpoint(std::string_view body, CreateEndpointRequest& out, std:
       } else {
         out.description.assign(v.GetString(), v.GetStringLength());
       }
+    } else if (name == "dialect") {
+      std::string dialect = v.IsString() ? v.GetString() : "";
+      if (dialect != "native" && dialect != "extend") {
+        errors.push_back({-1, "dialect", "must be \"native\" or \"extend\""});
+      } else {
+        out.dialect = std::move(dialect);
+      }
     } else if (name == "rate_limit_per_second") {
       if (v.IsNull()) continue;
       if (!v.IsInt() || v.GetInt() < 0 || v.GetInt() > kMaxRate) {

@@ -115,6 +115,7 @@ void WebhookEndpointRoutes::create(const Req& req, Rw rw) {
   e.event_types = std::move(body.event_types);
   e.description = std::move(body.description);
   e.rate_limit_per_second = body.rate_limit_per_second;
+  e.dialect = std::move(body.dialect);
   e.created_at = e.updated_at = clock_.nowMs();
   std::string secret = newWebhookSecret();
   e.secrets.push_back({secret, 0});

@@ -61,6 +61,8 @@ CompatSystem::CompatSystem() {
           {"BATCHRUN_TOPIC_PREFIX", k.topic_prefix},
           {"BATCHRUN_KAFKA_PARTITIONS", std::to_string(k.partitions)},
           {"BATCHRUN_INGEST_PORT", std::to_string(port)},
+          {"BATCHRUN_WEBHOOK_ALLOW_HTTP", "true"},  // the test's receiver is http on loopback
+          {"BATCHRUN_ALLOW_PRIVATE_DESTINATIONS", "true"},
           {"BATCHRUN_API_KEYS", sha256Hex(kCompatKey) + ":" + kCompatProject + "," + sha256Hex(kCompatKeyB) + ":" +
                                     kCompatProjectB},
       });

@@ -27,6 +27,7 @@ class CompatSystem {
 
   std::string url(const std::string& path) const { return base_ + path; }
   DemoWorker& worker() { return *worker_; }
+  const KafkaSettings& kafka() const { return system_->kafka(); }
   // An HTTP call to ingest with JSON content type and the headers given.
   HttpResponse call(const std::string& method, const std::string& path, const std::string& body = {},
                     std::map<std::string, std::string> headers = {});

@@ -15,6 +15,7 @@ struct CreateEndpointRequest {
   std::vector<std::string> event_types;
   std::string description;
   int rate_limit_per_second = 0;
+  std::string dialect = "native";  // "extend": Extend's event envelope (docs/compat.md)
 };
 
 struct ReplayRequest {
