@@ -10,6 +10,7 @@
 #include "batchrun/common/events.hpp"
 #include "batchrun/common/ids.hpp"
 #include "batchrun/common/logging.hpp"
+#include "batchrun/webhook/extend_envelope.hpp"
 
 namespace batchrun::webhook {
 
@@ -139,14 +140,17 @@ bool ReplayScanner::scan() {
     auto project = m.header(header::kProject);
     auto id = m.header(header::kId);
     auto type = m.header(header::kType);
-    if (!project || *project != replay_.project || !id || !type || !endpointWants(*ep, *type)) continue;
+    if (!project || *project != replay_.project || !id || !type || !endpointWants(*ep, *type) ||
+        !dialectWants(ep->dialect, *type)) {
+      continue;
+    }
     WebhookDelivery d;
     d.endpoint_id = ep->id;
     d.project = replay_.project;
     d.event_id = std::string(*id);
     d.event_type = std::string(*type);
     if (auto tp = m.header(header::kTraceparent)) d.traceparent = std::string(*tp);
-    d.body = std::string(m.value());
+    d.body = bodyForDialect(ep->dialect, d.event_id, d.event_type, m.value());  // as first delivered
     d.attempt = 1;
     d.due_at = now;
     d.event_at = m.timestampMs();
