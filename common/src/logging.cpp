@@ -70,6 +70,8 @@ void init(std::string_view service, std::string_view level) {
   spdlog::set_default_logger(logger);
 }
 
+bool debugEnabled() { return spdlog::default_logger_raw()->should_log(spdlog::level::debug); }
+
 void debug(std::string_view msg, std::initializer_list<Field> fields) { emit(spdlog::level::debug, msg, fields); }
 void info(std::string_view msg, std::initializer_list<Field> fields) { emit(spdlog::level::info, msg, fields); }
 void warn(std::string_view msg, std::initializer_list<Field> fields) { emit(spdlog::level::warn, msg, fields); }

@@ -38,6 +38,15 @@ void Dispatcher::record(Entry& e, std::vector<OffsetRef> done, std::function<voi
     produce(std::move(progress));
   }
   metrics_.outcome(run.lane, toString(run.status)).inc();
+  // One line per change of status (debug: a busy dispatcher records thousands a second); failures
+  // are worth seeing at the default level.
+  const bool bad = run.status == RunStatus::kFailed || run.status == RunStatus::kTimedOut;
+  if (bad || log::debugEnabled()) {
+    auto fields = {log::Field{"run_id", run.run_id}, log::Field{"batch_id", run.batch_id},
+                   log::Field{"workflow_id", run.workflow_id}, log::Field{"status", toString(run.status)},
+                   log::Field{"error_code", run.error_code}};
+    if (bad) log::warn("run status changed", fields); else log::debug("run status changed", fields);
+  }
 }
 
 void Dispatcher::produce(Write w) {

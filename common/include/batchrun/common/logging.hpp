@@ -15,6 +15,8 @@ void debug(std::string_view msg, std::initializer_list<Field> fields = {});
 void info(std::string_view msg, std::initializer_list<Field> fields = {});
 void warn(std::string_view msg, std::initializer_list<Field> fields = {});
 void error(std::string_view msg, std::initializer_list<Field> fields = {});
+// Whether debug lines are written: lets hot paths skip building their fields.
+bool debugEnabled();
 
 // JSON string escaping, shared with anything that writes JSON by hand.
 void appendJsonEscaped(std::string& out, std::string_view s);
