@@ -9,7 +9,7 @@ RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       g++ cmake ninja-build pkg-config \
       librdkafka-dev libpistache-dev rapidjson-dev libgtest-dev libgmock-dev \
-      libcurl4-openssl-dev libssl-dev libspdlog-dev libfmt-dev libcli11-dev \
+      libcurl4-openssl-dev libssl-dev libspdlog-dev libfmt-dev libcli11-dev libjemalloc-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY . .
@@ -22,7 +22,7 @@ FROM debian:bookworm-slim AS runtime
 # Runtime libraries only (the -dev packages' shared objects), plus curl for health checks.
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-      librdkafka1 libpistache0 libcurl4 libssl3 libspdlog1.10 libfmt9 ca-certificates curl tini \
+      librdkafka1 libpistache0 libcurl4 libssl3 libspdlog1.10 libfmt9 libjemalloc2 ca-certificates curl tini \
  && rm -rf /var/lib/apt/lists/* \
  && groupadd --system --gid 10001 batchrun \
  && useradd --system --uid 10001 --gid batchrun --no-create-home --shell /usr/sbin/nologin batchrun
