@@ -116,6 +116,7 @@ void Producer::onDeliveryReport(rd_kafka_t* rk, const rd_kafka_message_t* msg, v
     r.retryable = !r.fatal && isRetryable(msg->err);
   }
   if (pending && pending->handler) {
+    r.value = &pending->value;
     try {
       pending->handler->onDelivery(r, pending->tag);
     } catch (const std::exception& e) {

@@ -87,8 +87,8 @@ void App::startWriteSide() {
       .metrics = ingest_metrics_,
       .tracker = submissions_,
       .clock = SystemClock::instance(),
-      .on_accepted = [this](const std::vector<Run>& runs) {
-        for (const Run& r : runs) read_.view().noteAccepted(r);
+      .on_accepted = [this](const Run& run, int32_t partition, std::string&& record) {
+        read_.view().noteAccepted(run, partition, std::move(record));
       },
       .draining = [this] { return draining_.load(); },
   });

@@ -3,9 +3,10 @@
 #include <rapidjson/document.h>
 
 #include <algorithm>
+#include <charconv>
+#include <cstring>
 #include <mutex>
 
-#include "batchrun/common/json.hpp"
 #include "batchrun/common/logging.hpp"
 
 namespace batchrun::ingest {
@@ -19,34 +20,35 @@ int hexValue(char c) {
   return -1;
 }
 
-// The fields the indexes need; the rest of the record stays as bytes until a run is served.
-struct Indexed {
-  std::string run_id, project, batch_id, workflow_id;
-  int64_t created_at = 0, completed_at = 0, version = 0, batch_size = 0;
-  RunStatus status = RunStatus::kQueued;
-};
+std::string_view stringField(const rapidjson::Value& d, const char* name) {
+  auto it = d.FindMember(name);
+  if (it == d.MemberEnd() || !it->value.IsString()) return {};
+  return {it->value.GetString(), it->value.GetStringLength()};
+}
 
-bool extract(std::string_view record, Indexed& out) {
-  rapidjson::Document d;
-  d.Parse(record.data(), record.size());
-  if (d.HasParseError() || !d.IsObject()) return false;
-  if (!json::getString(d, "run_id", out.run_id) || !json::getString(d, "project", out.project)) return false;
-  json::getString(d, "batch_id", out.batch_id);
-  json::getString(d, "workflow_id", out.workflow_id);
-  json::getInt(d, "created_at", out.created_at);
-  json::getInt(d, "completed_at", out.completed_at);
-  json::getInt(d, "version", out.version);
-  json::getInt(d, "batch_size", out.batch_size);
-  std::string status;
-  if (json::getString(d, "status", status)) {
-    auto s = parseRunStatus(status);
-    if (!s) return false;
-    out.status = *s;
-  }
-  return true;
+int64_t intField(const rapidjson::Value& d, const char* name) {
+  auto it = d.FindMember(name);
+  return it != d.MemberEnd() && it->value.IsInt64() ? it->value.GetInt64() : 0;
 }
 
 }  // namespace
+
+std::optional<RunView::Indexed> RunView::laneHeaders(const Message& m) {
+  auto run_id = m.header("run_id"), project = m.header("project"), workflow = m.header("workflow_id"),
+       created = m.header("created_at"), batch = m.header("batch_id"), size = m.header("batch_size");
+  // Records from before these headers existed (or from other writers) are parsed instead.
+  if (!run_id || !project || !workflow || !created || !batch || !size) return std::nullopt;
+  Indexed f;
+  f.run_id = *run_id;
+  f.project = *project;
+  f.workflow_id = *workflow;
+  f.batch_id = *batch;
+  auto number = [](std::string_view s, int64_t& out) {
+    return std::from_chars(s.data(), s.data() + s.size(), out).ec == std::errc();
+  };
+  if (!number(*created, f.created_at) || !number(*size, f.batch_size)) return std::nullopt;
+  return f;
+}
 
 bool parseUuid(std::string_view text, Uuid& out) {
   if (text.size() != 36) return false;
@@ -89,11 +91,7 @@ Status RunView::follow(const KafkaSettings& settings) {
   // Lane records carry partition -1 (ingest cannot know it before the produce); the partition the
   // record sits in is the run's partition. State records are written to that same partition.
   auto follower = TopicFollower::start(settings, std::move(names),
-                                       [this](const Message& m) {
-                                         if (!apply(m.value(), m.partition())) {
-                                           log::warn("read view: undecodable run record", {{"topic", m.topic()}});
-                                         }
-                                       });
+                                       [this, state = topics.state](const Message& m) { applyFollowed(m, state); });
   if (!follower) return follower.error();
   follower_ = std::move(*follower);
   return {};
@@ -110,16 +108,63 @@ bool RunView::apply(std::string_view record, int32_t partition) {
   return applyLocked(std::string(record), partition);
 }
 
-void RunView::noteAccepted(const Run& run) {
-  std::string record = encodeRun(run);
+void RunView::applyFollowed(const Message& m, const std::string& state_topic) {
+  // A lane record (version 0, status queued) is indexed from its headers (run_builder.cpp), its
+  // bytes kept unparsed; one this instance already noted costs a lookup. Parsing every lane record
+  // was the read view's largest cost at high ingest rates (docs/performance.md "Ingest").
+  if (std::strcmp(rd_kafka_topic_name(m.raw()->rkt), state_topic.c_str()) != 0) {
+    if (auto f = laneHeaders(m)) {
+      if (holds(f->project, f->run_id)) return;
+      std::unique_lock lock(mu_);
+      if (indexLocked(*f, std::string(m.value()), m.partition())) return;
+    }
+  }
+  if (!apply(m.value(), m.partition())) log::warn("read view: undecodable run record", {{"topic", m.topic()}});
+}
+
+bool RunView::holds(std::string_view project, std::string_view run_id) const {
+  Key key;
+  if (!parseUuid(run_id, key.id)) return false;
+  std::shared_lock lock(mu_);
+  auto p = projects_.find(project);
+  if (!p) return false;
+  key.project = *p;
+  auto it = runs_.find(key);
+  return it != runs_.end() && it->second.partition >= 0;
+}
+
+void RunView::noteAccepted(const Run& r, int32_t partition, std::string&& record) {
+  Indexed f{r.run_id, r.project, r.batch_id, r.workflow_id, r.created_at, r.completed_at, r.version,
+            r.batch_size, r.status};
   std::unique_lock lock(mu_);
-  applyLocked(std::move(record), run.partition);
+  indexLocked(f, std::move(record), partition);
 }
 
 bool RunView::applyLocked(std::string record, int32_t partition) {
+  rapidjson::Document d;
+  d.Parse(record.data(), record.size());
+  if (d.HasParseError() || !d.IsObject()) return false;
   Indexed f;
+  f.run_id = stringField(d, "run_id");
+  f.project = stringField(d, "project");
+  if (f.run_id.empty() || f.project.empty()) return false;
+  f.batch_id = stringField(d, "batch_id");
+  f.workflow_id = stringField(d, "workflow_id");
+  f.created_at = intField(d, "created_at");
+  f.completed_at = intField(d, "completed_at");
+  f.version = intField(d, "version");
+  f.batch_size = intField(d, "batch_size");
+  if (auto it = d.FindMember("status"); it != d.MemberEnd()) {
+    auto s = it->value.IsString() ? parseRunStatus(it->value.GetString()) : std::nullopt;
+    if (!s) return false;
+    f.status = *s;
+  }
+  return indexLocked(f, std::move(record), partition);
+}
+
+bool RunView::indexLocked(const Indexed& f, std::string record, int32_t partition) {
   Key key;
-  if (!extract(record, f) || !parseUuid(f.run_id, key.id)) return false;
+  if (!parseUuid(f.run_id, key.id)) return false;
   key.project = projects_.intern(f.project);
   auto [it, inserted] = runs_.try_emplace(key);
   Entry& e = it->second;
@@ -134,7 +179,7 @@ bool RunView::applyLocked(std::string record, int32_t partition) {
     e.workflow = workflows_.intern(f.workflow_id);
     e.created_at = f.created_at;
     if (!f.batch_id.empty()) {
-      std::string bkey = std::to_string(key.project) + "/" + f.batch_id;
+      std::string bkey = std::to_string(key.project) + "/" + std::string(f.batch_id);
       auto [bit, fresh] = batch_ids_.try_emplace(std::move(bkey), static_cast<uint32_t>(batches_.size()));
       if (fresh) {
         batches_.emplace_back();

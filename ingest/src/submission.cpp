@@ -41,7 +41,9 @@ void Submission::start(Producer& producer, SubmissionTracker& tracker, Pistache:
 
 void Submission::onDelivery(const DeliveryReport& report, void* tag) {
   if (report.ok) {
-    partitions_[static_cast<size_t>(reinterpret_cast<intptr_t>(tag))] = report.partition;
+    const auto index = static_cast<size_t>(reinterpret_cast<intptr_t>(tag));
+    partitions_[index] = report.partition;
+    if (spec_.on_delivered && report.value) spec_.on_delivered(index, report.partition, std::move(*report.value));
   } else {
     fail(report.error, false, report.retryable);
   }

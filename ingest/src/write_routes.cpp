@@ -240,7 +240,14 @@ void WriteHandler::produce(int64_t created_at, const std::optional<IdempotencyRe
   spec.started_ns = started_;
   WriteDeps* d = &d_;
   std::string store_key = claimed_ ? w_.store_key : std::string();
-  spec.on_done = [d, runs, first_run, store_key, record](const SubmissionOutcome& outcome) mutable {
+  if (d_.on_accepted) {
+    // Read-your-writes without a copy or a parse: each acknowledged lane record goes to the read
+    // view as it is reported (it is in Kafka, so the follower would show it soon anyway).
+    spec.on_delivered = [d, runs, first_run](size_t index, int32_t partition, std::string&& value) {
+      if (index >= first_run) d->on_accepted((*runs)[index - first_run], partition, std::move(value));
+    };
+  }
+  spec.on_done = [d, runs, store_key, record](const SubmissionOutcome& outcome) mutable {
     if (outcome.ok) {
       std::vector<std::pair<const std::string*, int>> per_lane;  // one counter update per lane
       for (const Run& r : *runs) {
@@ -261,10 +268,6 @@ void WriteHandler::produce(int64_t created_at, const std::optional<IdempotencyRe
         // Best effort: without it a retry only produces the same ids again, which the dispatcher drops.
         (void)d->producer.produce(OutMessage{d->topics.idempotency, store_key, encodeIdempotencyRecord(record), {}},
                                   nullptr, nullptr);
-      }
-      if (d->on_accepted) {
-        for (size_t i = 0; i < runs->size(); ++i) (*runs)[i].partition = (*outcome.partitions)[first_run + i];
-        d->on_accepted(*runs);
       }
     } else if (outcome.queue_full) {
       d->metrics.queueFull().inc();

@@ -10,6 +10,7 @@
 #include "batchrun/common/events.hpp"
 #include "batchrun/common/ids.hpp"
 #include "batchrun/common/kafka_admin.hpp"
+#include "batchrun/ingest/run_builder.hpp"
 #include "kafka_env.hpp"
 #include "wait.hpp"
 
@@ -98,18 +99,15 @@ void ReadHarness::produceAll(std::vector<OutMessage> messages) {
   ASSERT_EQ(handler.failed.load(), 0);
 }
 
-void ReadHarness::produceLane(const std::vector<Run>& runs) {
+void ReadHarness::produceLane(const std::vector<Run>& runs, bool index_headers) {
   std::vector<OutMessage> out;
   for (const auto& r : runs) {
     Run lane = r;
     lane.partition = -1;  // ingest cannot know it before the produce; the view takes the record's
     lane.version = 0;
-    OutMessage m;
-    m.topic = topics.requested(r.lane);
-    m.key = r.routingKey();
-    m.value = encodeRun(lane);
+    OutMessage m = batchrun::ingest::requestMessage(topics, lane);
     m.partition = r.partition;
-    m.headers = {{"batch_id", r.batch_id}, {"project", r.project}};
+    if (!index_headers) m.headers = {{"batch_id", r.batch_id}, {"project", r.project}};
     out.push_back(std::move(m));
   }
   produceAll(std::move(out));

@@ -31,7 +31,9 @@ class ReadHarness {
   Run makeRun(const std::string& project, const std::string& batch_id, int index, int batch_size,
               const std::string& workflow = "wf");
   // Lane record (version 0, headers batch_id and project), produced to run.partition; waits for all acks.
-  void produceLane(const std::vector<Run>& runs);
+  // Lane records as ingest writes them (requestMessage: the index headers the read view uses
+  // instead of parsing), or with only batch_id/project headers as records from before them.
+  void produceLane(const std::vector<Run>& runs, bool index_headers = true);
   // The next state of a run: version+1, status, timestamps; produced to runs.state at run.partition
   // together with its event (as the dispatcher does). Updates `run` in place.
   void transition(Run& run, RunStatus status, bool with_event = true);

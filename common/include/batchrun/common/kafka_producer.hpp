@@ -25,6 +25,9 @@ struct DeliveryReport {
   bool fatal = false;      // the producer instance is unusable (idempotence fenced)
   int32_t partition = -1;
   int64_t offset = -1;
+  // The record's value, owned by the producer until onDelivery returns: a handler that keeps the
+  // bytes (ingest's read view) may move them out instead of copying.
+  std::string* value = nullptr;
 };
 
 // Receives one report per produced message. `tag` is whatever the caller passed to produce().

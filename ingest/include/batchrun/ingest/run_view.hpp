@@ -75,9 +75,13 @@ class RunView {
   // Applies one record (the JSON of encodeRun) that was read from `partition` of its topic.
   // Older or equal versions than the one held are ignored. Returns false for undecodable records.
   bool apply(std::string_view record, int32_t partition);
-  // Read-your-writes: ingest calls this after a run's produce was acknowledged (partition set from
-  // the delivery report), so the run is readable here before the follower reads it back.
-  void noteAccepted(const Run& run);
+  // Read-your-writes: ingest calls this as each run's lane record is acknowledged, so the run is
+  // readable here before the follower reads it back. `record` is that lane record: it is indexed
+  // from the Run, never re-parsed.
+  void noteAccepted(const Run& run, int32_t partition, std::string&& record);
+  // Whether this (project, run id) is held with a known partition: the follower skips the lane
+  // records this instance already noted without parsing them (they are version 0 by definition).
+  bool holds(std::string_view project, std::string_view run_id) const;
 
   std::optional<Run> get(std::string_view project, std::string_view run_id) const;
   RunPage list(std::string_view project, const RunQuery& query) const;
@@ -121,7 +125,17 @@ class RunView {
     std::optional<uint32_t> find(std::string_view name) const;
   };
 
+  // The fields the indexes need, from a parsed record or straight from a Run.
+  struct Indexed {
+    std::string_view run_id, project, batch_id, workflow_id;
+    int64_t created_at = 0, completed_at = 0, version = 0, batch_size = 0;
+    RunStatus status = RunStatus::kQueued;
+  };
   bool applyLocked(std::string record, int32_t partition);
+  bool indexLocked(const Indexed& f, std::string record, int32_t partition);
+  // Follower callback: lane records are indexed from their headers, runs.state records parsed.
+  void applyFollowed(const Message& m, const std::string& state_topic);
+  static std::optional<Indexed> laneHeaders(const Message& m);
   Run decode(const Map::value_type& kv) const;
   std::optional<uint32_t> findBatch(uint32_t project, std::string_view batch_id) const;
 

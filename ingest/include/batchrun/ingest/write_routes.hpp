@@ -26,10 +26,10 @@
 
 namespace batchrun::ingest {
 
-// Told of a request's runs once Kafka acknowledged every one, before the answer is sent; each run's
-// `partition` is set from its delivery report (the read view's read-your-writes). Runs on the
-// delivery thread: must be quick and must not throw.
-using AcceptedHook = std::function<void(const std::vector<Run>& runs)>;
+// Told of each run as Kafka acknowledges its lane record, before the answer is sent (the read
+// view's read-your-writes): the partition from its delivery report and the record's bytes, which
+// the hook may take. Runs on the delivery thread: must be quick and must not throw.
+using AcceptedHook = std::function<void(const Run& run, int32_t partition, std::string&& record)>;
 
 struct WriteDeps {
   const IngestConfig& config;
