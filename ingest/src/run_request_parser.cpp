@@ -8,6 +8,7 @@
 #include "batchrun/common/json.hpp"
 #include "batchrun/ingest/request_fields.hpp"
 #include "batchrun/ingest/run_request.hpp"
+#include "batchrun/ingest/source_text.hpp"
 
 namespace batchrun::ingest {
 
@@ -46,27 +47,41 @@ std::string mergeMetadata(const Value& defaults, const Value& item) {
   return std::string(buf.GetString(), buf.GetSize());
 }
 
+// A JSON value's text for the record: as sent when the body was parsed in place, else re-serialised.
+std::string valueText(const InPlaceSource* src, const Value::Member& m) {
+  if (src) {
+    if (auto text = sourceText(*src, m)) return std::string(*text);
+  }
+  return json::stringify(m.value);
+}
+
 // Reads one item object. `index` is -1 for the single-run endpoint (fields are then unprefixed).
+// `src` is set when the body was parsed in place (the batch endpoint).
 void parseItem(const Value& obj, int index, const Defaults& d, bool allow_workflow_id, const RunRequestLimits& limits,
-               FieldErrors& errors, RunItem& out) {
+               FieldErrors& errors, RunItem& out, const InPlaceSource* src) {
   const size_t errors_before = errors.size();
   out.workflow_id = d.workflow_id;
   out.priority = d.priority;
   bool has_input = false;
   const Value* metadata = nullptr;
+  const Value::Member* metadata_member = nullptr;
   for (auto m = obj.MemberBegin(); m != obj.MemberEnd(); ++m) {
     std::string_view name(m->name.GetString(), m->name.GetStringLength());
     const Value& v = m->value;
     if (name == "input") {
       has_input = true;
-      out.input = json::stringify(v);
+      out.input = valueText(src, *m);
     } else if (name == "workflow_id" && allow_workflow_id) {
       errors.workflowId(index, itemField(index, "workflow_id"), v, out.workflow_id);
     } else if (name == "workflow_id") {
       errors.add(index, "workflow_id", "is taken from the path; leave it out of the body");
     } else if (name == "metadata") {
-      if (v.IsObject()) metadata = &v;
-      else errors.add(index, itemField(index, "metadata"), "must be an object");
+      if (v.IsObject()) {
+        metadata = &v;
+        metadata_member = &*m;
+      } else {
+        errors.add(index, itemField(index, "metadata"), "must be an object");
+      }
     } else if (name == "priority") {
       errors.integer(index, itemField(index, "priority"), v, 1, 100, out.priority);
     } else if (name == "idempotency_key") {
@@ -102,7 +117,7 @@ void parseItem(const Value& obj, int index, const Defaults& d, bool allow_workfl
   if (metadata && d.metadata) {
     out.metadata = mergeMetadata(*d.metadata, *metadata);
   } else if (metadata) {
-    out.metadata = json::stringify(*metadata);
+    out.metadata = valueText(src, *metadata_member);
   } else {
     out.metadata = d.metadata_text;
   }
@@ -136,6 +151,7 @@ ParsedRuns parseBatchRequest(std::string_view body, const RunRequestLimits& limi
   std::string buffer;  // the body parsed in place: the document's strings point into it
   rapidjson::Document doc;
   if (!parseObjectInPlace(body, buffer, doc, errors)) return finish({}, errors);
+  const InPlaceSource src{body, buffer.data()};
   Defaults d;
   const Value* runs = nullptr;
   for (auto m = doc.MemberBegin(); m != doc.MemberEnd(); ++m) {
@@ -179,7 +195,7 @@ ParsedRuns parseBatchRequest(std::string_view body, const RunRequestLimits& limi
       errors.add(i, "runs[" + std::to_string(i) + "]", "must be an object");
       continue;
     }
-    parseItem(item, i, d, true, limits, errors, items[static_cast<size_t>(i)]);
+    parseItem(item, i, d, true, limits, errors, items[static_cast<size_t>(i)], &src);
     const std::string& key = items[static_cast<size_t>(i)].idempotency_key;
     if (key.empty()) continue;
     auto [it, fresh] = item_keys.emplace(key, i);
@@ -201,7 +217,7 @@ ParsedRuns parseSingleRunRequest(std::string_view body, std::string_view workflo
   d.workflow_id.assign(workflow_id);
   d.priority = kSingleDefaultPriority;
   std::vector<RunItem> items(1);
-  parseItem(doc, -1, d, false, limits, errors, items[0]);
+  parseItem(doc, -1, d, false, limits, errors, items[0], nullptr);
   return finish(std::move(items), errors);
 }
 
