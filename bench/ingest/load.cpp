@@ -13,6 +13,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -202,7 +203,10 @@ void runRaw(const Options& o) {
     m.topic = topics.requested(r.lane);
     m.key = r.run_id;
     m.value = encodeRun(r);
-    m.headers = {{"batch_id", r.batch_id}, {"project", r.project}};
+    // The same headers ingest's requestMessage (run_builder.cpp) writes.
+    m.headers = {{"batch_id", r.batch_id},       {"project", r.project},
+                 {"run_id", r.run_id},           {"workflow_id", r.workflow_id},
+                 {"created_at", std::to_string(r.created_at)}, {"batch_size", std::to_string(r.batch_size)}};
     if ((*producer)->produce(std::move(m), &counter, nullptr)) ++sent;
   }
   double secs = std::chrono::duration<double>(Steady::now() - start).count();
@@ -210,6 +214,13 @@ void runRaw(const Options& o) {
   (*producer)->flush(30000);
   std::printf("raw     in-flight window=%ld duration=%.1fs acked=%ld failed=%ld  msgs/s=%.0f\n", window, secs, acked,
               counter.failed.load(), static_cast<double>(acked) / secs);
+  // The producer's own CPU (this process: encoding, librdkafka's threads) per acknowledged record,
+  // to set beside ingest's cpu_per_item: the ratio of client-side costs, whatever the machine's load.
+  rusage use{};
+  getrusage(RUSAGE_SELF, &use);
+  const double cpu = static_cast<double>(use.ru_utime.tv_sec + use.ru_stime.tv_sec) +
+                     static_cast<double>(use.ru_utime.tv_usec + use.ru_stime.tv_usec) / 1e6;
+  if (acked > 0) std::printf("raw     cpu=%.1fs  cpu_per_msg=%.1fus\n", cpu, cpu / static_cast<double>(acked) * 1e6);
 }
 
 }  // namespace

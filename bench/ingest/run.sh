@@ -26,7 +26,16 @@ for _ in $(seq 1 120); do
 done
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), load $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "settings: brokers=$brokers connections=$connections http_threads=$threads duration=${duration}s"
-"$bin/bench_ingest" --url "http://127.0.0.1:$port" --key "$key" --connections "$connections" --duration "$duration"
+# CPU seconds ingest spent (user + system) per accepted item: unlike items/s, this barely moves with
+# the machine's load, so it is the figure to compare between builds.
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$pid/stat"; }
+before=$(cpu_ticks)
+out=$("$bin/bench_ingest" --url "http://127.0.0.1:$port" --key "$key" --connections "$connections" --duration "$duration")
+after=$(cpu_ticks)
+echo "$out"
+items=$(sed -n 's/.*accepted_items=\([0-9]*\).*/\1/p' <<<"$out")
+awk -v t=$((after - before)) -v hz="$(getconf CLK_TCK)" -v n="${items:-0}" \
+  'BEGIN { if (n > 0) printf "ingest  cpu=%.1fs  cpu_per_item=%.1fus\n", t / hz, t / hz / n * 1e6 }'
 kill $pid; wait $pid 2>/dev/null || true
 trap - EXIT
 "$bin/bench_ingest" --raw-only --raw-brokers "$brokers" --connections "$connections" --duration "$duration"
