@@ -1,17 +1,27 @@
 #include "batchrun/ingest/source_text.hpp"
 
+#include <cstring>
+
 namespace batchrun::ingest {
 
 namespace {
 
 bool isSpace(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
 
-// `pos` is just after an opening quote; returns the position just after the closing one.
+// `pos` is just after an opening quote; returns the position just after the closing one. Inputs
+// are mostly long strings: memchr finds each candidate quote (vectorised), and a quote closes the
+// string unless an odd number of backslashes precedes it.
 size_t skipStringBody(std::string_view text, size_t pos) {
-  while (pos < text.size()) {
-    char c = text[pos++];
-    if (c == '\\') ++pos;  // the escaped character, whatever it is, cannot close the string
-    else if (c == '"') return pos;
+  const char* begin = text.data();
+  const char* end = begin + text.size();
+  const char* p = begin + pos;
+  while (p < end) {
+    const auto* q = static_cast<const char*>(std::memchr(p, '"', static_cast<size_t>(end - p)));
+    if (q == nullptr) break;
+    size_t backslashes = 0;
+    for (const char* b = q; b > begin + pos && b[-1] == '\\'; --b) ++backslashes;
+    if (backslashes % 2 == 0) return static_cast<size_t>(q - begin) + 1;
+    p = q + 1;
   }
   return text.size();
 }

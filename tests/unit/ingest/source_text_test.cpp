@@ -46,6 +46,14 @@ TEST(SourceText, EscapedNamesAndWhitespaceAroundTheColon) {
   EXPECT_EQ(s[1], R"("\u00e9")");
 }
 
+TEST(SourceText, QuotesAfterRunsOfBackslashes) {
+  auto s = spans(R"({"a":"\\","b":"x\\\"y","c":"\\\\"})");
+  ASSERT_EQ(s.size(), 3u);
+  EXPECT_EQ(s[0], R"("\\")");
+  EXPECT_EQ(s[1], R"("x\\\"y")");
+  EXPECT_EQ(s[2], R"("\\\\")");
+}
+
 TEST(SourceText, NotFoundOutsideTheCopy) {
   std::string body = R"({"a":1})";
   rapidjson::Document doc;
