@@ -22,12 +22,13 @@ function(batchrun_library name)
   endif()
 endfunction()
 
-# batchrun_service(NAME SOURCES ... DEPS ...): a thin main.cpp over a library.
+# batchrun_service(NAME [SYSTEM_MALLOC] SOURCES ... DEPS ...): a thin main.cpp over a library.
+# SYSTEM_MALLOC keeps glibc's allocator (a benchmark that counts heap bytes with mallinfo2).
 function(batchrun_service name)
-  cmake_parse_arguments(ARG "" "" "SOURCES;DEPS" ${ARGN})
+  cmake_parse_arguments(ARG "SYSTEM_MALLOC" "" "SOURCES;DEPS" ${ARGN})
   add_executable(${name} ${ARG_SOURCES})
   target_link_libraries(${name} PRIVATE ${ARG_DEPS})
-  if(JEMALLOC_LIBRARY)
+  if(JEMALLOC_LIBRARY AND NOT ARG_SYSTEM_MALLOC)
     target_link_libraries(${name} PRIVATE ${JEMALLOC_LIBRARY})
   endif()
   _batchrun_common_options(${name})

@@ -68,7 +68,7 @@ bool parseUuid(std::string_view text, Uuid& out) {
 }
 
 uint32_t RunView::Names::intern(std::string_view name) {
-  auto it = ids.find(std::string(name));
+  auto it = ids.find(name);
   if (it != ids.end()) return it->second;
   auto id = static_cast<uint32_t>(names.size());
   names.emplace_back(name);
@@ -77,7 +77,7 @@ uint32_t RunView::Names::intern(std::string_view name) {
 }
 
 std::optional<uint32_t> RunView::Names::find(std::string_view name) const {
-  auto it = ids.find(std::string(name));
+  auto it = ids.find(name);
   if (it == ids.end()) return std::nullopt;
   return it->second;
 }
@@ -179,14 +179,19 @@ bool RunView::indexLocked(const Indexed& f, std::string record, int32_t partitio
     e.workflow = workflows_.intern(f.workflow_id);
     e.created_at = f.created_at;
     if (!f.batch_id.empty()) {
-      std::string bkey = std::to_string(key.project) + "/" + std::string(f.batch_id);
-      auto [bit, fresh] = batch_ids_.try_emplace(std::move(bkey), static_cast<uint32_t>(batches_.size()));
-      if (fresh) {
-        batches_.emplace_back();
-        batches_.back().project = key.project;
-        batches_.back().id = f.batch_id;
+      if (last_batch_ != kNoBatch && batches_[last_batch_].project == key.project &&
+          batches_[last_batch_].id == f.batch_id) {
+        e.batch = last_batch_;
+      } else {
+        std::string bkey = std::to_string(key.project) + "/" + std::string(f.batch_id);
+        auto [bit, fresh] = batch_ids_.try_emplace(std::move(bkey), static_cast<uint32_t>(batches_.size()));
+        if (fresh) {
+          batches_.emplace_back();
+          batches_.back().project = key.project;
+          batches_.back().id = f.batch_id;
+        }
+        e.batch = last_batch_ = bit->second;
       }
-      e.batch = bit->second;
       Batch& b = batches_[e.batch];
       // Runs of a batch mostly arrive in id order, so this is nearly always an append.
       auto pos = std::upper_bound(b.runs.begin(), b.runs.end(), key,

@@ -117,10 +117,15 @@ class RunView {
     int64_t completed_at = 0;               // latest completed_at of its runs
     std::vector<Map::const_iterator> runs;  // sorted by run id; map iterators are stable
   };
+  // Looks strings up by string_view without building a std::string per lookup.
+  struct NameHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
   // Small string interner: names are stored once, entries hold 4-byte ids.
   struct Names {
     std::vector<std::string> names;
-    std::unordered_map<std::string, uint32_t> ids;
+    std::unordered_map<std::string, uint32_t, NameHash, std::equal_to<>> ids;
     uint32_t intern(std::string_view name);
     std::optional<uint32_t> find(std::string_view name) const;
   };
@@ -144,7 +149,8 @@ class RunView {
   Names projects_;
   Names workflows_;
   std::vector<Batch> batches_;
-  std::unordered_map<std::string, uint32_t> batch_ids_;  // batch id → index into batches_
+  std::unordered_map<std::string, uint32_t, NameHash, std::equal_to<>> batch_ids_;  // "project/batch" → index
+  uint32_t last_batch_ = kNoBatch;  // a batch's runs arrive together: the last one found is checked first
   std::unique_ptr<TopicFollower> follower_;  // last: its thread calls apply()
 };
 
