@@ -105,6 +105,16 @@ int runCli(int argc, char** argv) {
   hooks->add_subcommand("delete", "delete an endpoint")
       ->callback([&] { action = [&](ApiClient& a, const CliConfig&) { return webhooksDelete(a, id); }; })
       ->add_option("endpoint_id", id)->required();
+  hooks->add_subcommand("enable", "resume deliveries to an endpoint (e.g. one the sender disabled)")
+      ->callback([&] { action = [&](ApiClient& a, const CliConfig&) { return webhooksEnable(a, id); }; })
+      ->add_option("endpoint_id", id)->required();
+  std::string reason;
+  auto* disable = hooks->add_subcommand("disable", "pause deliveries to an endpoint");
+  disable->add_option("endpoint_id", id)->required();
+  disable->add_option("--reason", reason, "shown as the endpoint's disabled_reason");
+  disable->callback([&] {
+    action = [&](ApiClient& a, const CliConfig&) { return webhooksDisable(a, id, reason); };
+  });
 
   try {
     app.parse(argc, argv);

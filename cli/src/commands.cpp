@@ -138,4 +138,15 @@ int webhooksDelete(ApiClient& api, const std::string& endpoint_id) {
   return printAnswer(r, "deleting webhook endpoint " + endpoint_id);
 }
 
+int webhooksEnable(ApiClient& api, const std::string& endpoint_id) {
+  return printAnswer(api.call("POST", "/v1/webhook-endpoints/" + urlEncode(endpoint_id) + "/enable"),
+                     "enabling webhook endpoint " + endpoint_id);
+}
+
+int webhooksDisable(ApiClient& api, const std::string& endpoint_id, const std::string& reason) {
+  std::string body = reason.empty() ? std::string() : "{\"reason\":" + jsonString(reason) + "}";
+  return printAnswer(api.call("POST", "/v1/webhook-endpoints/" + urlEncode(endpoint_id) + "/disable", body),
+                     "disabling webhook endpoint " + endpoint_id);
+}
+
 }  // namespace batchrun::cli

@@ -61,7 +61,8 @@ std::string encodeEndpoint(const WebhookEndpoint& e) {
     json::appendString(out, e.secrets[i].secret);
     out += ",\"expires_at\":" + std::to_string(e.secrets[i].expires_at) + "}";
   }
-  out += "],\"created_at\":" + std::to_string(e.created_at);
+  out += "],\"enabled_at\":" + std::to_string(e.enabled_at);
+  out += ",\"created_at\":" + std::to_string(e.created_at);
   out += ",\"updated_at\":" + std::to_string(e.updated_at) + "}";
   return out;
 }
@@ -96,6 +97,7 @@ Result<WebhookEndpoint> decodeEndpoint(std::string_view text) {
   json::getString(d, "disabled_reason", e.disabled_reason);
   json::getString(d, "dialect", e.dialect);
   if (e.dialect.empty()) e.dialect = "native";
+  json::getInt(d, "enabled_at", e.enabled_at);
   json::getInt(d, "created_at", e.created_at);
   json::getInt(d, "updated_at", e.updated_at);
   return e;
@@ -167,6 +169,19 @@ std::string rotateSecret(WebhookEndpoint& e, int64_t now_ms, int64_t grace_ms) {
   e.secrets = std::move(kept);
   e.updated_at = now_ms;
   return fresh;
+}
+
+void disableEndpoint(WebhookEndpoint& e, std::string reason, int64_t now_ms) {
+  e.disabled = true;
+  e.disabled_reason = std::move(reason);
+  e.updated_at = std::max(now_ms, e.updated_at + 1);
+}
+
+void enableEndpoint(WebhookEndpoint& e, int64_t now_ms) {
+  e.disabled = false;
+  e.disabled_reason.clear();
+  e.updated_at = std::max(now_ms, e.updated_at + 1);
+  e.enabled_at = e.updated_at;
 }
 
 OutMessage makeEndpointDisabledEvent(const std::string& events_topic, const WebhookEndpoint& e, int64_t now_ms) {

@@ -12,6 +12,7 @@ namespace {
 constexpr size_t kMaxEventTypes = 64;
 constexpr size_t kMaxDescription = 1024;
 constexpr int kMaxRate = 100000;
+constexpr size_t kMaxReason = 256;
 
 bool parseObject(std::string_view body, rapidjson::Document& d, std::vector<FieldError>& errors) {
   d.Parse(body.data(), body.size());
@@ -108,6 +109,41 @@ bool parseReplay(std::string_view body, ReplayRequest& out, std::vector<FieldErr
   if (!has_since) errors.push_back({-1, "since", "is required"});
   if (errors.empty() && out.until != 0 && out.until < out.since) {
     errors.push_back({-1, "until", "must not be before since"});
+  }
+  return errors.empty();
+}
+
+bool blankBody(std::string_view body) {
+  return body.find_first_not_of(" \t\r\n") == std::string_view::npos;
+}
+
+bool parseEnableEndpoint(std::string_view body, std::vector<FieldError>& errors) {
+  if (blankBody(body)) return true;
+  rapidjson::Document d;
+  if (!parseObject(body, d, errors)) return false;
+  for (auto m = d.MemberBegin(); m != d.MemberEnd(); ++m) {
+    errors.push_back({-1, std::string(m->name.GetString(), m->name.GetStringLength()), "is not a known field"});
+  }
+  return errors.empty();
+}
+
+bool parseDisableEndpoint(std::string_view body, DisableEndpointRequest& out, std::vector<FieldError>& errors) {
+  if (blankBody(body)) return true;
+  rapidjson::Document d;
+  if (!parseObject(body, d, errors)) return false;
+  for (auto m = d.MemberBegin(); m != d.MemberEnd(); ++m) {
+    std::string name(m->name.GetString(), m->name.GetStringLength());
+    const auto& v = m->value;
+    if (name == "reason") {
+      if (v.IsNull()) continue;
+      if (!v.IsString() || v.GetStringLength() == 0 || v.GetStringLength() > kMaxReason) {
+        errors.push_back({-1, "reason", "must be a string of 1 to 256 characters"});
+      } else {
+        out.reason.assign(v.GetString(), v.GetStringLength());
+      }
+    } else {
+      errors.push_back({-1, name, "is not a known field"});
+    }
   }
   return errors.empty();
 }

@@ -46,6 +46,8 @@ void WebhookEndpointRoutes::addRoutes(Pistache::Rest::Router& r) {
   Routes::Delete(r, "/v1/webhook-endpoints/:id", Routes::bind(&WebhookEndpointRoutes::remove, this));
   Routes::Post(r, "/v1/webhook-endpoints/:id/rotate-secret", Routes::bind(&WebhookEndpointRoutes::rotate, this));
   Routes::Post(r, "/v1/webhook-endpoints/:id/replay", Routes::bind(&WebhookEndpointRoutes::replay, this));
+  Routes::Post(r, "/v1/webhook-endpoints/:id/enable", Routes::bind(&WebhookEndpointRoutes::enable, this));
+  Routes::Post(r, "/v1/webhook-endpoints/:id/disable", Routes::bind(&WebhookEndpointRoutes::disable, this));
 }
 
 std::string WebhookEndpointRoutes::readiness() const {
@@ -201,6 +203,45 @@ void WebhookEndpointRoutes::replay(const Req& req, Rw rw) {
   json::appendString(out, formatRfc3339(r.until));
   out += '}';
   replyJson(rw, Code::Accepted, out);
+}
+
+// Both calls always write, even when the view already shows the state asked for: this instance's
+// view may lag a disable the sender just wrote, and an enable that did nothing would leave the
+// endpoint disabled while answering that it is not.
+void WebhookEndpointRoutes::enable(const Req& req, Rw rw) {
+  std::string project;
+  auto e = owned(req, rw, &project);
+  if (!e || (!blankBody(req.body()) && !jsonBody(req, rw))) return;
+  std::vector<FieldError> errors;
+  if (!parseEnableEndpoint(req.body(), errors)) {
+    return replyError(rw, Code::Bad_Request, "invalid_request", "invalid enable request", errors);
+  }
+  WebhookEndpoint next = *e;
+  enableEndpoint(next, clock_.nowMs());
+  writeState(next, project, rw);
+}
+
+void WebhookEndpointRoutes::disable(const Req& req, Rw rw) {
+  std::string project;
+  auto e = owned(req, rw, &project);
+  if (!e || (!blankBody(req.body()) && !jsonBody(req, rw))) return;
+  DisableEndpointRequest body;
+  std::vector<FieldError> errors;
+  if (!parseDisableEndpoint(req.body(), body, errors)) {
+    return replyError(rw, Code::Bad_Request, "invalid_request", "invalid disable request", errors);
+  }
+  WebhookEndpoint next = *e;
+  disableEndpoint(next, std::move(body.reason), clock_.nowMs());
+  writeState(next, project, rw);
+}
+
+void WebhookEndpointRoutes::writeState(const WebhookEndpoint& next, const std::string& project, Rw& rw) {
+  if (auto st = write({topics_.endpoints, next.id, encodeEndpoint(next), {}}); !st) return replyFor(rw, st.error());
+  log::info(next.disabled ? "webhook endpoint disabled" : "webhook endpoint enabled",
+            {{"endpoint_id", next.id}, {"project", project}});
+  std::string reply = endpointPublicJson(next);
+  view_.upsert(next);
+  replyJson(rw, Code::Ok, reply);
 }
 
 }  // namespace batchrun::ingest

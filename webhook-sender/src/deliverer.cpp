@@ -63,18 +63,18 @@ void Deliverer::wake() {
 
 void Deliverer::submit(WebhookDelivery d, Origin origin, Settled settled) {
   auto job = std::make_shared<Job>(Job{std::move(d), origin, std::move(settled)});
+  auto ep = view_.get(job->d.endpoint_id);
   int64_t now = clock_.nowMs();
   std::vector<JobPtr> ready;
   int64_t defer_until = -1;
   {
     std::lock_guard lock(mu_);
     Gate& gate = gates_[job->d.endpoint_id];
-    if (job->d.failing_since && (!gate.failing_since || job->d.failing_since < gate.failing_since)) {
-      gate.failing_since = job->d.failing_since;  // carried across restarts by retry records
-    }
+    observe(gate, ep);
+    gate.failure.carry(job->d.failing_since);  // carried across restarts by retry records
     // A first attempt must not wait behind a paused, failing or saturated endpoint: hand it to
     // webhooks.retry so the event's offset can move on. Retries were already durable: they queue.
-    size_t limit = gate.failing_since ? 0 : static_cast<size_t>(config_.endpoint_queue_limit);
+    size_t limit = gate.failure.since() ? 0 : static_cast<size_t>(config_.endpoint_queue_limit);
     bool saturated = gate.in_flight >= config_.max_in_flight_per_endpoint && gate.queue.size() >= limit;
     if (origin == Origin::kEvent && (gate.paused_until > now || saturated)) {
       defer_until = std::max(now, gate.paused_until);
@@ -90,6 +90,14 @@ void Deliverer::submit(WebhookDelivery d, Origin origin, Settled settled) {
     return;
   }
   for (const auto& j : ready) launch(j);
+}
+
+void Deliverer::observe(Gate& gate, const EndpointPtr& ep) {
+  if (!ep || !gate.failure.observeEnabledAt(ep->enabled_at)) return;
+  // Re-enabled through the API: a pause or a disable decided before no longer applies.
+  gate.paused_until = 0;
+  gate.slowdowns = 0;
+  gate.disabled_here = false;
 }
 
 void Deliverer::release(const std::string& endpoint_id, Gate& gate, int64_t now, std::vector<JobPtr>& out) {
@@ -154,7 +162,7 @@ void Deliverer::onResult(const JobPtr& job, HttpResult&& r) {
       std::lock_guard lock(mu_);
       Gate& g = gates_[id];
       --g.in_flight;
-      g.failing_since = 0;
+      g.failure.succeed();
       g.slowdowns = 0;
       if (!g.queue.empty()) woken_ = true;
     }
@@ -168,13 +176,17 @@ void Deliverer::onResult(const JobPtr& job, HttpResult&& r) {
   std::optional<int64_t> retry_after;
   if (const auto* h = r.header("retry-after")) retry_after = parseRetryAfter(*h, now);
   if (retry_after) retry_after = std::min(*retry_after, config_.max_retry_after_ms);
+  auto ep = view_.get(id);
   int64_t failing_since = 0;
   {
     std::lock_guard lock(mu_);
     Gate& g = gates_[id];
     --g.in_flight;
-    if (!g.failing_since) g.failing_since = job->d.failing_since ? job->d.failing_since : now;
-    failing_since = g.failing_since;
+    // The endpoint may have been re-enabled while this attempt was out: its failure clock then
+    // starts now, not at the time this job carries.
+    observe(g, ep);
+    g.failure.carry(job->d.failing_since);
+    failing_since = g.failure.fail(now);
     if (isSlowDown(r.status) || retry_after) {
       int64_t pause = retry_after ? *retry_after : std::min(kMaxPauseMs, kFirstPauseMs << std::min(g.slowdowns, 6));
       ++g.slowdowns;
@@ -185,7 +197,6 @@ void Deliverer::onResult(const JobPtr& job, HttpResult&& r) {
   cv_.notify_one();
   job->d.failing_since = failing_since;
 
-  auto ep = view_.get(id);
   if (ep && !ep->disabled && (r.status == 410 || now - failing_since >= config_.disable_after_ms)) {
     std::string reason = r.status == 410 ? "endpoint answered 410 Gone"
                                          : "failing continuously since " + formatRfc3339(failing_since);
@@ -232,9 +243,7 @@ void Deliverer::disable(const WebhookEndpoint& ep, const std::string& reason) {
     g.disabled_here = true;
   }
   WebhookEndpoint e = ep;
-  e.disabled = true;
-  e.disabled_reason = reason;
-  e.updated_at = std::max(clock_.nowMs(), ep.updated_at + 1);
+  disableEndpoint(e, reason, clock_.nowMs());
   log::warn("webhook endpoint disabled", {{"endpoint_id", e.id}, {"project", e.project}, {"reason", reason}});
   view_.upsert(e);  // at once: queued deliveries to it are dead-lettered, not attempted
   metrics_.disabled.inc();

@@ -116,8 +116,8 @@ webhook::Config SenderEnv::senderConfig(const std::string& schedule_ms) const {
   return c;
 }
 
-std::unique_ptr<webhook::App> SenderEnv::startSender(webhook::Config config) {
-  auto app = std::make_unique<webhook::App>(std::move(config));
+std::unique_ptr<webhook::App> SenderEnv::startSender(webhook::Config config, Clock& clock) {
+  auto app = std::make_unique<webhook::App>(std::move(config), clock);
   auto st = app->start();
   EXPECT_TRUE(st) << (st ? "" : st.error().message);
   return app;

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "batchrun/common/clock.hpp"
 #include "batchrun/common/kafka_producer.hpp"
 #include "batchrun/common/topic_follower.hpp"
 #include "batchrun/common/webhook_endpoint.hpp"
@@ -30,7 +31,7 @@ class SenderEnv {
                                          const std::string& traceparent = {});
   std::string produceBatchCompleted(const std::string& project);
   webhook::Config senderConfig(const std::string& schedule_ms = "0,100,200") const;
-  std::unique_ptr<webhook::App> startSender(webhook::Config config);
+  std::unique_ptr<webhook::App> startSender(webhook::Config config, Clock& clock = SystemClock::instance());
   // webhooks.dlq records seen so far (starts following on first call).
   std::vector<WebhookDelivery> deadLetters();
   double metric(webhook::App& app, const std::string& name_and_labels);

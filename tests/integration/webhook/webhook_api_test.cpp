@@ -2,15 +2,13 @@
 // create/list/get/delete scoped to the caller's project, strict validation, the URL policy, and —
 // with a webhook-sender running — secret rotation and replay end to end.
 #include <gtest/gtest.h>
-#include <pistache/endpoint.h>
 #include <rapidjson/document.h>
 
 #include "batchrun/common/clock.hpp"
 #include "batchrun/common/crypto.hpp"
 #include "batchrun/common/events.hpp"
+#include "api_server.hpp"
 #include "batchrun/ingest/app.hpp"
-#include "batchrun/ingest/webhook_endpoint_routes.hpp"
-#include "http.hpp"
 #include "sender_env.hpp"
 #include "wait.hpp"
 
@@ -18,60 +16,13 @@ using namespace batchrun;
 using namespace batchrun::testing;
 using namespace std::chrono_literals;
 
-namespace {
-
-class ApiServer {
- public:
-  ApiServer(const KafkaSettings& kafka, Producer& producer, ingest::WebhookEndpointsConfig config) {
-    keys_.add(sha256Hex("key-a"), "pa");
-    keys_.add(sha256Hex("key-b"), "pb");
-    auto routes = ingest::WebhookEndpointRoutes::start(config, kafka, keys_, producer);
-    EXPECT_TRUE(routes);
-    routes_ = std::move(*routes);
-    routes_->addRoutes(router_);
-    endpoint_ = std::make_unique<Pistache::Http::Endpoint>(Pistache::Address("127.0.0.1", Pistache::Port(0)));
-    endpoint_->init(Pistache::Http::Endpoint::options().threads(2).flags(Pistache::Tcp::Options::ReuseAddr));
-    endpoint_->setHandler(router_.handler());
-    endpoint_->serveThreaded();
-  }
-  ~ApiServer() { endpoint_->shutdown(); }
-  HttpResponse call(const std::string& method, const std::string& path, const std::string& body = {},
-                    const std::string& key = "key-a") {
-    std::map<std::string, std::string> h = {{"Content-Type", "application/json"}};
-    if (!key.empty()) h["Authorization"] = "Bearer " + key;
-    return httpRequest(method, "http://127.0.0.1:" + std::to_string(static_cast<uint16_t>(endpoint_->getPort())) + path,
-                       body, h);
-  }
-
- private:
-  ingest::ApiKeys keys_;
-  Pistache::Rest::Router router_;
-  std::unique_ptr<ingest::WebhookEndpointRoutes> routes_;
-  std::unique_ptr<Pistache::Http::Endpoint> endpoint_;
-};
-
-ingest::WebhookEndpointsConfig permissive() {
-  ingest::WebhookEndpointsConfig c;
-  c.allow_plain_http = true;
-  c.allow_private = true;
-  return c;
-}
-
-rapidjson::Document parse(const std::string& s) {
-  rapidjson::Document d;
-  d.Parse(s.c_str());
-  return d;
-}
-
-}  // namespace
-
 TEST(WebhookEndpointApi, CreateListGetDeleteScopedToTheProject) {
   SenderEnv env;
   ApiServer api(env.kafka, *env.producer, permissive());
   auto created = api.call("POST", "/v1/webhook-endpoints",
                           R"({"url":"http://127.0.0.1:9/hook","event_types":["workflow_run.*"],"description":"d","rate_limit_per_second":5})");
   ASSERT_EQ(created.status, 201) << created.body;
-  auto d = parse(created.body);
+  auto d = parseJson(created.body);
   std::string id = d["id"].GetString(), secret = d["secret"].GetString();
   EXPECT_EQ(id.rfind("ep_", 0), 0u);
   ASSERT_EQ(secret.rfind("whsec_", 0), 0u);
@@ -139,11 +90,11 @@ TEST(WebhookEndpointApi, RotatedSecretsBothSignDuringTheGracePeriod) {
   ApiServer api(env.kafka, *env.producer, permissive());
   auto created = api.call("POST", "/v1/webhook-endpoints", "{\"url\":\"" + env.receiver.url("rot") + "\"}");
   ASSERT_EQ(created.status, 201);
-  std::string id = parse(created.body)["id"].GetString();
-  std::string old_secret = parse(created.body)["secret"].GetString();
+  std::string id = parseJson(created.body)["id"].GetString();
+  std::string old_secret = parseJson(created.body)["secret"].GetString();
   auto rotated = api.call("POST", "/v1/webhook-endpoints/" + id + "/rotate-secret");
   ASSERT_EQ(rotated.status, 200) << rotated.body;
-  std::string new_secret = parse(rotated.body)["secret"].GetString();
+  std::string new_secret = parseJson(rotated.body)["secret"].GetString();
   EXPECT_NE(new_secret, old_secret);
   env.receiver.expectSecrets("rot", {old_secret, new_secret});
   auto app = env.startSender(env.senderConfig());
@@ -157,8 +108,8 @@ TEST(WebhookEndpointApi, ReplayRedeliversTheWindow) {
   ApiServer api(env.kafka, *env.producer, permissive());
   auto created = api.call("POST", "/v1/webhook-endpoints", "{\"url\":\"" + env.receiver.url("rp") + "\"}");
   ASSERT_EQ(created.status, 201);
-  std::string id = parse(created.body)["id"].GetString();
-  env.receiver.expectSecrets("rp", {parse(created.body)["secret"].GetString()});
+  std::string id = parseJson(created.body)["id"].GetString();
+  env.receiver.expectSecrets("rp", {parseJson(created.body)["secret"].GetString()});
   int64_t t0 = SystemClock::instance().nowMs() - 1000;
   auto app = env.startSender(env.senderConfig());
   auto ids = env.produceEvents("pa", 10, event_type::kCompleted);
@@ -197,7 +148,7 @@ TEST(WebhookEndpointApi, ServedByTheIngestApp) {
   std::map<std::string, std::string> h = {{"Authorization", "Bearer key-a"}, {"Content-Type", "application/json"}};
   auto created = httpRequest("POST", base + "/v1/webhook-endpoints", "{\"url\":\"" + env.receiver.url("x") + "\"}", h);
   ASSERT_EQ(created.status, 201) << created.body;
-  std::string id = parse(created.body)["id"].GetString();
+  std::string id = parseJson(created.body)["id"].GetString();
   EXPECT_EQ(httpRequest("GET", base + "/v1/webhook-endpoints/" + id, {}, h).status, 200);
   app.stop();
 }

@@ -18,6 +18,7 @@ TEST(WebhookEndpointRecord, RoundTripsEveryField) {
   e.rate_limit_per_second = 7;
   e.disabled = true;
   e.disabled_reason = "gone";
+  e.enabled_at = 3;
   e.created_at = 1;
   e.updated_at = 2;
   auto back = decodeEndpoint(encodeEndpoint(e));
@@ -32,9 +33,38 @@ TEST(WebhookEndpointRecord, RoundTripsEveryField) {
   EXPECT_TRUE(back->disabled);
   EXPECT_EQ(back->dialect, "native");
   EXPECT_EQ(back->updated_at, 2);
+  EXPECT_EQ(back->enabled_at, 3);
+  EXPECT_EQ(endpointPublicJson(e).find("enabled_at"), std::string::npos);  // internal to the sender
   EXPECT_EQ(endpointPublicJson(e).find("whsec_"), std::string::npos);
   EXPECT_NE(endpointPublicJson(e, "whsec_x").find("\"secret\":\"whsec_x\""), std::string::npos);
   EXPECT_FALSE(decodeEndpoint("{}"));
+}
+
+TEST(WebhookEndpointRecord, RecordsWithoutEnabledAtWereNeverReEnabled) {
+  auto back = decodeEndpoint(R"({"id":"ep_1","project":"p","url":"https://x/","disabled":true})");
+  ASSERT_TRUE(back);
+  EXPECT_EQ(back->enabled_at, 0);
+}
+
+TEST(WebhookEndpointRecord, DisableAndEnableSetTheStateAndMoveUpdatedAtForward) {
+  WebhookEndpoint e;
+  e.updated_at = 1000;
+  disableEndpoint(e, "endpoint answered 410 Gone", 2000);
+  EXPECT_TRUE(e.disabled);
+  EXPECT_EQ(e.disabled_reason, "endpoint answered 410 Gone");
+  EXPECT_EQ(e.updated_at, 2000);
+  EXPECT_EQ(e.enabled_at, 0);  // disabling leaves the failure clock's start alone
+  // A writer whose clock is behind the last writer's still produces the newer record.
+  enableEndpoint(e, 1500);
+  EXPECT_FALSE(e.disabled);
+  EXPECT_EQ(e.disabled_reason, "");
+  EXPECT_EQ(e.updated_at, 2001);
+  EXPECT_EQ(e.enabled_at, 2001);
+  enableEndpoint(e, 5000);  // enabling again restarts the clock again
+  EXPECT_EQ(e.enabled_at, 5000);
+  disableEndpoint(e, "maintenance", 4000);
+  EXPECT_EQ(e.updated_at, 5001);
+  EXPECT_EQ(e.enabled_at, 5000);
 }
 
 TEST(WebhookEndpointRecord, SecretsAreWhsecBase64OfTheRequestedLength) {

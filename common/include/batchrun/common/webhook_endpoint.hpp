@@ -1,7 +1,8 @@
 #pragma once
 // A webhook subscription, kept in the compacted `webhooks.endpoints` topic keyed by endpoint id; a
-// null value (tombstone) deletes it. Ingest writes it (create, rotate, delete); the webhook-sender
-// follows the topic to route events and writes it once more when it disables a failing endpoint.
+// null value (tombstone) deletes it. Ingest writes it (create, rotate, enable, disable, delete); the
+// webhook-sender follows the topic to route events and writes it once more when it disables a
+// failing endpoint.
 // The record holds the signing secrets, so it is never logged or listed as is (see publicJson()).
 #include <cstdint>
 #include <string>
@@ -28,6 +29,9 @@ struct WebhookEndpoint {
   int rate_limit_per_second = 0;         // 0 = unlimited
   bool disabled = false;
   std::string disabled_reason;
+  // When it was last enabled through the API (unix ms; 0: never re-enabled). The sender counts no
+  // failure from before it toward disabling the endpoint again. Not shown by the API.
+  int64_t enabled_at = 0;
   std::string dialect = "native";        // "extend" reserved for the Extend-compatible body shape
   int64_t created_at = 0;
   int64_t updated_at = 0;
@@ -56,6 +60,13 @@ std::vector<std::string> signingSecrets(const WebhookEndpoint& e, int64_t now_ms
 // Rotation: a new current secret in front; the old current one keeps signing until now + grace;
 // secrets already expired are dropped. Returns the new secret.
 std::string rotateSecret(WebhookEndpoint& e, int64_t now_ms, int64_t grace_ms);
+
+// State changes. Each moves updated_at past the record it changes, even if this writer's clock is
+// behind the last writer's: views keep the record with the newer updated_at.
+// Disable: deliveries stop (the sender routes no events to it, and dead-letters what was pending).
+void disableEndpoint(WebhookEndpoint& e, std::string reason, int64_t now_ms);
+// Enable: deliveries resume, the reason is cleared and enabled_at restarts the failure clock.
+void enableEndpoint(WebhookEndpoint& e, int64_t now_ms);
 
 inline constexpr const char* kEndpointDisabledEvent = "endpoint.disabled";
 // The endpoint.disabled event for runs.events (key endpoint id, project header), so it is

@@ -23,8 +23,18 @@ struct ReplayRequest {
   int64_t until = 0;  // 0: not given (the request time)
 };
 
+// POST …/disable: an operator pausing an endpoint says why (shown as disabled_reason).
+struct DisableEndpointRequest {
+  std::string reason = "disabled through the API";
+};
+
 // False with `errors` filled when the body is not acceptable.
 bool parseCreateEndpoint(std::string_view body, CreateEndpointRequest& out, std::vector<FieldError>& errors);
 bool parseReplay(std::string_view body, ReplayRequest& out, std::vector<FieldError>& errors);
+// The enable and disable bodies are optional: an empty (or blank) body is `{}`.
+bool parseEnableEndpoint(std::string_view body, std::vector<FieldError>& errors);
+bool parseDisableEndpoint(std::string_view body, DisableEndpointRequest& out, std::vector<FieldError>& errors);
+// Whether a body is empty or only whitespace (such bodies need no Content-Type).
+bool blankBody(std::string_view body);
 
 }  // namespace batchrun::ingest

@@ -6,6 +6,8 @@
 //   DELETE /v1/webhook-endpoints/{id}               tombstone → 204
 //   POST   /v1/webhook-endpoints/{id}/rotate-secret new secret; the old one signs beside it for a grace period
 //   POST   /v1/webhook-endpoints/{id}/replay        {since, until?} → 202; a replay record the sender acts on
+//   POST   /v1/webhook-endpoints/{id}/enable        deliveries resume, failure clock restarted → 200 endpoint
+//   POST   /v1/webhook-endpoints/{id}/disable       {reason?} an operator's pause → 200 endpoint
 // Writes go to the compacted webhooks.endpoints topic (replays to webhooks.retry) and are answered
 // after Kafka acknowledges them. Reads come from an in-process view that a TopicFollower keeps up
 // to date; this instance's own writes are applied to it at once (read-your-writes). Every call is
@@ -48,6 +50,10 @@ class WebhookEndpointRoutes {
   void remove(const Req& req, Rw rw);
   void rotate(const Req& req, Rw rw);
   void replay(const Req& req, Rw rw);
+  void enable(const Req& req, Rw rw);
+  void disable(const Req& req, Rw rw);
+  // Answers the endpoint as it is once the new state is in Kafka.
+  void writeState(const WebhookEndpoint& next, const std::string& project, Rw& rw);
   // The caller's endpoint named in the path, or a reply already sent (nullptr).
   EndpointPtr owned(const Req& req, Rw& rw, std::string* project);
   Status write(OutMessage msg);

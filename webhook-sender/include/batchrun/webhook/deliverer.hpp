@@ -28,6 +28,7 @@
 #include "batchrun/common/webhook_endpoint_view.hpp"
 #include "batchrun/common/webhook_records.hpp"
 #include "batchrun/webhook/config.hpp"
+#include "batchrun/webhook/failure_clock.hpp"
 #include "batchrun/webhook/retry_schedule.hpp"
 #include "batchrun/webhook/sender_metrics.hpp"
 
@@ -67,8 +68,8 @@ class Deliverer final : public DeliveryHandler {
     int slowdowns = 0;          // consecutive 429/5xx answers: the pause doubles
     double tokens = 0;
     int64_t tokens_at = 0;
-    int64_t failing_since = 0;  // 0: the last attempt succeeded (or none failed yet)
-    bool disabled_here = false; // this instance has already disabled it
+    FailureClock failure;       // restarted when the endpoint is re-enabled
+    bool disabled_here = false; // this instance has already disabled it (since it was last enabled)
   };
   struct PendingProduce {
     OutMessage msg;
@@ -79,6 +80,9 @@ class Deliverer final : public DeliveryHandler {
   void pumpLoop();
   // Moves what the gate allows from its queue to `out`. Caller holds mu_.
   void release(const std::string& endpoint_id, Gate& gate, int64_t now, std::vector<JobPtr>& out);
+  // Brings the gate up to the endpoint's record: a re-enabled endpoint starts with a clean slate.
+  // Caller holds mu_.
+  void observe(Gate& gate, const EndpointPtr& ep);
   void launch(const JobPtr& job);
   void onResult(const JobPtr& job, HttpResult&& result);
   void reschedule(const JobPtr& job, int64_t due_at, Outcome outcome_if_acked);
