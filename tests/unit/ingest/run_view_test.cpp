@@ -1,0 +1,327 @@
+// RunView without Kafka: records are fed as the follower would (apply) and as the write path does
+// (noteAccepted). Versions, partitions, batch totals, open runs, get(), parseUuid and undecodable
+// records. Listing and paging: run_view_list_test.cpp.
+#include <gtest/gtest.h>
+
+#include <cctype>
+#include <numeric>
+#include <string>
+#include <vector>
+
+#include "batchrun/common/ids.hpp"
+#include "batchrun/ingest/run_view.hpp"
+#include "run_view_records.hpp"
+
+using namespace batchrun;
+using namespace batchrun::ingest;
+using namespace batchrun::ingest::testing;
+
+namespace {
+
+int count(const BatchTotals& t, RunStatus s) { return t.counts[static_cast<int>(s)]; }
+int seen(const BatchTotals& t) { return std::accumulate(t.counts.begin(), t.counts.end(), 0); }
+
+void put(RunView& view, const batchrun::Run& r, int32_t partition) {
+  ASSERT_TRUE(view.apply(encodeRun(r), partition)) << r.run_id;
+}
+
+std::string replaced(std::string s, const std::string& from, const std::string& to) {
+  auto at = s.find(from);
+  EXPECT_NE(at, std::string::npos) << from;
+  if (at != std::string::npos) s.replace(at, from.size(), to);
+  return s;
+}
+
+}  // namespace
+
+TEST(RunViewVersions, HighestVersionWinsAndEqualOrLowerAreIgnored) {
+  RunView view;
+  const std::string b = batchId(1);
+  auto lane = laneRun("p", 1, b, 1);
+  auto running = advanced(lane, RunStatus::kRunning);
+  auto done = advanced(running, RunStatus::kCompleted, 1'700'000'009'000);
+  done.output = R"({"ok":true})";
+  put(view, lane, -1);
+  put(view, done, 3);
+  put(view, running, 3);  // late, lower version
+  auto same_version = done;
+  same_version.status = RunStatus::kFailed;
+  same_version.output = R"({"ok":false})";
+  put(view, same_version, 3);  // the same transition seen twice must not count twice
+
+  auto got = view.get("p", lane.run_id);
+  ASSERT_TRUE(got);
+  EXPECT_EQ(got->version, 2);
+  EXPECT_EQ(got->status, RunStatus::kCompleted);
+  EXPECT_EQ(got->output, R"({"ok":true})");
+  EXPECT_EQ(got->input, lane.input);
+  EXPECT_EQ(view.size(), 1u);
+
+  auto t = view.batch("p", b);
+  ASSERT_TRUE(t);
+  EXPECT_EQ(count(*t, RunStatus::kCompleted), 1);
+  EXPECT_EQ(count(*t, RunStatus::kFailed), 0);
+  EXPECT_EQ(count(*t, RunStatus::kQueued), 0);
+  EXPECT_EQ(count(*t, RunStatus::kRunning), 0);
+  EXPECT_EQ(seen(*t), 1);
+  EXPECT_EQ(t->terminal, 1);
+}
+
+TEST(RunViewVersions, StateRecordBeforeItsLaneRecordKeepsTheState) {
+  RunView view;
+  const std::string b = batchId(1);
+  auto lane = laneRun("p", 1, b, 1);
+  put(view, advanced(lane, RunStatus::kRunning), 2);
+  put(view, lane, 2);
+  EXPECT_EQ(view.get("p", lane.run_id)->status, RunStatus::kRunning);
+  auto t = view.batch("p", b);
+  ASSERT_TRUE(t);
+  EXPECT_EQ(count(*t, RunStatus::kRunning), 1);
+  EXPECT_EQ(count(*t, RunStatus::kQueued), 0);
+}
+
+TEST(RunViewPartitions, LaneRecordLearnsItsPartitionFromALaterRecord) {
+  RunView view;
+  const std::string b = batchId(1);
+  auto lane = laneRun("p", 1, b, 1);
+  put(view, lane, -1);
+  EXPECT_EQ(view.get("p", lane.run_id)->partition, -1);
+  EXPECT_FALSE(view.holds("p", lane.run_id));
+  auto open = view.openRuns("p", b);
+  ASSERT_TRUE(open);
+  ASSERT_EQ(open->size(), 1u);
+  EXPECT_EQ((*open)[0].partition, -1);
+
+  put(view, advanced(lane, RunStatus::kRunning), 4);
+  EXPECT_EQ(view.get("p", lane.run_id)->partition, 4);
+  EXPECT_TRUE(view.holds("p", lane.run_id));
+  EXPECT_EQ((*view.openRuns("p", b))[0].partition, 4);
+}
+
+TEST(RunViewPartitions, LaneRecordLearnsItsPartitionFromTheSameRecordReadBack) {
+  RunView view;
+  auto lane = laneRun("p", 1);
+  put(view, lane, -1);
+  put(view, lane, 6);  // equal version: ignored, but where it sits is news
+  EXPECT_EQ(view.get("p", lane.run_id)->partition, 6);
+  EXPECT_EQ(view.size(), 1u);
+}
+
+TEST(RunViewPartitions, LaneRecordLearnsItsPartitionFromNoteAccepted) {
+  RunView view;
+  const std::string b = batchId(1);
+  auto lane = laneRun("p", 1, b, 1);
+  put(view, lane, -1);
+  view.noteAccepted(lane, 5, encodeRun(lane));
+  EXPECT_EQ(view.get("p", lane.run_id)->partition, 5);
+  EXPECT_TRUE(view.holds("p", lane.run_id));
+  auto t = view.batch("p", b);
+  ASSERT_TRUE(t);
+  EXPECT_EQ(count(*t, RunStatus::kQueued), 1);
+  EXPECT_EQ(seen(*t), 1);
+}
+
+TEST(RunViewNoteAccepted, ThenTheFollowedLaneRecordCountsEachRunOnce) {
+  RunView view;
+  const std::string b = batchId(1);
+  std::vector<batchrun::Run> runs = {laneRun("p", 1, b, 3), laneRun("p", 2, b, 3), laneRun("p", 3, b, 3)};
+  for (const auto& r : runs) view.noteAccepted(r, 1, encodeRun(r));
+  ASSERT_EQ(view.size(), 3u);
+  EXPECT_TRUE(view.holds("p", runs[0].run_id));
+  auto got = view.get("p", runs[1].run_id);  // readable before the follower sees anything
+  ASSERT_TRUE(got);
+  EXPECT_EQ(got->input, runs[1].input);
+  EXPECT_EQ(got->partition, 1);
+
+  for (const auto& r : runs) put(view, r, 1);
+  // The dispatcher's first record may even overtake the follower's read of the lane record.
+  put(view, advanced(runs[2], RunStatus::kRunning), 1);
+  put(view, runs[2], 1);
+
+  EXPECT_EQ(view.size(), 3u);
+  auto t = view.batch("p", b);
+  ASSERT_TRUE(t);
+  EXPECT_EQ(count(*t, RunStatus::kQueued), 2);
+  EXPECT_EQ(count(*t, RunStatus::kRunning), 1);
+  EXPECT_EQ(seen(*t), 3);
+  EXPECT_EQ(t->total, 3);
+}
+
+TEST(RunViewBatch, CountsPerStatusAndTotalIsDeclaredSizeOrRunsSeen) {
+  RunView view;
+  const std::string b = batchId(1);
+  put(view, laneRun("p", 1, b, 4), -1);
+  put(view, advanced(laneRun("p", 2, b, 4), RunStatus::kRunning), 0);
+  auto t = view.batch("p", b);
+  ASSERT_TRUE(t);
+  EXPECT_EQ(t->batch_id, b);
+  EXPECT_EQ(t->total, 4);  // declared, two not seen yet
+  EXPECT_EQ(count(*t, RunStatus::kQueued), 1);
+  EXPECT_EQ(count(*t, RunStatus::kRunning), 1);
+  EXPECT_EQ(t->terminal, 0);
+
+  // More runs than declared (a writer that under-declared): the total follows what was seen.
+  for (int n = 3; n <= 6; ++n) put(view, laneRun("p", n, b, 4), -1);
+  t = view.batch("p", b);
+  EXPECT_EQ(t->total, 6);
+  EXPECT_EQ(count(*t, RunStatus::kQueued), 5);
+  EXPECT_EQ(seen(*t), 6);
+}
+
+TEST(RunViewBatch, CompletedOnlyOnceEveryRunIsTerminal) {
+  RunView view;
+  const std::string b = batchId(7);
+  auto r1 = laneRun("p", 1, b, 3), r2 = laneRun("p", 2, b, 3), r3 = laneRun("p", 3, b, 3);
+  r3.created_at = r1.created_at - 500;  // the batch began with its earliest run
+  put(view, advanced(r1, RunStatus::kCompleted, 2'000), 0);
+  put(view, advanced(r2, RunStatus::kFailed, 3'000), 0);
+  auto t = view.batch("p", b);
+  ASSERT_TRUE(t);
+  EXPECT_EQ(t->terminal, 2);
+  EXPECT_EQ(t->total, 3);  // the third is declared but unseen
+  EXPECT_EQ(t->completed_at, 0);
+
+  put(view, r3, -1);
+  EXPECT_EQ(view.batch("p", b)->completed_at, 0);
+  put(view, advanced(r3, RunStatus::kCancelled, 2'500), 0);
+  t = view.batch("p", b);
+  EXPECT_EQ(t->terminal, 3);
+  EXPECT_EQ(t->completed_at, 3'000);  // the last of its runs to finish
+  EXPECT_EQ(t->created_at, r3.created_at);
+  EXPECT_EQ(count(*t, RunStatus::kCompleted), 1);
+  EXPECT_EQ(count(*t, RunStatus::kFailed), 1);
+  EXPECT_EQ(count(*t, RunStatus::kCancelled), 1);
+  EXPECT_EQ(count(*t, RunStatus::kQueued), 0);
+}
+
+TEST(RunViewBatch, OpenRunsExcludeTerminalRunsAndCarryPartitions) {
+  RunView view;
+  const std::string b = batchId(1);
+  put(view, laneRun("p", 3, b, 4), 2);
+  put(view, laneRun("p", 1, b, 4), -1);
+  put(view, advanced(laneRun("p", 2, b, 4), RunStatus::kTimedOut, 9), 1);
+  put(view, advanced(laneRun("p", 4, b, 4), RunStatus::kRetrying), 0);
+  auto open = view.openRuns("p", b);
+  ASSERT_TRUE(open);
+  ASSERT_EQ(open->size(), 3u);
+  EXPECT_EQ((*open)[0].run_id, runId(1));
+  EXPECT_EQ((*open)[0].partition, -1);
+  EXPECT_EQ((*open)[1].run_id, runId(3));
+  EXPECT_EQ((*open)[1].partition, 2);
+  EXPECT_EQ((*open)[2].run_id, runId(4));
+  EXPECT_EQ((*open)[2].partition, 0);
+
+  EXPECT_FALSE(view.openRuns("q", b));
+  EXPECT_FALSE(view.openRuns("p", batchId(2)));
+  EXPECT_FALSE(view.batch("q", b));
+
+  for (int n : {1, 3, 4}) put(view, advanced(*view.get("p", runId(n)), RunStatus::kCancelled, 10), 0);
+  open = view.openRuns("p", b);
+  ASSERT_TRUE(open);  // known, nothing left to cancel
+  EXPECT_TRUE(open->empty());
+}
+
+TEST(RunViewUndecodable, RecordsAreRefusedAndChangeNothing) {
+  RunView view;
+  const std::string b = batchId(1);
+  auto held = laneRun("p", 1, b, 2);
+  put(view, held, 0);
+
+  // A later version of the held run (it would win if it were decodable), and a new run in a new
+  // project and batch (nothing of it may appear).
+  const std::string newer = encodeRun(advanced(held, RunStatus::kRunning));
+  const std::string fresh = encodeRun(laneRun("q", 2, batchId(2), 1));
+  const std::vector<std::string> bad = {
+      "",
+      "not json",
+      "[1,2]",
+      "{",
+      "null",
+      replaced(newer, "\"status\":\"running\"", "\"status\":\"exploded\""),
+      replaced(newer, "\"status\":\"running\"", "\"status\":2"),
+      replaced(newer, "\"run_id\":", "\"id\":"),
+      replaced(newer, "\"project\":", "\"tenant\":"),
+      replaced(newer, "\"project\":\"p\"", "\"project\":\"\""),
+      replaced(newer, "\"project\":\"p\"", "\"project\":7"),
+      replaced(fresh, "\"run_id\":\"" + runId(2) + "\"", "\"run_id\":\"not-a-uuid\""),
+      replaced(fresh, "\"run_id\":\"" + runId(2) + "\"", "\"run_id\":\"\""),
+      replaced(fresh, "\"status\":\"queued\"", "\"status\":\"QUEUED\""),
+  };
+  for (size_t i = 0; i < bad.size(); ++i) {
+    EXPECT_FALSE(view.apply(bad[i], 0)) << i << ": " << bad[i];
+  }
+
+  EXPECT_EQ(view.size(), 1u);
+  auto got = view.get("p", held.run_id);
+  ASSERT_TRUE(got);
+  EXPECT_EQ(got->status, RunStatus::kQueued);
+  EXPECT_EQ(got->version, 0);
+  auto t = view.batch("p", b);
+  ASSERT_TRUE(t);
+  EXPECT_EQ(count(*t, RunStatus::kQueued), 1);
+  EXPECT_EQ(count(*t, RunStatus::kRunning), 0);
+  EXPECT_EQ(seen(*t), 1);
+  EXPECT_FALSE(view.batch("q", batchId(2)));
+  EXPECT_TRUE(view.list("q", RunQuery{}).runs.empty());
+  EXPECT_FALSE(view.get("q", runId(2)));
+  // Still decodable after all that: the held run moves on.
+  EXPECT_TRUE(view.apply(newer, 0));
+  EXPECT_EQ(view.get("p", held.run_id)->status, RunStatus::kRunning);
+}
+
+TEST(RunViewGet, MalformedIdsAndUnknownProjectsFindNothing) {
+  RunView view;
+  auto r = laneRun("p", 0xabc);
+  put(view, r, 0);
+  ASSERT_TRUE(view.get("p", r.run_id));
+
+  std::string upper = r.run_id;
+  for (auto& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  auto got = view.get("p", upper);  // UUIDs are case-insensitive
+  ASSERT_TRUE(got);
+  EXPECT_EQ(got->run_id, r.run_id);
+
+  EXPECT_FALSE(view.get("q", r.run_id));
+  EXPECT_FALSE(view.get("", r.run_id));
+  EXPECT_FALSE(view.get("p", runId(0xabd)));
+  for (const std::string& bad : {std::string(), std::string("abc"), r.run_id.substr(1), r.run_id + "0",
+                          "{" + r.run_id.substr(1), replaced(r.run_id, "-", "x"),
+                          replaced(r.run_id, "0190", "019g")}) {
+    EXPECT_FALSE(view.get("p", bad)) << bad;
+  }
+}
+
+TEST(ParseUuid, ReadsBytesInEitherCase) {
+  Uuid lower{}, upper{};
+  ASSERT_TRUE(parseUuid("00112233-4455-6677-8899-aabbccddeeff", lower));
+  const Uuid want = {0x00, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77,
+                     0x88, 0x99, 0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xff};
+  EXPECT_EQ(lower, want);
+  ASSERT_TRUE(parseUuid("00112233-4455-6677-8899-AABBCCDDEEFF", upper));
+  EXPECT_EQ(upper, want);
+  EXPECT_EQ(formatUuid(lower), "00112233-4455-6677-8899-aabbccddeeff");
+
+  std::string id = uuidv7();
+  Uuid u{};
+  ASSERT_TRUE(parseUuid(id, u));
+  EXPECT_EQ(formatUuid(u), id);
+}
+
+TEST(ParseUuid, RejectsAnythingButTheDashedHexForm) {
+  Uuid u{};
+  for (std::string_view bad : {
+           "",
+           "00112233445566778899aabbccddeeff",      // no dashes
+           "00112233-4455-6677-8899-aabbccddeef",   // one digit short
+           "00112233-4455-6677-8899-aabbccddeeff0", // one digit long
+           "0011223-34455-6677-8899-aabbccddeeff",  // dash moved
+           "00112233-4455-6677-8899_aabbccddeeff",  // not a dash
+           "00112233-4455-6677-8899-aabbccddeefg",  // not hex, last place
+           "g0112233-4455-6677-8899-aabbccddeeff",  // not hex, first place
+           "00112233-4455-6677-88 9-aabbccddeeff",
+           "{0112233-4455-6677-8899-aabbccddeef}",
+           "00112233-4455-6677-8899-aabbccddee-f",
+       }) {
+    EXPECT_FALSE(parseUuid(bad, u)) << bad;
+  }
+}
