@@ -74,6 +74,10 @@ std::string encodeRun(const Run& r) {
   if (!r.destination.empty()) str(out, "destination", r.destination);
   if (r.headers != "{}" && !r.headers.empty()) raw(out, "headers", r.headers);
   if (!r.failure_callback.empty()) str(out, "failure_callback", r.failure_callback);
+  if (r.failure_callback_headers != "{}" && !r.failure_callback_headers.empty()) {
+    raw(out, "failure_callback_headers", r.failure_callback_headers);
+  }
+  if (!r.external_id.empty()) str(out, "external_id", r.external_id);
   num(out, "timeout_seconds", r.timeout_seconds);
   num(out, "max_attempts", r.max_attempts);
   num(out, "created_at", r.created_at);
@@ -121,6 +125,10 @@ Result<Run> decodeRun(std::string_view text) {
   json::getString(d, "concurrency_key", r.concurrency_key);
   json::getString(d, "destination", r.destination);
   json::getString(d, "failure_callback", r.failure_callback);
+  if (auto it = d.FindMember("failure_callback_headers"); it != d.MemberEnd()) {
+    r.failure_callback_headers = json::stringify(it->value);
+  }
+  json::getString(d, "external_id", r.external_id);
   if (json::getInt(d, "timeout_seconds", n)) r.timeout_seconds = static_cast<int>(n);
   if (json::getInt(d, "max_attempts", n)) r.max_attempts = static_cast<int>(n);
   json::getInt(d, "created_at", r.created_at);

@@ -28,6 +28,7 @@ Result<std::unique_ptr<TopicFollower>> TopicFollower::start(const KafkaSettings&
   }
   rd_kafka_poll_set_consumer(rk);
   auto* list = rd_kafka_topic_partition_list_new(16);
+  std::vector<FollowerBarriers::Partition> partitions;
   for (const auto& topic : topics) {
     rd_kafka_topic_t* rkt = rd_kafka_topic_new(rk, topic.c_str(), nullptr);
     const rd_kafka_metadata_t* md = nullptr;
@@ -43,17 +44,21 @@ Result<std::unique_ptr<TopicFollower>> TopicFollower::start(const KafkaSettings&
     for (int p = 0; p < md->topics[0].partition_cnt; ++p) {
       rd_kafka_topic_partition_list_add(list, topic.c_str(), md->topics[0].partitions[p].id)->offset =
           RD_KAFKA_OFFSET_BEGINNING;
+      partitions.emplace_back(topic, md->topics[0].partitions[p].id);
     }
     rd_kafka_metadata_destroy(md);
   }
-  int count = list->cnt;
   rd_kafka_assign(rk, list);
   rd_kafka_topic_partition_list_destroy(list);
-  return std::unique_ptr<TopicFollower>(new TopicFollower(rk, std::move(handler), count));
+  return std::unique_ptr<TopicFollower>(new TopicFollower(rk, std::move(handler), std::move(partitions)));
 }
 
-TopicFollower::TopicFollower(rd_kafka_t* rk, Handler handler, int partitions)
-    : rk_(rk), handler_(std::move(handler)), remaining_(partitions), caught_up_(partitions == 0),
+TopicFollower::TopicFollower(rd_kafka_t* rk, Handler handler, std::vector<FollowerBarriers::Partition> partitions)
+    : rk_(rk),
+      handler_(std::move(handler)),
+      partitions_(std::move(partitions)),
+      remaining_(static_cast<int>(partitions_.size())),
+      caught_up_(partitions_.empty()),
       thread_([this] { loop(); }) {}
 
 TopicFollower::~TopicFollower() {
@@ -75,13 +80,48 @@ bool TopicFollower::waitCaughtUp(int timeout_ms) const {
   return caught_up_.load();
 }
 
+void TopicFollower::syncThen(std::function<void()> done) {
+  std::lock_guard lock(sync_mu_);
+  sync_requests_.push_back(std::move(done));
+}
+
+void TopicFollower::serveSyncRequests() {
+  std::vector<std::function<void()>> batch;
+  {
+    std::lock_guard lock(sync_mu_);
+    batch.swap(sync_requests_);
+  }
+  if (batch.empty()) return;
+  // One query answers every request made meanwhile: their end offsets can only be lower.
+  std::map<FollowerBarriers::Partition, int64_t> ends;
+  for (const auto& tp : partitions_) {
+    int64_t low = 0, high = 0;
+    rd_kafka_resp_err_t err = rd_kafka_query_watermark_offsets(rk_, tp.first.c_str(), tp.second, &low, &high, 5000);
+    if (err) {
+      if (!sync_failing_) {
+        log::warn("follower cannot read end offsets; sync waits",
+                  {{"topic", tp.first}, {"error", rd_kafka_err2str(err)}});
+      }
+      sync_failing_ = true;
+      std::lock_guard lock(sync_mu_);
+      for (auto& cb : batch) sync_requests_.push_back(std::move(cb));
+      return;
+    }
+    ends[tp] = high;
+  }
+  sync_failing_ = false;
+  barriers_.add(std::move(ends), std::move(batch));
+}
+
 void TopicFollower::loop() {
   // EOF is reported again each time a partition is drained; count each partition only once.
   std::vector<std::pair<std::string, int32_t>> done;
   while (!stop_.load()) {
-    Message m(rd_kafka_consumer_poll(rk_, 100));
+    serveSyncRequests();
+    Message m(rd_kafka_consumer_poll(rk_, 100));  // also how long a new sync request may wait to be served
     if (!m) continue;
     if (m.error() == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+      barriers_.advance(rd_kafka_topic_name(m.raw()->rkt), m.partition(), m.offset());  // EOF's offset: the end
       if (!caught_up_.load()) {
         std::pair<std::string, int32_t> key{m.topic(), m.partition()};
         bool seen = false;
@@ -102,6 +142,7 @@ void TopicFollower::loop() {
     } catch (const std::exception& e) {
       log::error("follower handler threw", {{"error", e.what()}, {"topic", m.topic()}});
     }
+    barriers_.advance(rd_kafka_topic_name(m.raw()->rkt), m.partition(), m.offset() + 1);
   }
 }
 

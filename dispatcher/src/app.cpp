@@ -22,14 +22,25 @@ Status App::start() {
   producer_ = std::move(*producer);
   if (config_.worker_secret.empty()) log::warn("BATCHRUN_WORKER_SECRET is not set: worker requests are not signed");
   http_ = std::make_unique<HttpClient>(OutboundPolicy{config_.allow_private_destinations, true}, config_.max_connections);
+  FailureCallbacks::Options callback_options;
+  callback_options.attempts = config_.callback_attempts;
+  callback_options.retry = RetryPolicy{config_.callback_retry_ms, config_.callback_retry_ms * 64, 0.2};
+  callback_options.timeout_ms = static_cast<long>(config_.callback_timeout_ms);
+  callback_options.secret = config_.worker_secret;
+  auto& m = *dispatcher_metrics_;
+  FailureCallbacks::Counters counters{m.failureCallbacks("delivered"), m.failureCallbacks("retried"),
+                                      m.failureCallbacks("failed")};
+  callbacks_ = std::make_unique<FailureCallbacks>(callback_options, *http_, counters);
   auto follower = followWorkflows(kafka, Topics(kafka).workflows, workflows_);
   if (!follower) return follower.error();
   follower_ = std::move(*follower);
-  // Runs read before their workflow is known would fail with no_endpoint: load registrations first.
+  workflows_.attach(follower_.get());
+  // Load every registration before reading runs, so only runs registered moments before they were
+  // submitted ever wait for their workflow (workflow_wait.cpp).
   if (!follower_->waitCaughtUp(60000)) return Error::unavailable("workflows topic not read to its end within 60 s");
   log::info("workflows loaded", {{"count", std::to_string(workflows_.size())}});
-  dispatcher_ = std::make_unique<Dispatcher>(config_, *producer_, *http_, workflows_, SystemClock::instance(),
-                                             *dispatcher_metrics_);
+  dispatcher_ = std::make_unique<Dispatcher>(config_, *producer_, *http_, workflows_, *callbacks_,
+                                             SystemClock::instance(), *dispatcher_metrics_);
   if (auto st = dispatcher_->start(); !st) return st;
   tracker_ = std::make_unique<BatchTracker>(kafka, config_.tracker_group_id, *producer_, SystemClock::instance());
   if (auto st = tracker_->start(); !st) return st;
@@ -49,18 +60,17 @@ void App::stop() {
     tracker_->stop();
     tracker_.reset();
   }
-  if (dispatcher_) {
-    dispatcher_->stop();  // drains, stores offsets and leaves the group
-    dispatcher_.reset();
-  }
-  if (follower_) {
-    follower_->stop();
-    follower_.reset();
-  }
-  if (http_) {
-    http_->stop();
-    http_.reset();
-  }
+  // Stop every thread before destroying anything: the follower and the HttpClient call back into
+  // the dispatcher and the callback sender.
+  if (dispatcher_) dispatcher_->stop();  // drains, stores offsets and leaves the group
+  if (callbacks_) callbacks_->stop(config_.drain_timeout_ms);
+  if (follower_) follower_->stop();
+  workflows_.attach(nullptr);
+  if (http_) http_->stop();
+  dispatcher_.reset();
+  callbacks_.reset();
+  follower_.reset();
+  http_.reset();
   if (producer_) {
     int left = producer_->flush(10000);
     if (left > 0) log::error("records left undelivered at shutdown", {{"count", std::to_string(left)}});

@@ -19,7 +19,11 @@ const char* const kHelp =
     "  BATCHRUN_DISPATCHER_REQUEST_TIMEOUT_MS  cap on one worker call (300000)\n"
     "  BATCHRUN_DISPATCHER_MAX_CONNECTIONS     outbound connections (2048)\n"
     "  BATCHRUN_DISPATCHER_DRAIN_MS     on SIGTERM, wait for calls in flight (10000)\n"
-    "  BATCHRUN_WORKER_SECRET       HMAC key signing worker requests (unset: unsigned)\n"
+    "  BATCHRUN_DISPATCHER_WORKFLOW_GRACE_MS   how long a run of an unknown workflow waits for it (5000)\n"
+    "  BATCHRUN_DISPATCHER_CALLBACK_ATTEMPTS   tries per failure callback (3)\n"
+    "  BATCHRUN_DISPATCHER_CALLBACK_RETRY_MS   first failure-callback retry delay, doubled per try (1000)\n"
+    "  BATCHRUN_DISPATCHER_CALLBACK_TIMEOUT_MS one failure-callback try's timeout (10000)\n"
+    "  BATCHRUN_WORKER_SECRET       HMAC key signing worker requests and failure callbacks (unset: unsigned)\n"
     "  BATCHRUN_ALLOW_PRIVATE_DESTINATIONS  allow loopback/private worker addresses (false)\n"
     "  BATCHRUN_LOG_LEVEL           trace|debug|info|warn|error (info)\n";
 
@@ -35,6 +39,10 @@ void loadConfig(EnvReader& env, Config& out) {
   env.integer("BATCHRUN_DISPATCHER_REQUEST_TIMEOUT_MS", out.request_timeout_ms, 100, 86400000);
   env.integer("BATCHRUN_DISPATCHER_MAX_CONNECTIONS", out.max_connections, 1, 100000);
   env.integer("BATCHRUN_DISPATCHER_DRAIN_MS", out.drain_timeout_ms, 0, 600000);
+  env.integer("BATCHRUN_DISPATCHER_WORKFLOW_GRACE_MS", out.workflow_grace_ms, 0, 600000);
+  env.integer("BATCHRUN_DISPATCHER_CALLBACK_ATTEMPTS", out.callback_attempts, 1, 20);
+  env.integer("BATCHRUN_DISPATCHER_CALLBACK_RETRY_MS", out.callback_retry_ms, 0, 3600000);
+  env.integer("BATCHRUN_DISPATCHER_CALLBACK_TIMEOUT_MS", out.callback_timeout_ms, 100, 600000);
   env.string("BATCHRUN_WORKER_SECRET", out.worker_secret);
   env.boolean("BATCHRUN_ALLOW_PRIVATE_DESTINATIONS", out.allow_private_destinations);
   if (out.group_id == out.tracker_group_id) env.problem("BATCHRUN_DISPATCHER_TRACKER_GROUP must differ from BATCHRUN_DISPATCHER_GROUP");

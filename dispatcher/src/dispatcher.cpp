@@ -18,13 +18,14 @@ constexpr auto kIdleWait = std::chrono::milliseconds(3);
 }  // namespace
 
 Dispatcher::Dispatcher(const Config& config, Producer& producer, HttpClient& http, const WorkflowRegistry& workflows,
-                       const Clock& clock, DispatcherMetrics& metrics)
+                       FailureCallbacks& callbacks, const Clock& clock, DispatcherMetrics& metrics)
     : config_(config),
       topics_(config.service.kafka),
       lane_topics_(topics_.laneTopics()),
       producer_(producer),
       http_(http),
       workflows_(workflows),
+      callbacks_(callbacks),
       clock_(clock),
       metrics_(metrics),
       limits_(config.max_inflight),
@@ -98,6 +99,7 @@ void Dispatcher::loop() {
     bool busy = drainInbox();
     if (!draining_) busy |= pollRecords();
     busy |= fireTimers();
+    busy |= pollAwaitingWorkflow();
     busy |= retryWrites();
     if (!draining_) busy |= dispatchReady();
     updateGauges();

@@ -12,7 +12,15 @@ DispatcherMetrics::DispatcherMetrics(MetricsRegistry& r, const std::vector<std::
   inflight_ = &r.gauge("batchrun_dispatcher_runs_inflight", "Runs executing now (calls in flight or awaiting an async result)");
   queue_keys_ = &r.gauge("batchrun_dispatcher_queue_keys_inflight", "Queue/concurrency keys with limited runs executing");
   partitions_ = &r.gauge("batchrun_dispatcher_partitions_owned", "Partitions (per lane topic) this dispatcher owns");
+  awaiting_workflow_ = &r.gauge("batchrun_dispatcher_runs_awaiting_workflow",
+                                "Runs waiting for their workflow's registration before failing with no_endpoint");
   call_seconds_ = &r.histogram("batchrun_dispatcher_worker_call_seconds", "Worker HTTP call latency");
+  for (const char* result : {"delivered", "retried", "failed"}) {
+    failure_callbacks_[result] =
+        &r.counter("batchrun_dispatcher_failure_callbacks_total",
+                   "Failure callbacks of failed runs by result (delivered; retried: a try failed; failed: gave up)",
+                   {{"result", result}});
+  }
 }
 
 Counter& DispatcherMetrics::outcome(const std::string& lane, const std::string& status) {

@@ -65,7 +65,12 @@ void Dispatcher::startRun(SchedItem item) {
   int64_t now = clock_.nowMs();
   std::string url = run.destination;
   if (url.empty()) {
-    if (auto wf = workflows_.find(run.project, run.workflow_id)) url = wf->endpoint;
+    auto wf = workflows_.find(run.project, run.workflow_id);
+    if (!wf) {  // perhaps registered just before the run and not read yet: wait for it
+      awaitWorkflow(e);
+      return;
+    }
+    url = wf->endpoint;
   }
   if (url.empty()) {
     run.error_code = "no_endpoint";
@@ -86,6 +91,7 @@ void Dispatcher::startRun(SchedItem item) {
   uint64_t call = e.call;
   bool resume = e.resume_same_attempt;
   e.resume_same_attempt = false;
+  e.last_answer.reset();
   if (!resume) {
     ++run.attempt;
     run.status = RunStatus::kRunning;
@@ -144,7 +150,12 @@ void Dispatcher::onAnswer(uint64_t call, HttpResult&& r) {
   }
   auto it = runs_.find(info.run_id);
   if (it == runs_.end() || it->second.call != call || it->second.phase != Phase::kRunning) return;
-  applyOutcome(it->second, classify(r));
+  Outcome outcome = classify(r);
+  // Only a run with a failure callback keeps the answer: the callback reports it (Upstash does).
+  if (!it->second.run.failure_callback.empty()) {
+    it->second.last_answer = std::make_shared<const HttpResult>(std::move(r));
+  }
+  applyOutcome(it->second, outcome);
 }
 
 void Dispatcher::applyOutcome(Entry& e, const Outcome& o) {
@@ -157,6 +168,7 @@ void Dispatcher::applyOutcome(Entry& e, const Outcome& o) {
       return;
     case Outcome::Kind::kAccepted:
       e.phase = Phase::kAwaiting;
+      e.last_answer.reset();  // the 202 decides nothing; the result record will
       if (e.early_result) {
         auto early = std::move(*e.early_result);
         e.early_result.reset();
@@ -229,6 +241,7 @@ void Dispatcher::releaseSlot(Entry& e) {
 }
 
 void Dispatcher::finish(Entry& e, RunStatus status, std::vector<OffsetRef> done) {
+  if (e.phase == Phase::kAwaitingWorkflow) leaveAwaitingWorkflow(e);
   if (e.phase == Phase::kRunning && e.holds_slot) {
     // The worker still has the call: keep its slot until it answers, so limits hold at the worker.
     auto c = calls_.find(e.call);
@@ -251,9 +264,23 @@ void Dispatcher::finish(Entry& e, RunStatus status, std::vector<OffsetRef> done)
     run.error_code = "timed_out";
     run.error_message = "the run did not finish within timeout_seconds=" + std::to_string(run.timeout_seconds);
   }
-  record(e, std::move(done));
+  // The callback goes out once the terminal record is durable: it never reports an unrecorded end.
+  record(e, std::move(done), failureCallbackOf(e));
   finished_[run.partition].insert(run.run_id);
   runs_.erase(run.run_id);  // `e` is gone after this line
+}
+
+std::function<void()> Dispatcher::failureCallbackOf(const Entry& e) const {
+  const Run& run = e.run;
+  const bool failed = run.status == RunStatus::kFailed || run.status == RunStatus::kTimedOut;
+  if (run.failure_callback.empty() || !failed) return {};
+  std::string url = run.destination;
+  if (url.empty()) {
+    if (auto wf = workflows_.find(run.project, run.workflow_id)) url = wf->endpoint;
+  }
+  return [this, run, url = std::move(url), answer = e.last_answer]() mutable {
+    callbacks_.send(std::move(run), std::move(url), std::move(answer));
+  };
 }
 
 void Dispatcher::armTimer(Entry& e, int64_t due) {
@@ -272,6 +299,7 @@ bool Dispatcher::fireTimers() {
     Entry& e = it->second;
     e.timer = 0;
     any = true;
+    if (e.phase == Phase::kAwaitingWorkflow) continue;  // never started: no deadline runs yet
     if (now >= deadlineOf(e.run)) {
       finish(e, RunStatus::kTimedOut);
     } else if (e.phase == Phase::kBackoff) {

@@ -9,6 +9,7 @@ void WorkflowRegistry::apply(const Message& m) {
   if (m.value().empty()) {
     std::lock_guard lock(mu_);
     by_key_.erase(key);
+    ++version_;
     return;
   }
   auto w = decodeWorkflow(m.value());
@@ -18,11 +19,21 @@ void WorkflowRegistry::apply(const Message& m) {
   }
   std::lock_guard lock(mu_);
   by_key_[key] = std::move(*w);
+  ++version_;
 }
 
 void WorkflowRegistry::put(Workflow w) {
   std::lock_guard lock(mu_);
   by_key_[w.key()] = std::move(w);
+  ++version_;
+}
+
+void WorkflowRegistry::whenCurrent(std::function<void()> done) const {
+  if (TopicFollower* f = follower_.load()) {
+    f->syncThen(std::move(done));
+  } else {
+    done();
+  }
 }
 
 std::optional<Workflow> WorkflowRegistry::find(const std::string& project, const std::string& workflow_id) const {

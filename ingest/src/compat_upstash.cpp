@@ -75,7 +75,7 @@ void trigger(CompatDeps& d, const Request& req, ResponseWriter& rw, std::string 
   std::unordered_map<std::string, size_t> seen;
   std::vector<RunItem> items;
   struct Extra {
-    std::string headers, failure_callback;
+    std::string headers, failure_callback, failure_callback_headers, workflow_run_id;
     int parallelism;
   };
   std::vector<Extra> extras;
@@ -96,7 +96,8 @@ void trigger(CompatDeps& d, const Request& req, ResponseWriter& rw, std::string 
     }
     s.run = static_cast<int>(items.size());
     items.push_back(std::move(u.item));
-    extras.push_back({std::move(u.headers), std::move(u.failure_callback), u.parallelism});
+    extras.push_back({std::move(u.headers), std::move(u.failure_callback), std::move(u.failure_callback_headers),
+                      u.workflow_run_id, u.parallelism});
   }
   // A repeated id points at its first occurrence; if that was deduplicated, so is the repeat.
   for (size_t i = 0; i < n; ++i) {
@@ -121,6 +122,11 @@ void trigger(CompatDeps& d, const Request& req, ResponseWriter& rw, std::string 
     for (size_t i = 0; i < runs.size() && i < extras.size(); ++i) {
       runs[i].headers = extras[i].headers;  // Upstash-Forward-*: sent to the worker with the run
       runs[i].failure_callback = extras[i].failure_callback;
+      if (!runs[i].failure_callback.empty()) {
+        // The dispatcher's failure callback names the run as the client knows it.
+        runs[i].failure_callback_headers = extras[i].failure_callback_headers;
+        runs[i].external_id = extras[i].workflow_run_id.empty() ? "wfr_" + runs[i].run_id : extras[i].workflow_run_id;
+      }
       if (extras[i].parallelism > 0) runs[i].queue_limit = extras[i].parallelism;
     }
   };

@@ -62,9 +62,10 @@ int parseFlowControl(std::string_view v, bool& ok) {
 void parseHeaders(const Value& h, int i, FieldErrors& errors, UpstashItem& out) {
   const std::string base = itemField(i, "headers");
   if (!h.IsObject()) return errors.add(i, base, "must be an object of header names to values");
-  rapidjson::StringBuffer buf;
-  rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+  rapidjson::StringBuffer buf, cb_buf;
+  rapidjson::Writer<rapidjson::StringBuffer> w(buf), cb(cb_buf);
   w.StartObject();
+  cb.StartObject();
   std::string flow_value;
   for (auto m = h.MemberBegin(); m != h.MemberEnd(); ++m) {
     std::string_view raw_name(m->name.GetString(), m->name.GetStringLength());
@@ -96,6 +97,12 @@ void parseHeaders(const Value& h, int i, FieldErrors& errors, UpstashItem& out) 
     } else if (name == "upstash-failure-callback") {
       if (auto problem = urlProblem(v)) errors.add(i, field, *problem);
       else out.failure_callback.assign(v);
+    } else if (startsWith(name, "upstash-failure-callback-forward-")) {
+      // Sent with the failure callback only, as Upstash does (e.g. the receiver's credentials).
+      std::string_view forwarded = raw_name.substr(33);
+      if (forwarded.empty()) errors.add(i, field, "names no header to forward");
+      cb.Key(forwarded.data(), static_cast<rapidjson::SizeType>(forwarded.size()));
+      cb.String(v.data(), static_cast<rapidjson::SizeType>(v.size()));
     } else if (startsWith(name, "upstash-forward-")) {
       std::string_view forwarded = raw_name.substr(16);
       if (forwarded.empty()) errors.add(i, field, "names no header to forward");
@@ -109,7 +116,9 @@ void parseHeaders(const Value& h, int i, FieldErrors& errors, UpstashItem& out) 
     }
   }
   w.EndObject();
+  cb.EndObject();
   out.headers.assign(buf.GetString(), buf.GetSize());
+  out.failure_callback_headers.assign(cb_buf.GetString(), cb_buf.GetSize());
   if (!flow_value.empty() && out.item.concurrency_key.empty()) {
     errors.add(i, base + ".Upstash-Flow-Control-Key", "required with Upstash-Flow-Control-Value");
   }
@@ -146,7 +155,8 @@ void parseItem(const Value& obj, int i, const RunRequestLimits& limits, FieldErr
   }
   if (!has_destination) errors.add(i, itemField(i, "destination"), "required: the URL of the workflow endpoint");
   if (!out.workflow_run_id.empty()) out.item.idempotency_key = upstashItemKey(out.workflow_run_id);
-  const auto bytes = static_cast<int64_t>(out.item.input.size() + out.headers.size());
+  const auto bytes =
+      static_cast<int64_t>(out.item.input.size() + out.headers.size() + out.failure_callback_headers.size());
   if (bytes > limits.max_item_bytes) {
     errors.add(i, itemField(i, ""), "is " + std::to_string(bytes) + " bytes; the limit is " +
                                         std::to_string(limits.max_item_bytes));

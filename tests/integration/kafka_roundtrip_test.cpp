@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <memory>
 #include <mutex>
 
 #include "batchrun/common/kafka_admin.hpp"
@@ -127,4 +128,31 @@ TEST(KafkaIntegration, PerPartitionQueuesHoldRecordsUntilAsked) {
     return got && !got.isError();
   }, 30s));
   EXPECT_EQ(got.value(), "p1");
+}
+
+TEST(KafkaIntegration, FollowerSyncCallsBackOnlyAfterEverythingProducedBeforeIt) {
+  auto s = uniqueKafkaSettings(3);
+  { auto st = ensureTopics(s, standardTopics(s)); ASSERT_TRUE(st) << st.error().message; }
+  Topics topics(s);
+  auto producer = Producer::create(s);
+  ASSERT_TRUE(producer);
+  std::atomic<int> seen{0};
+  auto follower = TopicFollower::start(s, {topics.workflows}, [&](const Message&) { ++seen; });
+  ASSERT_TRUE(follower) << follower.error().message;
+  ASSERT_TRUE((*follower)->waitCaughtUp(30000));
+  // Each record is acknowledged before the sync is asked for, so the callback must find it handled
+  // even though the follower (caught up long ago) fetches it only some milliseconds later.
+  for (int i = 1; i <= 20; ++i) {
+    OutMessage m{topics.workflows, "k" + std::to_string(i), "v", {}};
+    ASSERT_TRUE((*producer)->produceSync(std::move(m))->ok);
+    auto seen_at_callback = std::make_shared<std::atomic<int>>(-1);  // shared: outlives a failed wait
+    (*follower)->syncThen([&seen, seen_at_callback] { *seen_at_callback = seen.load(); });
+    ASSERT_TRUE(waitFor([&] { return seen_at_callback->load() >= 0; }, 30s)) << "sync " << i << " never called back";
+    EXPECT_EQ(seen_at_callback->load(), i);
+  }
+  // Nothing new: the callback still comes.
+  auto idle_done = std::make_shared<std::atomic<bool>>(false);
+  (*follower)->syncThen([idle_done] { *idle_done = true; });
+  EXPECT_TRUE(waitFor([&] { return idle_done->load(); }, 30s));
+  (*follower)->stop();  // before `seen` goes away
 }

@@ -5,7 +5,10 @@
 #include <chrono>
 
 #include "batchrun/common/crypto.hpp"
+#include "batchrun/common/ids.hpp"
 #include "batchrun/common/json.hpp"
+#include "batchrun/ingest/compat_upstash.hpp"
+#include "batchrun/ingest/run_ids.hpp"
 #include "kafka_env.hpp"
 #include "wait.hpp"
 
@@ -32,6 +35,11 @@ rapidjson::Document parseJson(const std::string& body) {
 }
 
 std::string bearer(const char* key) { return std::string("Bearer ") + key; }
+
+std::string upstashRunId(const std::string& workflow_run_id) {
+  if (isUuid(workflow_run_id.substr(4))) return workflow_run_id.substr(4);
+  return ingest::runIdFor(kCompatProject, "", 0, ingest::upstashItemKey(workflow_run_id), 0);
+}
 
 CompatSystem& CompatSystem::get() { return *g_system; }
 void CompatSystem::start() { g_system = new CompatSystem(); }

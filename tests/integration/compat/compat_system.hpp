@@ -35,6 +35,8 @@ class CompatSystem {
   rapidjson::Document waitTerminal(const std::string& run_id);
   // The run through GET /v1/runs/{id}, as it is now.
   rapidjson::Document run(const std::string& run_id);
+  // The dispatcher's /metrics text.
+  std::string dispatcherMetrics() const { return system_->metrics(0); }
 
  private:
   CompatSystem();
@@ -46,5 +48,7 @@ class CompatSystem {
 
 rapidjson::Document parseJson(const std::string& body);
 std::string bearer(const char* key = kCompatKey);
+// The batchrun run id behind an Upstash workflowRunId of proj-a (docs/compat.md "Upstash": the id mapping).
+std::string upstashRunId(const std::string& workflow_run_id);
 
 }  // namespace batchrun::testing

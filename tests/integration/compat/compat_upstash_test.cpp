@@ -5,8 +5,7 @@
 
 #include <chrono>
 
-#include "batchrun/ingest/compat_upstash.hpp"
-#include "batchrun/ingest/run_ids.hpp"
+#include "batchrun/common/ids.hpp"
 #include "compat_system.hpp"
 #include "wait.hpp"
 
@@ -16,12 +15,6 @@ namespace {
 using namespace std::chrono_literals;
 
 std::map<std::string, std::string> auth() { return {{"Authorization", bearer()}}; }
-
-// The batchrun run id behind a workflowRunId (docs/compat.md "Upstash": the id mapping).
-std::string internalId(const std::string& workflow_run_id) {
-  if (isUuid(workflow_run_id.substr(4))) return workflow_run_id.substr(4);
-  return ingest::runIdFor(kCompatProject, "", 0, ingest::upstashItemKey(workflow_run_id), 0);
-}
 
 TEST(CompatUpstash, BatchTriggerRunsToCompletionAndDeduplicatesRunIds) {
   auto& sys = CompatSystem::get();
@@ -45,7 +38,7 @@ TEST(CompatUpstash, BatchTriggerRunsToCompletionAndDeduplicatesRunIds) {
     EXPECT_FALSE(item["deduplicated"].GetBool());
   }
   std::vector<std::string> ids;
-  for (auto& item : d.GetArray()) ids.push_back(internalId(item["workflowRunId"].GetString()));
+  for (auto& item : d.GetArray()) ids.push_back(upstashRunId(item["workflowRunId"].GetString()));
   for (const auto& id : ids) {
     auto run = sys.waitTerminal(id);
     ASSERT_TRUE(run.IsObject()) << "run " << id << " did not finish";
@@ -86,7 +79,7 @@ TEST(CompatUpstash, FlowControlParallelismAndQstashTokenAuth) {
   ASSERT_EQ(r.status, 201) << r.body;
   auto answers = parseJson(r.body);
   for (auto& item : answers.GetArray()) {
-    auto run = sys.waitTerminal(internalId(item["workflowRunId"].GetString()));
+    auto run = sys.waitTerminal(upstashRunId(item["workflowRunId"].GetString()));
     ASSERT_TRUE(run.IsObject());
     EXPECT_STREQ(run["status"].GetString(), "completed");
   }
@@ -101,7 +94,7 @@ TEST(CompatUpstash, DeleteCancelsARun) {
   std::string wfr = parseJson(r.body)[0]["workflowRunId"].GetString();
   r = sys.call("DELETE", "/v2/workflows/runs/" + wfr, {}, auth());
   ASSERT_EQ(r.status, 200) << r.body;
-  auto run = sys.waitTerminal(internalId(wfr));
+  auto run = sys.waitTerminal(upstashRunId(wfr));
   ASSERT_TRUE(run.IsObject());
   EXPECT_STREQ(run["status"].GetString(), "cancelled");
   r = sys.call("DELETE", "/v2/workflows/runs/wfr_no-such-run", {}, auth());

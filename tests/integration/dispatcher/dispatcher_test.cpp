@@ -25,7 +25,9 @@ class DispatcherTest : public ::testing::Test {
     // Registered before the dispatcher starts, which loads every registration before reading runs.
     sys_->registerWorkflow(workflow("demo"));
     sys_->registerWorkflow(workflow("limited", 5, {{"q", 2}}));
-    sys_->startDispatcher();
+    // A generous wait for late workflows, so a registration made after a test saw its run waiting
+    // always lands inside it, however slow the machine.
+    sys_->startDispatcher({{"BATCHRUN_DISPATCHER_WORKFLOW_GRACE_MS", "8000"}});
     ASSERT_TRUE(waitFor([] { return sys_->dispatcherReady(0); }, 90s)) << sys_->dispatcher(0).log();
   }
   static void TearDownTestSuite() {
@@ -190,12 +192,40 @@ TEST_F(DispatcherTest, ResubmittedRunIsNotExecutedAgain) {
   EXPECT_EQ(worker_->requestsByRun()[r.run_id], 1);
 }
 
-TEST_F(DispatcherTest, RunWithoutEndpointFails) {
+TEST_F(DispatcherTest, RunWithoutEndpointFailsAfterWaitingWithoutHoldingUpOthers) {
   batchrun::Run r = sys_->makeRun("unregistered", "{}");
-  sys_->submit(r);
-  ASSERT_TRUE(waitFor([&] { return terminal(r.run_id); }, 30s));
+  r.concurrency_key = "waits-for-workflow";  // same partition and fairness key as the run behind it
+  batchrun::Run behind = sys_->makeRun("demo", "{}");
+  behind.concurrency_key = r.concurrency_key;
+  std::vector<batchrun::Run> runs{r, behind};
+  sys_->submitAll(runs);
+  ASSERT_TRUE(waitFor([&] { return terminal(r.run_id); }, 60s));
   EXPECT_EQ(statusOf(r.run_id), "failed");
-  EXPECT_EQ(sys_->events().forRun(r.run_id).back().error_code, "no_endpoint");
+  auto events = sys_->events().forRun(r.run_id);
+  ASSERT_EQ(events.size(), 1u);  // never started
+  EXPECT_EQ(events.back().error_code, "no_endpoint");
+  // While it waited for its workflow, the run behind it on the same key ran to completion.
+  auto others = sys_->events().forRun(behind.run_id);
+  ASSERT_FALSE(others.empty());
+  EXPECT_EQ(statusOf(behind.run_id), "completed");
+  EXPECT_LT(others.back().received_ms, events.back().received_ms);
+}
+
+TEST_F(DispatcherTest, RunReadBeforeItsWorkflowIsRegisteredWaitsForIt) {
+  const std::string id = "late-" + uuidv7().substr(24);
+  batchrun::Run r = sys_->makeRun(id, R"({"late":true})");
+  sys_->submit(r);  // the run first ...
+  auto awaiting = [] {
+    const std::string series = "\nbatchrun_dispatcher_runs_awaiting_workflow ";
+    const std::string m = sys_->metrics(0);
+    size_t at = m.find(series);
+    return at != std::string::npos && std::stod(m.substr(at + series.size())) >= 1;
+  };
+  ASSERT_TRUE(waitFor(awaiting, 30s)) << "the dispatcher never read the run";
+  sys_->registerWorkflow(workflow(id));  // ... then its workflow
+  ASSERT_TRUE(waitFor([&] { return terminal(r.run_id); }, 30s));
+  EXPECT_EQ(statusOf(r.run_id), "completed");
+  EXPECT_EQ(worker_->requestsByRun()[r.run_id], 1);
 }
 
 }  // namespace

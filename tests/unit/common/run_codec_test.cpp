@@ -19,6 +19,10 @@ TEST(RunCodec, RoundTripsEveryField) {
   r.queue_limit = 4;
   r.concurrency_key = "tenant-1";
   r.destination = "http://127.0.0.1:8090/run";
+  r.headers = R"({"X-Tenant":"acme"})";
+  r.failure_callback = "https://cb.example/failed";
+  r.failure_callback_headers = R"({"Authorization":"Bearer cb"})";
+  r.external_id = "wfr_order-1";
   r.timeout_seconds = 60;
   r.max_attempts = 5;
   r.created_at = 1700000000123;
@@ -34,6 +38,8 @@ TEST(RunCodec, RoundTripsEveryField) {
   auto back = decodeRun(encodeRun(r));
   ASSERT_TRUE(back) << back.error().message;
   EXPECT_EQ(encodeRun(*back), encodeRun(r));
+  EXPECT_EQ(back->failure_callback_headers, r.failure_callback_headers);
+  EXPECT_EQ(back->external_id, "wfr_order-1");
   EXPECT_EQ(back->routingKey(), "tenant-1");
 }
 

@@ -103,7 +103,8 @@ TEST(CompatUpstashParse, HeadersMapOntoTheRun) {
   auto b = parseUpstashBatch(R"([{"destination": "https://w.example/api", "body": "{\"a\":1}",
       "headers": {"Upstash-Workflow-RunId": "r1", "Upstash-Retries": "4", "Upstash-Flow-Control-Key": "k",
                   "Upstash-Flow-Control-Value": "parallelism=2, rate=10", "Upstash-Forward-X-T": "v",
-                  "Upstash-Failure-Callback": "https://cb.example/f", "Upstash-Delay": "10s", "Content-Type": "x"}},
+                  "Upstash-Failure-Callback": "https://cb.example/f", "Upstash-Failure-Callback-Forward-Authorization": "Bearer cb",
+                  "Upstash-Delay": "10s", "Content-Type": "x"}},
       {"destination": "https://w.example/api", "body": "not json"}])",
                              kLimits);
   ASSERT_TRUE(b.errors.empty()) << b.errors.front().field << " " << b.errors.front().message;
@@ -116,6 +117,8 @@ TEST(CompatUpstashParse, HeadersMapOntoTheRun) {
   EXPECT_EQ(u.parallelism, 2);
   EXPECT_EQ(u.headers, R"({"X-T":"v"})");
   EXPECT_EQ(u.failure_callback, "https://cb.example/f");
+  EXPECT_EQ(u.failure_callback_headers, R"({"Authorization":"Bearer cb"})");  // not sent to the worker
+  EXPECT_EQ(b.items[1].failure_callback_headers, "{}");
   EXPECT_EQ(u.item.input, R"({"a":1})");
   EXPECT_EQ(u.item.workflow_id, "upstash");
   EXPECT_EQ(b.items[1].item.input, R"("not json")");

@@ -37,6 +37,8 @@ struct Run {
   std::string destination;       // per-item worker URL; empty: the workflow's endpoint
   std::string headers = "{}";    // raw JSON object of extra headers forwarded to the worker
   std::string failure_callback;  // URL told of a final failure (Upstash); empty: none
+  std::string failure_callback_headers = "{}";  // raw JSON object of headers sent with that call
+  std::string external_id;       // the run's id in the dialect that submitted it (Upstash workflowRunId); empty: none
   int timeout_seconds = 3600;
   int max_attempts = 3;
   int64_t created_at = 0;        // unix ms

@@ -3,13 +3,18 @@
 // every instance sees every record. Used for in-process views of compacted topics (runs, workflows,
 // webhook endpoints). caughtUp() turns true once every partition has been read to the end it had at
 // start — what /readyz waits for. The handler runs on the follower's own thread.
+// syncThen() asks for more than "caught up once": it calls back once everything the topics hold
+// at the moment of the call has been handled (a record produced before it, even if the follower is
+// behind, has been seen by then).
 #include <atomic>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "batchrun/common/follower_barrier.hpp"
 #include "batchrun/common/kafka_message.hpp"
 #include "batchrun/common/kafka_settings.hpp"
 #include "batchrun/common/result.hpp"
@@ -27,15 +32,25 @@ class TopicFollower {
   bool caughtUp() const { return caught_up_.load(); }
   // Blocks until caught up or the deadline passes; returns caughtUp().
   bool waitCaughtUp(int timeout_ms) const;
+  // Runs `done` on the follower's thread once every record the topics hold now (their end offsets,
+  // queried from the broker) has gone through the handler. Thread-safe; `done` must not block.
+  // Requests made while the broker cannot be asked wait until it can; after stop() they never run.
+  void syncThen(std::function<void()> done);
   void stop();
 
  private:
-  TopicFollower(rd_kafka_t* rk, Handler handler, int partitions);
+  TopicFollower(rd_kafka_t* rk, Handler handler, std::vector<FollowerBarriers::Partition> partitions);
   void loop();
+  void serveSyncRequests();
 
   rd_kafka_t* rk_;
   Handler handler_;
+  const std::vector<FollowerBarriers::Partition> partitions_;
   int remaining_;  // partitions not yet read to their end; only the loop thread touches it
+  FollowerBarriers barriers_;  // loop thread only
+  bool sync_failing_ = false;  // loop thread only: the last end-offset query failed (logged once)
+  std::mutex sync_mu_;
+  std::vector<std::function<void()>> sync_requests_;  // guarded by sync_mu_
   std::atomic<bool> caught_up_{false};
   std::atomic<bool> stop_{false};
   std::thread thread_;  // last: its loop uses everything above

@@ -1,6 +1,7 @@
 #pragma once
 // The batchrun-dispatcher service: owns its Kafka clients, the outbound HTTP client, the workflow
-// registry, the dispatcher core, the batch tracker and the ops HTTP server, in dependency order.
+// registry, the failure-callback sender, the dispatcher core, the batch tracker and the ops HTTP
+// server, in dependency order.
 // start() creates topics (if configured) and connects; stop() drains in reverse order.
 #include <memory>
 
@@ -13,6 +14,7 @@
 #include "batchrun/dispatcher/config.hpp"
 #include "batchrun/dispatcher/dispatcher.hpp"
 #include "batchrun/dispatcher/dispatcher_metrics.hpp"
+#include "batchrun/dispatcher/failure_callbacks.hpp"
 #include "batchrun/dispatcher/workflow_registry.hpp"
 
 namespace batchrun::dispatcher {
@@ -34,6 +36,7 @@ class App {
   std::unique_ptr<DispatcherMetrics> dispatcher_metrics_;
   std::unique_ptr<Producer> producer_;
   std::unique_ptr<HttpClient> http_;
+  std::unique_ptr<FailureCallbacks> callbacks_;  // sends through http_
   std::unique_ptr<TopicFollower> follower_;      // its thread writes workflows_
   std::unique_ptr<Dispatcher> dispatcher_;       // uses everything above
   std::unique_ptr<BatchTracker> tracker_;        // uses producer_

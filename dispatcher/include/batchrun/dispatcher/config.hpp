@@ -22,6 +22,10 @@ struct Config {
   int max_connections = 2048;              // outbound connections (libcurl multi)
   int64_t drain_timeout_ms = 10000;        // on SIGTERM: wait this long for calls in flight to answer
   std::string worker_secret;               // BATCHRUN_WORKER_SECRET: signs worker requests; empty = unsigned
+  int64_t workflow_grace_ms = 5000;        // a run of an unknown workflow waits at least this long for it
+  int callback_attempts = 3;               // failure callbacks: tries per callback
+  int64_t callback_retry_ms = 1000;        // failure callbacks: first retry delay, doubled per try
+  int64_t callback_timeout_ms = 10000;     // failure callbacks: one try's HTTP timeout
   bool allow_private_destinations = false; // BATCHRUN_ALLOW_PRIVATE_DESTINATIONS (local run and tests only)
 };
 

@@ -31,6 +31,7 @@
 #include "batchrun/common/run.hpp"
 #include "batchrun/dispatcher/config.hpp"
 #include "batchrun/dispatcher/dispatcher_metrics.hpp"
+#include "batchrun/dispatcher/failure_callbacks.hpp"
 #include "batchrun/dispatcher/limits.hpp"
 #include "batchrun/dispatcher/offset_tracker.hpp"
 #include "batchrun/dispatcher/outcome.hpp"
@@ -42,7 +43,7 @@ namespace batchrun::dispatcher {
 class Dispatcher : private RebalanceListener, private DeliveryHandler {
  public:
   Dispatcher(const Config& config, Producer& producer, HttpClient& http, const WorkflowRegistry& workflows,
-             const Clock& clock, DispatcherMetrics& metrics);
+             FailureCallbacks& callbacks, const Clock& clock, DispatcherMetrics& metrics);
   ~Dispatcher() override;
 
   // Joins the group and starts the loop thread.
@@ -57,7 +58,8 @@ class Dispatcher : private RebalanceListener, private DeliveryHandler {
     TopicPartition tp;
     int64_t offset = -1;
   };
-  enum class Phase { kWaiting, kRunning, kAwaiting, kBackoff };
+  // kAwaitingWorkflow: its workflow is unknown; waiting for the registration (workflow_wait.cpp).
+  enum class Phase { kWaiting, kRunning, kAwaiting, kBackoff, kAwaitingWorkflow };
   struct Entry {
     Run run;
     Phase phase = Phase::kWaiting;
@@ -70,6 +72,9 @@ class Dispatcher : private RebalanceListener, private DeliveryHandler {
     bool deadline_limited = false;        // that call's timeout is the run's deadline
     uint64_t timer = 0;                   // token of the armed timer (0: none)
     std::optional<std::pair<ControlMessage, OffsetRef>> early_result;  // result before the 202 arrived
+    std::shared_ptr<const HttpResult> last_answer;  // the attempt's answer, kept only for a failure callback
+    int64_t workflow_grace_until = 0;     // kAwaitingWorkflow: no_endpoint not before this
+    uint64_t workflow_sync = 0;           // kAwaitingWorkflow: the registry catch-up it waits for
   };
   struct Call {
     std::string run_id;
@@ -120,6 +125,13 @@ class Dispatcher : private RebalanceListener, private DeliveryHandler {
   RunLimits limitsFor(const Run& run) const;
   void enqueue(Entry& e, bool from_lane);
   int64_t deadlineOf(const Run& run) const;
+  std::function<void()> failureCallbackOf(const Entry& e) const;
+
+  // Runs whose workflow is not known yet (workflow_wait.cpp).
+  void awaitWorkflow(Entry& e);
+  bool pollAwaitingWorkflow();
+  void settleAwaitingWorkflow();
+  void leaveAwaitingWorkflow(Entry& e);
 
   // Records (records.cpp).
   void record(Entry& e, std::vector<OffsetRef> done, std::function<void()> on_durable = {});
@@ -134,6 +146,7 @@ class Dispatcher : private RebalanceListener, private DeliveryHandler {
   Producer& producer_;
   HttpClient& http_;
   const WorkflowRegistry& workflows_;
+  FailureCallbacks& callbacks_;
   const Clock& clock_;
   DispatcherMetrics& metrics_;
 
@@ -150,6 +163,10 @@ class Dispatcher : private RebalanceListener, private DeliveryHandler {
   std::deque<std::pair<int64_t, Write>> write_retries_;
   std::vector<std::function<void()>> deferred_;                       // answers for suspended partitions
   std::set<int32_t> owned_, suspended_, rebuilding_;
+  std::unordered_set<std::string> awaiting_workflow_;                 // run ids in kAwaitingWorkflow (may be stale)
+  uint64_t workflow_syncs_requested_ = 0, workflow_syncs_done_ = 0;
+  uint64_t awaiting_seen_version_ = 0;                                // registry version at the last settle
+  int64_t awaiting_next_sweep_ms_ = 0;
   std::vector<TopicPartition> assignment_;
   uint64_t next_call_ = 0, next_timer_ = 0;
   int64_t last_gauges_ms_ = 0;

@@ -1,7 +1,8 @@
 #pragma once
 // The dispatcher's Prometheus series. Label values are bounded: lanes and statuses are fixed
 // sets; workflow labels are capped (the first kMaxWorkflowLabels seen, then "_other").
-// Used from the dispatch loop only (the registry itself is thread-safe for /metrics).
+// Used from the dispatch loop only (the registry itself is thread-safe for /metrics), except
+// failureCallbacks().
 #include <map>
 #include <string>
 #include <vector>
@@ -24,7 +25,11 @@ class DispatcherMetrics {
   Gauge& inflight() { return *inflight_; }
   Gauge& queueKeysInflight() { return *queue_keys_; }
   Gauge& partitions() { return *partitions_; }
+  Gauge& awaitingWorkflow() { return *awaiting_workflow_; }
   Histogram& callSeconds() { return *call_seconds_; }
+  // Failure callbacks by result: delivered, retried, failed. Created up front, so this lookup is
+  // safe from the callback sender's threads too.
+  Counter& failureCallbacks(const std::string& result) { return *failure_callbacks_.at(result); }
 
  private:
   MetricsRegistry& registry_;
@@ -35,7 +40,9 @@ class DispatcherMetrics {
   Gauge* inflight_;
   Gauge* queue_keys_;
   Gauge* partitions_;
+  Gauge* awaiting_workflow_;
   Histogram* call_seconds_;
+  std::map<std::string, Counter*> failure_callbacks_;  // fixed after construction
 };
 
 }  // namespace batchrun::dispatcher

@@ -31,6 +31,7 @@ struct UpstashItem {
   std::string workflow_run_id;   // "wfr_…" when Upstash-Workflow-RunId was given, else empty
   std::string headers = "{}";    // Upstash-Forward-* (and plain) headers, as a JSON object
   std::string failure_callback;  // Upstash-Failure-Callback
+  std::string failure_callback_headers = "{}";  // Upstash-Failure-Callback-Forward-*, as a JSON object
   int parallelism = 0;           // Upstash-Flow-Control-Value parallelism=N (per flow-control key)
 };
 
