@@ -83,6 +83,9 @@ void App::startWriteSide() {
       .idempotency = idempotency_,
       .idempotency_ready = [this] { return idempotency_follower_->caughtUp(); },
       .workflows = workflows_,
+      .find_run = [this](const std::string& project, const std::string& run_id) {
+        return read_.view().get(project, run_id);
+      },
       .health = *health_,
       .metrics = ingest_metrics_,
       .tracker = submissions_,

@@ -6,6 +6,7 @@
 #include "batchrun/ingest/compat_routes.hpp"
 #include "batchrun/ingest/request_edge.hpp"
 #include "batchrun/ingest/run_query.hpp"
+#include "batchrun/ingest/workflow_check.hpp"
 
 namespace batchrun::ingest {
 
@@ -45,12 +46,16 @@ WriteDialect extendDialect(bool legacy) {
   d.route = "POST /workflow_runs/batch";
   d.is_batch = true;
   d.success_code = Code::Ok;
-  d.success_body = [legacy](const std::vector<Run>&, const std::string& batch_id, int64_t, bool) {
+  d.success_body = [legacy](const std::vector<Run>&, const std::string& batch_id, int64_t, const std::vector<bool>&) {
     std::string out = legacy ? "{\"success\":true,\"batchId\":" : "{\"batchId\":";
     json::appendString(out, batch_id);
     return out + "}";
   };
   d.reply_error = extendReply(legacy);
+  // One workflow for the whole batch, and no destination: one problem, on the request's field.
+  d.unregistered_workflow = [legacy](int, const std::string& workflow_id) {
+    return FieldError{-1, legacy ? "workflowId" : "workflow.id", unregisteredWorkflowMessage(workflow_id, {})};
+  };
   return d;
 }
 

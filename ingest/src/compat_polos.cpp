@@ -7,6 +7,7 @@
 #include "batchrun/ingest/compat_polos.hpp"
 #include "batchrun/ingest/compat_routes.hpp"
 #include "batchrun/ingest/request_edge.hpp"
+#include "batchrun/ingest/workflow_check.hpp"
 
 namespace batchrun::ingest {
 
@@ -63,7 +64,7 @@ WriteDialect polosDialect(std::string route, bool is_batch, std::vector<int> que
   d.route = std::move(route);
   d.is_batch = is_batch;
   d.success_code = Code::Ok;  // Polos answers 200 to submissions
-  d.success_body = [is_batch](const std::vector<Run>& runs, const std::string&, int64_t, bool) {
+  d.success_body = [is_batch](const std::vector<Run>& runs, const std::string&, int64_t, const std::vector<bool>&) {
     if (!is_batch) return submitAnswer(runs.front());
     std::string out = "{\"executions\":[";
     for (size_t i = 0; i < runs.size(); ++i) {
@@ -73,6 +74,12 @@ WriteDialect polosDialect(std::string route, bool is_batch, std::vector<int> que
     return out + "]}";
   };
   d.reply_error = kPolosReply;
+  // Polos requests have no destination: a workflow must be registered (through batchrun's /v1 API).
+  d.unregistered_workflow = [is_batch](int index, const std::string& workflow_id) {
+    return FieldError{is_batch ? index : -1,
+                      is_batch ? "workflows[" + std::to_string(index) + "].workflow_id" : std::string("workflow_id"),
+                      unregisteredWorkflowMessage(workflow_id, {})};
+  };
   d.adjust = [limits = std::move(queue_limits)](std::vector<Run>& runs) {
     // queue_concurrency_limit caps running runs per concurrency key in the queue; the dispatcher
     // enforces Run.queue_limit, and a limited queue routes by its name (Run::routingKey).

@@ -52,7 +52,10 @@ void appendAnswer(std::string& out, const std::string& id, int64_t created_at, b
   out += deduplicated ? "true}" : "false}";
 }
 
-std::string answer(const std::vector<Slot>& slots, const std::vector<int>& first_of, const std::vector<Run>& runs) {
+// `existing[r]`: submitted run r turned out to exist already (the write flow's own per-item check,
+// for a run created between the lookup here and that check).
+std::string answer(const std::vector<Slot>& slots, const std::vector<int>& first_of, const std::vector<Run>& runs,
+                   const std::vector<bool>& existing) {
   std::string out = "[";
   for (size_t i = 0; i < slots.size(); ++i) {
     if (i) out += ',';
@@ -62,8 +65,10 @@ std::string answer(const std::vector<Slot>& slots, const std::vector<int>& first
       continue;
     }
     const bool repeat = first_of[i] >= 0;  // same custom id earlier in this request
-    const Run& r = runs[static_cast<size_t>(repeat ? slots[static_cast<size_t>(first_of[i])].run : s.run)];
-    appendAnswer(out, s.workflow_run_id.empty() ? "wfr_" + r.run_id : s.workflow_run_id, r.created_at, repeat);
+    const auto run = static_cast<size_t>(repeat ? slots[static_cast<size_t>(first_of[i])].run : s.run);
+    const Run& r = runs[run];
+    const bool deduplicated = repeat || (run < existing.size() && existing[run]);
+    appendAnswer(out, s.workflow_run_id.empty() ? "wfr_" + r.run_id : s.workflow_run_id, r.created_at, deduplicated);
   }
   return out + "]";
 }
@@ -107,15 +112,16 @@ void trigger(CompatDeps& d, const Request& req, ResponseWriter& rw, std::string 
     }
   }
   if (items.empty()) {
-    replyJson(rw, Code::Created, answer(slots, first_of, {}));
+    replyJson(rw, Code::Created, answer(slots, first_of, {}, {}));
     return;
   }
   WriteDialect dialect;
   dialect.route = "POST /v2/batch/trigger";
   dialect.is_batch = true;
   dialect.success_code = Code::Created;
-  dialect.success_body = [slots, first_of](const std::vector<Run>& runs, const std::string&, int64_t, bool) {
-    return answer(slots, first_of, runs);
+  dialect.success_body = [slots, first_of](const std::vector<Run>& runs, const std::string&, int64_t,
+                                           const std::vector<bool>& existing) {
+    return answer(slots, first_of, runs, existing);
   };
   dialect.reply_error = kUpstashReply;
   dialect.adjust = [extras = std::move(extras)](std::vector<Run>& runs) {

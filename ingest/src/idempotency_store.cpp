@@ -25,7 +25,18 @@ std::string encodeIdempotencyRecord(const IdempotencyRecord& r) {
   json::appendInt(out, r.runs);
   out += ',';
   json::appendKey(out, "complete");
-  out += r.complete ? "true}" : "false}";
+  out += r.complete ? "true" : "false";
+  if (!r.deduplicated.empty()) {
+    out += ',';
+    json::appendKey(out, "deduplicated");
+    out += '[';
+    for (size_t i = 0; i < r.deduplicated.size(); ++i) {
+      if (i) out += ',';
+      json::appendInt(out, r.deduplicated[i]);
+    }
+    out += ']';
+  }
+  out += '}';
   return out;
 }
 
@@ -41,6 +52,11 @@ Result<IdempotencyRecord> decodeIdempotencyRecord(std::string_view text) {
   json::getString(d, "batch_id", r.batch_id);
   if (json::getInt(d, "runs", runs)) r.runs = static_cast<int>(runs);
   if (auto it = d.FindMember("complete"); it != d.MemberEnd() && it->value.IsBool()) r.complete = it->value.GetBool();
+  if (auto it = d.FindMember("deduplicated"); it != d.MemberEnd() && it->value.IsArray()) {
+    for (const auto& v : it->value.GetArray()) {
+      if (v.IsInt()) r.deduplicated.push_back(v.GetInt());
+    }
+  }
   return r;
 }
 

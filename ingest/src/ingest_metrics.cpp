@@ -17,6 +17,8 @@ IngestMetrics::IngestMetrics(MetricsRegistry& r, const std::vector<Lane>& lanes)
       queue_depth_(r.gauge("batchrun_ingest_producer_queue_depth", "Messages produced and not yet acknowledged")),
       deduplicated_(r.counter("batchrun_ingest_deduplicated_requests_total",
                               "Idempotent replays answered from the idempotency window without producing")),
+      deduplicated_runs_(r.counter("batchrun_ingest_deduplicated_runs_total",
+                                   "Items answered with the existing run of their own idempotency_key, not produced")),
       abandoned_(r.counter("batchrun_ingest_abandoned_answers_total",
                            "Answers not sent because the client had disconnected (it retries with its key)")) {
   for (const auto& lane : lanes) {

@@ -74,7 +74,8 @@ OutMessage requestMessage(const Topics& topics, const Run& run) {
 }
 
 std::string batchAnswer(const std::string& batch_id, int64_t created_at, const std::vector<Run>& runs,
-                        bool deduplicated) {
+                        const std::vector<bool>& deduplicated) {
+  // Formatted once: every run the request produces has the request's created_at.
   const std::string created = formatRfc3339(created_at);
   std::string out;
   out.reserve(96 + runs.size() * (90 + created.size()));
@@ -83,15 +84,14 @@ std::string batchAnswer(const std::string& batch_id, int64_t created_at, const s
   out += ",\"created_at\":";
   json::appendString(out, created);
   out += ",\"runs\":[";
-  const char* dedup = deduplicated ? "true}" : "false}";
   for (size_t i = 0; i < runs.size(); ++i) {
     if (i) out += ',';
     out += "{\"run_id\":\"";
     out += runs[i].run_id;  // a UUID: nothing to escape
     out += "\",\"created_at\":\"";
-    out += created;
+    out += runs[i].created_at == created_at ? created : formatRfc3339(runs[i].created_at);
     out += "\",\"deduplicated\":";
-    out += dedup;
+    out += i < deduplicated.size() && deduplicated[i] ? "true}" : "false}";
   }
   out += "]}";
   return out;
@@ -102,7 +102,9 @@ std::string singleAnswer(const Run& run, bool deduplicated) {
   json::appendString(out, run.run_id);
   out += ",\"created_at\":";
   json::appendString(out, formatRfc3339(run.created_at));
-  out += ",\"status\":\"queued\",\"deduplicated\":";
+  out += ",\"status\":";
+  json::appendString(out, toString(run.status));
+  out += ",\"deduplicated\":";
   out += deduplicated ? "true}" : "false}";
   return out;
 }

@@ -200,9 +200,18 @@ ParsedRuns parseBatchRequest(std::string_view body, const RunRequestLimits& limi
     if (key.empty()) continue;
     auto [it, fresh] = item_keys.emplace(key, i);
     if (!fresh) {
-      // Two items with one key would be one run: say so rather than silently dropping one.
+      // Two items with one key would be one run: say so, on both items, rather than silently
+      // dropping one (which of two different inputs was meant?).
+      const int first = it->second;
+      if (first >= 0) {
+        errors.add(first, "runs[" + std::to_string(first) + "].idempotency_key",
+                   "is repeated by runs[" + std::to_string(i) +
+                       "].idempotency_key; one request cannot name a run twice");
+        it->second = -1 - first;  // the first item is reported once, however often its key repeats
+      }
       errors.add(i, "runs[" + std::to_string(i) + "].idempotency_key",
-                 "repeats runs[" + std::to_string(it->second) + "].idempotency_key");
+                 "repeats runs[" + std::to_string(first >= 0 ? first : -1 - first) +
+                     "].idempotency_key; one request cannot name a run twice");
     }
   }
   return finish(std::move(items), errors);

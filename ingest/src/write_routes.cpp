@@ -38,9 +38,11 @@ WriteDialect nativeDialect(bool is_batch) {
   d.is_batch = is_batch;
   d.success_code = is_batch ? Code::Accepted : Code::Created;
   d.success_body = [is_batch](const std::vector<Run>& runs, const std::string& batch_id, int64_t created_at,
-                              bool deduplicated) {
-    return is_batch ? batchAnswer(batch_id, created_at, runs, deduplicated) : singleAnswer(runs.front(), deduplicated);
+                              const std::vector<bool>& deduplicated) {
+    return is_batch ? batchAnswer(batch_id, created_at, runs, deduplicated)
+                    : singleAnswer(runs.front(), !deduplicated.empty() && deduplicated.front());
   };
+  d.unregistered_workflow = nativeUnregisteredWorkflow(is_batch);
   return d;
 }
 
@@ -66,11 +68,14 @@ class WriteHandler {
   bool readHeaders();
   bool parse(std::string_view workflow_id);
   void admitAndProduce();
+  // False (and a 400) when an item has neither a registered workflow nor a destination.
+  bool checkWorkflows();
   std::vector<Run> build(const RunContext& ctx, const WorkflowView* workflows);
   // The idempotency decision: true to go on producing (prior set for a pending earlier attempt).
   bool checkIdempotency(std::optional<IdempotencyRecord>& prior);
   void produce(int64_t created_at, const std::optional<IdempotencyRecord>& prior);
-  void answer(const std::vector<Run>& runs, const std::string& batch_id, int64_t created_at, bool deduplicated);
+  void answer(const std::vector<Run>& runs, const std::string& batch_id, int64_t created_at,
+              const std::vector<bool>& deduplicated);
   void reject(Rejection why, Code code, std::string_view error_code, std::string_view message,
               const std::vector<FieldError>& details = {}, int retry_after = 0);
   void releaseClaim() {
@@ -128,6 +133,9 @@ void WriteHandler::admitAndProduce() {
   }
   std::optional<IdempotencyRecord> prior;
   if (!w_.key.empty() && !checkIdempotency(prior)) return;
+  // A retry of an attempt that got as far as Kafka is not checked again: some of its runs may be
+  // in Kafka already, and a 400 would say that nothing was accepted.
+  if (!prior && !checkWorkflows()) return;
   if (!d_.health.ok()) {
     return reject(Rejection::kUnavailable, Code::Service_Unavailable, "unavailable",
                   "Kafka is unreachable; nothing was accepted", {}, d_.config.retry_after_s);
@@ -139,6 +147,19 @@ void WriteHandler::admitAndProduce() {
                   d_.config.retry_after_s);
   }
   produce(prior ? prior->created_at : d_.clock.nowMs(), prior);
+}
+
+bool WriteHandler::checkWorkflows() {
+  const UnregisteredWorkflow describe =
+      dialect_.unregistered_workflow ? dialect_.unregistered_workflow : nativeUnregisteredWorkflow(w_.is_batch);
+  auto problems = unroutableItems(w_.items, w_.project, d_.workflows, describe);
+  if (problems.empty()) return true;
+  const std::string message =
+      problems.size() == 1 ? problems.front().message + "; nothing was accepted"
+                           : std::to_string(problems.size()) +
+                                 " items have neither a registered workflow nor a destination; nothing was accepted";
+  reject(Rejection::kInvalid, Code::Bad_Request, "invalid_request", message, problems);
+  return false;
 }
 
 bool WriteHandler::readHeaders() {
@@ -189,8 +210,10 @@ bool WriteHandler::checkIdempotency(std::optional<IdempotencyRecord>& prior) {
     // Every item is already in Kafka: the same answer, produced from the same ids, nothing sent.
     RunContext ctx{w_.project, w_.key, prior->batch_id, prior->created_at, w_.traceparent, w_.is_batch};
     auto runs = build(ctx, nullptr);
+    // Items the first attempt answered with an existing run show that run's created_at again.
+    markExisting(runs, flagsOf(prior->deduplicated, runs.size()), d_.find_run);
     d_.metrics.deduplicated().inc();
-    answer(runs, prior->batch_id, prior->created_at, true);
+    answer(runs, prior->batch_id, prior->created_at, std::vector<bool>(runs.size(), true));
     return false;
   }
   if (!d_.idempotency.claim(w_.store_key)) {
@@ -204,7 +227,7 @@ bool WriteHandler::checkIdempotency(std::optional<IdempotencyRecord>& prior) {
 }
 
 void WriteHandler::answer(const std::vector<Run>& runs, const std::string& batch_id, int64_t created_at,
-                          bool deduplicated) {
+                          const std::vector<bool>& deduplicated) {
   replyJson(rw_, dialect_.success_code, dialect_.success_body(runs, batch_id, created_at, deduplicated));
   latency_.observe(static_cast<double>(steadyNowNs() - started_) / 1e9);
 }
@@ -217,12 +240,35 @@ void WriteHandler::produce(int64_t created_at, const std::optional<IdempotencyRe
   ctx.traceparent = w_.traceparent;
   ctx.is_batch = w_.is_batch;
   if (w_.is_batch) ctx.batch_id = prior ? prior->batch_id : batchIdFor(w_.project, w_.key, created_at);
-  auto runs = std::make_shared<std::vector<Run>>(build(ctx, &d_.workflows));
-  const bool deduplicated = prior.has_value();  // an earlier attempt got as far as Kafka
+  std::vector<bool> keyed;  // items with their own idempotency_key: their run may exist already
+  if (d_.find_run && !prior) {
+    for (size_t i = 0; i < w_.items.size(); ++i) {
+      if (w_.items[i].idempotency_key.empty()) continue;
+      keyed.resize(w_.items.size(), false);
+      keyed[i] = true;
+    }
+  }
+  std::vector<Run> all = build(ctx, &d_.workflows);
+  const size_t items = all.size();
+  // A retry repeats the earlier attempt's choice of existing runs (its idempotency record), so the
+  // batch keeps the size that attempt gave its records; a first attempt asks the read view.
+  std::vector<bool> existing;
+  if (prior) {
+    existing = flagsOf(prior->deduplicated, items);
+    markExisting(all, existing, d_.find_run);
+  } else if (!keyed.empty()) {
+    existing = markExisting(all, keyed, d_.find_run);
+  }
+  // An earlier attempt got as far as Kafka: every item is answered as deduplicated.
+  const std::vector<bool> answered = prior ? std::vector<bool>(items, true) : existing;
+  std::string success_body = dialect_.success_body(all, ctx.batch_id, created_at, answered);
+  auto runs = std::make_shared<std::vector<Run>>(takeNew(all, existing));
+  if (!prior && runs->size() < items) d_.metrics.deduplicatedRuns().inc(static_cast<double>(items - runs->size()));
 
   std::vector<OutMessage> messages;
   messages.reserve(runs->size() + 1);
-  IdempotencyRecord record{w_.fingerprint, ctx.batch_id, created_at, static_cast<int>(runs->size()), false};
+  IdempotencyRecord record{w_.fingerprint, ctx.batch_id, created_at, static_cast<int>(items), false,
+                           indexesOf(existing)};
   if (claimed_ && !prior) {
     // Written with the items: a retry after a partial failure finds it and produces the same ids.
     messages.push_back(OutMessage{d_.topics.idempotency, w_.store_key, encodeIdempotencyRecord(record), {}});
@@ -232,7 +278,7 @@ void WriteHandler::produce(int64_t created_at, const std::optional<IdempotencyRe
 
   SubmissionSpec spec;
   spec.success_code = dialect_.success_code;
-  spec.success_body = dialect_.success_body(*runs, ctx.batch_id, created_at, deduplicated);
+  spec.success_body = std::move(success_body);
   spec.reply_error = dialect_.reply_error;
   spec.retry_after_s = d_.config.retry_after_s;
   spec.latency = &latency_;

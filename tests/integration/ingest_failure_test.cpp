@@ -3,23 +3,37 @@
 // (A broker that goes away entirely: ingest_outage_test.cpp, label reliability.)
 #include <gtest/gtest.h>
 
+#include <cstdint>
+
 #include "batchrun/common/kafka_admin.hpp"
 #include "ingest_support.hpp"
 
 using namespace batchrun;
 using namespace batchrun::testing;
 
-TEST(IngestFailure, UnacknowledgedItemsMake503AndNoneOfThemIsInKafka) {
-  // The bulk lane refuses record batches over 1 KiB (topic max.message.bytes): the request passes
-  // validation and admission, then every delivery report is an error.
-  IngestOptions o;
-  o.create_topics = false;
-  IngestHarness h(o);
+namespace {
+
+// The bulk lane refuses record batches over 1 KiB (topic max.message.bytes): a request with a big
+// item passes validation and admission, then its delivery reports are errors.
+void createTopicsWithASmallBulkLane(IngestHarness& h) {
   auto specs = standardTopics(h.settings);
   for (auto& s : specs) {
     if (s.name == h.topics.requested("bulk")) s.config["max.message.bytes"] = "1024";
   }
   ASSERT_TRUE(ensureTopics(h.settings, specs));
+}
+
+IngestOptions ownTopics() {
+  IngestOptions o;
+  o.create_topics = false;
+  return o;
+}
+
+}  // namespace
+
+TEST(IngestFailure, UnacknowledgedItemsMake503AndNoneOfThemIsInKafka) {
+  IngestHarness h(ownTopics());
+  createTopicsWithASmallBulkLane(h);
   h.startIngest();
   HttpConnection c(h.port());
   const std::string body = batchBody(50, 2000);
@@ -34,4 +48,37 @@ TEST(IngestFailure, UnacknowledgedItemsMake503AndNoneOfThemIsInKafka) {
             std::string::npos);
   // A small item of the same kind still goes through (and Kafka was not marked unreachable).
   EXPECT_EQ(c.request("POST", "/v1/batches", batchBody(1), IngestHarness::jsonHeaders()).status, 202);
+}
+
+TEST(IngestFailure, ARetryOfAFailedAttemptKeepsItsItemsThatNamedExistingRuns) {
+  IngestHarness h(ownTopics());
+  createTopicsWithASmallBulkLane(h);
+  h.startIngest();
+  HttpConnection c(h.port());
+  ASSERT_EQ(c.request("POST", "/v1/batches", R"({"workflow_id":"wf","runs":[{"input":1,"idempotency_key":"inv"}]})",
+                      IngestHarness::jsonHeaders())
+                .status,
+            202);
+  // Item 0 names the existing run, item 1 is too big for the bulk lane even compressed.
+  std::string noise;
+  uint32_t x = 12345;
+  for (int i = 0; i < 4000; ++i) {
+    x = x * 1103515245u + 12345u;
+    noise += static_cast<char>('a' + (x >> 16) % 26);
+  }
+  const std::string body =
+      R"({"workflow_id":"wf","runs":[{"input":1,"idempotency_key":"inv"},{"input":")" + noise + R"("}]})";
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    auto r = c.request("POST", "/v1/batches", body, IngestHarness::jsonHeaders(kIngestKey, "partly"));
+    ASSERT_EQ(r.status, 503) << r.body;
+  }
+  // The existing run was produced by nobody but its own request; the attempt's record says which
+  // item it answered with an existing run, so every retry produces the same set (batch_size 1).
+  EXPECT_EQ(h.readLanes().size(), 1u);
+  bool recorded = false;
+  for (const auto& rec : h.readAll({h.topics.idempotency})) {
+    if (rec.key != std::string(kIngestProject) + "/partly" || !rec.value) continue;
+    recorded = rec.value->find(R"("complete":false,"deduplicated":[0])") != std::string::npos;
+  }
+  EXPECT_TRUE(recorded);
 }

@@ -1,6 +1,7 @@
 // Idempotency-Key: a retry gets the same ids and produces nothing new, a different body is 409,
 // the window is shared by every ingest instance (it lives in Kafka), and a client that walked away
-// mid-request gets the whole answer by retrying.
+// mid-request gets the whole answer by retrying. Per-item idempotency_key: an item whose run exists
+// is answered with it (deduplicated: true) and not produced; the new batch is what was produced.
 #include <gtest/gtest.h>
 #include <rapidjson/document.h>
 
@@ -8,6 +9,7 @@
 
 #include "batchrun/common/ids.hpp"
 #include "batchrun/common/run.hpp"
+#include "batchrun/ingest/run_ids.hpp"
 #include "ingest_support.hpp"
 #include "wait.hpp"
 
@@ -107,19 +109,164 @@ TEST(IngestIdempotency, TheWindowIsSharedByInstancesAndSurvivesARestart) {
   EXPECT_EQ(recordsOfBatch(h.readLanes(), answerOf(first.body).batch_id), 5u);
 }
 
-TEST(IngestIdempotency, PerItemKeysGiveStableRunIdsAcrossBatches) {
+TEST(IngestIdempotency, AnItemWhoseKeyNamesAnExistingRunIsAnsweredWithItAndNotProducedAgain) {
   IngestHarness h;
   h.startIngest();
   HttpConnection c(h.port());
   auto a = c.request("POST", "/v1/batches",
                      R"({"workflow_id":"wf","runs":[{"input":1,"idempotency_key":"invoice-9"},{"input":2}]})",
                      IngestHarness::jsonHeaders());
-  auto b = c.request("POST", "/v1/batches", R"({"workflow_id":"wf","runs":[{"input":1,"idempotency_key":"invoice-9"}]})",
+  ASSERT_EQ(a.status, 202) << a.body;
+  auto first = answerOf(a.body);
+  EXPECT_EQ(first.deduplicated, (std::vector<bool>{false, false}));
+  EXPECT_EQ(first.run_ids[0], uuidv5(ingest::kItemKeyNamespace, std::string(kIngestProject) + "/invoice-9"));
+
+  // A later batch repeats invoice-9 next to two new items.
+  auto b = c.request("POST", "/v1/batches",
+                     R"({"workflow_id":"wf","runs":[{"input":1,"idempotency_key":"invoice-9"},{"input":3},)"
+                     R"({"input":4,"idempotency_key":"invoice-10"}]})",
                      IngestHarness::jsonHeaders());
-  ASSERT_EQ(a.status, 202);
-  ASSERT_EQ(b.status, 202);
-  EXPECT_EQ(answerOf(a.body).run_ids[0], answerOf(b.body).run_ids[0]);
-  EXPECT_NE(answerOf(a.body).batch_id, answerOf(b.body).batch_id);
+  ASSERT_EQ(b.status, 202) << b.body;
+  auto second = answerOf(b.body);
+  ASSERT_EQ(second.run_ids.size(), 3u);
+  EXPECT_NE(second.batch_id, first.batch_id);
+  EXPECT_EQ(second.run_ids[0], first.run_ids[0]);
+  EXPECT_EQ(second.deduplicated, (std::vector<bool>{true, false, false}));
+  rapidjson::Document da, db;
+  da.Parse(a.body.c_str());
+  db.Parse(b.body.c_str());
+  // The existing run's creation time, not this request's.
+  EXPECT_STREQ(db["runs"][0]["created_at"].GetString(), da["runs"][0]["created_at"].GetString());
+  EXPECT_STREQ(db["runs"][1]["created_at"].GetString(), db["created_at"].GetString());
+
+  // invoice-9 is in Kafka once; the new batch is the two runs it produced, and says so.
+  auto records = h.readLanes();
+  size_t invoice9 = 0;
+  std::set<std::string> second_batch;
+  for (const auto& rec : records) {
+    auto run = decodeRun(*rec.value);
+    ASSERT_TRUE(run);
+    invoice9 += run->run_id == first.run_ids[0];
+    if (run->batch_id != second.batch_id) continue;
+    second_batch.insert(run->run_id);
+    EXPECT_EQ(run->batch_size, 2) << "batch.completed must fire once the runs this batch produced are terminal";
+  }
+  EXPECT_EQ(invoice9, 1u);
+  EXPECT_EQ(second_batch, (std::set<std::string>{second.run_ids[1], second.run_ids[2]}));
+  auto batch = c.request("GET", "/v1/batches/" + second.batch_id, {}, IngestHarness::jsonHeaders());
+  ASSERT_EQ(batch.status, 200) << batch.body;
+  rapidjson::Document t;
+  t.Parse(batch.body.c_str());
+  EXPECT_EQ(t["total"].GetInt(), 2) << batch.body;
+  EXPECT_NE(h.app().metrics().render().find("batchrun_ingest_deduplicated_runs_total 1"), std::string::npos);
+}
+
+TEST(IngestIdempotency, ARequestWhoseItemsAllExistProducesNothingAndItsBatchIsEmpty) {
+  IngestHarness h;
+  h.startIngest();
+  HttpConnection c(h.port());
+  const std::string body =
+      R"({"workflow_id":"wf","runs":[{"input":1,"idempotency_key":"k1"},{"input":2,"idempotency_key":"k2"}]})";
+  auto a = c.request("POST", "/v1/batches", body, IngestHarness::jsonHeaders());
+  ASSERT_EQ(a.status, 202) << a.body;
+  const size_t before = h.readLanes().size();
+  ASSERT_EQ(before, 2u);
+
+  auto b = c.request("POST", "/v1/batches", body, IngestHarness::jsonHeaders());
+  ASSERT_EQ(b.status, 202) << b.body;
+  auto again = answerOf(b.body);
+  EXPECT_EQ(again.run_ids, answerOf(a.body).run_ids);
+  EXPECT_EQ(again.deduplicated, (std::vector<bool>{true, true}));
+  EXPECT_NE(again.batch_id, answerOf(a.body).batch_id);
+  EXPECT_EQ(h.readLanes().size(), before);
+  // Nothing was produced under the new batch id: there is no such batch to read or to complete.
+  EXPECT_EQ(c.request("GET", "/v1/batches/" + again.batch_id, {}, IngestHarness::jsonHeaders()).status, 404);
+
+  // The single-run route: 201 with the existing run, its status and creation time.
+  auto single = c.request("POST", "/v1/workflows/wf/runs", R"({"input":1,"idempotency_key":"k1"})",
+                          IngestHarness::jsonHeaders());
+  ASSERT_EQ(single.status, 201) << single.body;
+  rapidjson::Document d, da;
+  d.Parse(single.body.c_str());
+  da.Parse(a.body.c_str());
+  EXPECT_EQ(d["run_id"].GetString(), again.run_ids[0]);
+  EXPECT_TRUE(d["deduplicated"].GetBool());
+  EXPECT_STREQ(d["status"].GetString(), "queued");  // no dispatcher here: it is still queued
+  EXPECT_STREQ(d["created_at"].GetString(), da["runs"][0]["created_at"].GetString());
+  EXPECT_EQ(h.readLanes().size(), before);
+  // Keys are per project: the same key in another project is another run.
+  auto other = c.request("POST", "/v1/workflows/wf/runs", R"({"input":1,"idempotency_key":"k1"})",
+                         IngestHarness::jsonHeaders(kIngestKeyB));
+  ASSERT_EQ(other.status, 201) << other.body;
+  d.Parse(other.body.c_str());
+  EXPECT_FALSE(d["deduplicated"].GetBool());
+  EXPECT_NE(d["run_id"].GetString(), again.run_ids[0]);
+}
+
+TEST(IngestIdempotency, AnotherInstanceKnowsTheRunOnceReady) {
+  IngestHarness h;
+  h.startIngest();
+  HttpConnection c0(h.port(0));
+  auto a = c0.request("POST", "/v1/batches", R"({"workflow_id":"wf","runs":[{"input":1,"idempotency_key":"x"}]})",
+                      IngestHarness::jsonHeaders());
+  ASSERT_EQ(a.status, 202) << a.body;
+  // An instance is ready only once its read view has read the lane topics to their end.
+  size_t i = h.startIngest();
+  HttpConnection c1(h.port(i));
+  auto b = c1.request("POST", "/v1/batches", R"({"workflow_id":"wf","runs":[{"input":1,"idempotency_key":"x"}]})",
+                      IngestHarness::jsonHeaders());
+  ASSERT_EQ(b.status, 202) << b.body;
+  EXPECT_EQ(answerOf(b.body).run_ids, answerOf(a.body).run_ids);
+  EXPECT_TRUE(answerOf(b.body).deduplicated[0]);
+  EXPECT_EQ(h.readLanes().size(), 1u);
+}
+
+TEST(IngestIdempotency, AReplayOfAPartlyDeduplicatedRequestIsTheSameAnswer) {
+  IngestHarness h;
+  h.startIngest();
+  HttpConnection c(h.port());
+  auto a = c.request("POST", "/v1/batches", R"({"workflow_id":"wf","runs":[{"input":1,"idempotency_key":"old"}]})",
+                     IngestHarness::jsonHeaders());
+  ASSERT_EQ(a.status, 202) << a.body;
+  const std::string body = R"({"workflow_id":"wf","runs":[{"input":1,"idempotency_key":"old"},{"input":2}]})";
+  auto first = c.request("POST", "/v1/batches", body, IngestHarness::jsonHeaders(kIngestKey, "mixed"));
+  ASSERT_EQ(first.status, 202) << first.body;
+  EXPECT_EQ(answerOf(first.body).deduplicated, (std::vector<bool>{true, false}));
+  auto replay = c.request("POST", "/v1/batches", body, IngestHarness::jsonHeaders(kIngestKey, "mixed"));
+  ASSERT_EQ(replay.status, 202) << replay.body;
+  EXPECT_EQ(answerOf(replay.body).run_ids, answerOf(first.body).run_ids);
+  EXPECT_EQ(answerOf(replay.body).deduplicated, (std::vector<bool>{true, true}));
+  rapidjson::Document d1, d2, da;
+  d1.Parse(first.body.c_str());
+  d2.Parse(replay.body.c_str());
+  da.Parse(a.body.c_str());
+  EXPECT_STREQ(d2["runs"][0]["created_at"].GetString(), da["runs"][0]["created_at"].GetString());
+  EXPECT_STREQ(d2["runs"][1]["created_at"].GetString(), d1["runs"][1]["created_at"].GetString());
+  // The idempotency record names the item that was answered with an existing run, for any retry.
+  bool recorded = false;
+  for (const auto& rec : h.readAll({h.topics.idempotency})) {
+    if (rec.key == std::string(kIngestProject) + "/mixed" && rec.value) {
+      recorded = recorded || rec.value->find(R"("deduplicated":[0])") != std::string::npos;
+    }
+  }
+  EXPECT_TRUE(recorded);
+  EXPECT_EQ(recordsOfBatch(h.readLanes(), answerOf(first.body).batch_id), 1u);
+}
+
+TEST(IngestIdempotency, TwoItemsWithOneKeyAre400NamingBoth) {
+  IngestHarness h;
+  h.startIngest();
+  HttpConnection c(h.port());
+  const std::string body =
+      R"({"workflow_id":"wf","runs":[{"input":1,"idempotency_key":"k"},{"input":2,"idempotency_key":"k"}]})";
+  auto r = c.request("POST", "/v1/batches", body, IngestHarness::jsonHeaders());
+  ASSERT_EQ(r.status, 400) << r.body;
+  rapidjson::Document d;
+  d.Parse(r.body.c_str());
+  std::set<std::string> fields;
+  for (const auto& e : d["error"]["details"].GetArray()) fields.insert(e["field"].GetString());
+  EXPECT_EQ(fields, (std::set<std::string>{"runs[0].idempotency_key", "runs[1].idempotency_key"}));
+  EXPECT_TRUE(h.readLanes().empty());
 }
 
 TEST(IngestIdempotency, AClientThatDisconnectsEarlyGetsTheFullAnswerByRetrying) {

@@ -149,6 +149,15 @@ size_t IngestHarness::startIngest(bool wait_ready) {
   std::string url = "http://127.0.0.1:" + std::to_string(app->port());
   if (wait_ready) {
     EXPECT_TRUE(waitFor([&] { return httpGet(url + "/readyz").status == 200; }, 60s));
+    if (apps_.empty()) {
+      for (const auto& wf : options.workflows) {
+        for (const char* key : {kIngestKey, kIngestKeyB}) {
+          const std::string body = std::string(R"({"endpoint":")") + kHarnessEndpoint + "\"}";
+          auto r = httpRequest("PUT", url + "/v1/workflows/" + wf, body, jsonHeaders(key));
+          EXPECT_EQ(r.status, 201) << "registering " << wf << ": " << r.body;
+        }
+      }
+    }
   }
   apps_.push_back(std::move(app));
   return apps_.size() - 1;

@@ -57,6 +57,9 @@ struct IngestOptions {
   int64_t max_body_bytes = 10 * 1024 * 1024;
   int max_batch_items = 1000;
   int http_threads = 2;
+  // Registered (PUT /v1/workflows/{id}, in both test projects) by the first instance once it is
+  // ready: ingest refuses runs whose workflow is unregistered unless they carry a destination.
+  std::vector<std::string> workflows = {"wf", "invoice"};
 };
 
 class IngestHarness {
@@ -64,7 +67,8 @@ class IngestHarness {
   explicit IngestHarness(IngestOptions options = {});
   ~IngestHarness();
 
-  // Starts another ingest instance on the same topics; returns its index.
+  // Starts another ingest instance on the same topics (the first one also registers
+  // options.workflows); returns its index.
   size_t startIngest(bool wait_ready = true);
   ingest::App& app(size_t i = 0) { return *apps_.at(i); }
   int port(size_t i = 0) { return apps_.at(i)->port(); }
@@ -84,6 +88,9 @@ class IngestHarness {
  private:
   std::vector<std::unique_ptr<ingest::App>> apps_;
 };
+
+// The endpoint the harness registers its workflows with (nothing listens: no dispatcher runs here).
+inline constexpr const char* kHarnessEndpoint = "http://127.0.0.1:9/run";
 
 // A batch body of n items ("input": {"i": index, "pad": "<pad_bytes>"}), top-level workflow "wf".
 std::string batchBody(int n, int pad_bytes = 0, const std::string& extra_item_fields = {});

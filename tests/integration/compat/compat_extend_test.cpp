@@ -155,6 +155,16 @@ TEST(CompatExtend, ErrorsInExtendShape) {
     if (e.HasMember("index")) indexes.insert(e["index"].GetInt());
   }
   EXPECT_EQ(indexes, (std::set<int>{1, 2})) << r.body;
+
+  // A workflow that is not registered in the project: one problem, on the request's workflow field.
+  r = sys.call("POST", "/workflow_runs/batch",
+               R"({"workflow": {"id": "wf_1"}, "inputs": [{"rawText": "a"}, {"rawText": "b"}]})", extendHeaders());
+  check(r, 400, "INVALID_REQUEST");
+  auto d = parseJson(r.body);
+  ASSERT_EQ(d["details"].Size(), 1u) << r.body;
+  EXPECT_STREQ(d["details"][0]["field"].GetString(), "workflow.id");
+  EXPECT_NE(std::string(d["message"].GetString()).find("PUT /v1/workflows/wf_1"), std::string::npos) << r.body;
+  EXPECT_EQ(parseJson(sys.call("GET", "/workflow_runs?workflowId=wf_1", {}, extendHeaders()).body)["data"].Size(), 0u);
 }
 
 }  // namespace

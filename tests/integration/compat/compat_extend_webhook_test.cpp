@@ -43,13 +43,14 @@ TEST(CompatExtendWebhook, CompletedAndFailedRunsArriveInExtendsEnvelope) {
                       60s))
       << sender.log();
 
-  // A batch the demo worker processes, and one of a workflow with no registered worker (failed).
+  // A batch the demo worker processes, and one whose worker cannot be reached (failed).
   r = sys.call("POST", "/workflow_runs/batch", R"({"workflow": {"id": "wf_1234567890"}, "inputs": [
       {"rawText": "ok", "metadata": {"customerId": "cust_ok"}}]})",
                {{"Authorization", bearer()}});
   ASSERT_EQ(r.status, 200) << r.body;
   std::set<std::string> batches{parseJson(r.body)["batchId"].GetString()};
-  r = sys.call("POST", "/workflow_runs/batch", R"({"workflow": {"id": "wf_not_registered"}, "inputs": [
+  r = sys.call("POST", "/workflow_runs/batch",
+               std::string(R"({"workflow": {"id": ")") + kUnreachableWorkflow + R"("}, "inputs": [
       {"file": {"url": "https://example.com/x.pdf"}, "metadata": {"customerId": "cust_bad"}}]})",
                {{"Authorization", bearer()}});
   ASSERT_EQ(r.status, 200) << r.body;

@@ -146,6 +146,25 @@ TEST(CompatPolos, ErrorsInPolosShape) {
   EXPECT_TRUE(fields.count("workflows[1].queue_concurrency_limit")) << r.body;
   check(sys.call("POST", "/api/v1/workflows/batch_run", R"({"workflows": []})", polosHeaders()), 400, "BAD_REQUEST");
 
+  // A workflow that is not registered in the project: refused up front, not failed later.
+  r = sys.call("POST", "/api/v1/workflows/batch_run",
+               R"({"workflows": [{"workflow_id": "process_data", "payload": 1},)"
+               R"( {"workflow_id": "nobody", "payload": 2}]})",
+               polosHeaders());
+  check(r, 400, "BAD_REQUEST");
+  d = parseJson(r.body);
+  ASSERT_EQ(d["details"].Size(), 1u) << r.body;
+  EXPECT_EQ(d["details"][0]["index"].GetInt(), 1);
+  EXPECT_STREQ(d["details"][0]["field"].GetString(), "workflows[1].workflow_id");
+  EXPECT_NE(std::string(d["error"].GetString()).find("PUT /v1/workflows/nobody"), std::string::npos) << r.body;
+  r = sys.call("POST", "/api/v1/workflows/nobody/run", R"({"payload": {}})", polosHeaders());
+  check(r, 400, "BAD_REQUEST");
+  EXPECT_STREQ(parseJson(r.body)["details"][0]["field"].GetString(), "workflow_id") << r.body;
+  // Registrations are per project: proj-b has none of proj-a's.
+  check(sys.call("POST", "/api/v1/workflows/my_workflow/run", R"({"payload": {}})",
+                 polosHeaders(kCompatKeyB, kCompatProjectB)),
+        400, "BAD_REQUEST");
+
   // Another project's execution is not found, never confirmed.
   r = sys.call("POST", "/api/v1/workflows/my_workflow/run", R"({"payload": {}})", polosHeaders());
   ASSERT_EQ(r.status, 200);

@@ -58,6 +58,14 @@ CompatSystem::CompatSystem() {
     w.endpoint = worker_->url("/run");
     system_->registerWorkflow(w);
   }
+  // Runs of unregistered workflows are refused at ingest, so a run that fails needs a worker that
+  // cannot be reached: nothing listens on port 9 (discard), and one attempt is all it gets.
+  Workflow unreachable;
+  unreachable.project = kCompatProject;
+  unreachable.workflow_id = kUnreachableWorkflow;
+  unreachable.endpoint = "http://127.0.0.1:9/run";
+  unreachable.max_attempts = 1;
+  system_->registerWorkflow(unreachable);
   system_->startDispatcher();
   const int port = freePort();
   base_ = "http://127.0.0.1:" + std::to_string(port);

@@ -2,7 +2,8 @@
 // The running system the dialect tests talk to, shared by every test of the binary (one start-up):
 // a unique topic prefix on the test broker, batchrun-demo-worker, batchrun-dispatcher and
 // batchrun-ingest as child processes, two API keys (projects "proj-a" and "proj-b"), and the demo
-// worker registered as workflows "process_data", "my_workflow" and "wf_1234567890" of proj-a.
+// worker registered as workflows "process_data", "my_workflow" and "wf_1234567890" of proj-a (plus
+// kUnreachableWorkflow, whose worker cannot be reached: its runs fail after one attempt).
 #include <rapidjson/document.h>
 
 #include <map>
@@ -18,6 +19,7 @@ inline constexpr const char* kCompatKey = "compat-key-a";
 inline constexpr const char* kCompatKeyB = "compat-key-b";
 inline constexpr const char* kCompatProject = "proj-a";
 inline constexpr const char* kCompatProjectB = "proj-b";
+inline constexpr const char* kUnreachableWorkflow = "wf_unreachable";
 
 class CompatSystem {
  public:

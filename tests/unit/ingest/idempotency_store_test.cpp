@@ -12,7 +12,7 @@ namespace {
 constexpr int64_t kWindow = 24 * 3600 * 1000LL;
 
 IdempotencyRecord record(const char* fp, int64_t at, bool complete) {
-  return {fp, "batch-1", at, 3, complete};
+  return {fp, "batch-1", at, 3, complete, {}};
 }
 }  // namespace
 
@@ -25,6 +25,12 @@ TEST(IdempotencyRecordCodec, RoundTrips) {
   EXPECT_EQ(back->created_at, 42);
   EXPECT_EQ(back->runs, 3);
   EXPECT_TRUE(back->complete);
+  EXPECT_TRUE(back->deduplicated.empty());
+  // The items answered with existing runs travel with the record, so a retry repeats that choice.
+  r.deduplicated = {0, 7};
+  back = decodeIdempotencyRecord(encodeIdempotencyRecord(r));
+  ASSERT_TRUE(back);
+  EXPECT_EQ(back->deduplicated, (std::vector<int>{0, 7}));
   EXPECT_FALSE(decodeIdempotencyRecord("{}"));
   EXPECT_FALSE(decodeIdempotencyRecord("nope"));
 }

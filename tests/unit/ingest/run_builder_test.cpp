@@ -155,15 +155,34 @@ TEST(RunBuilder, RequestMessageCarriesLaneTopicRoutingKeyAndHeaders) {
 TEST(RunBuilder, AnswersAreWellFormedJson) {
   auto runs = buildRuns({item(10), item(20)}, ctx(), kLanes, nullptr);
   rapidjson::Document d;
-  d.Parse(batchAnswer(runs[0].batch_id, runs[0].created_at, runs, true).c_str());
+  d.Parse(batchAnswer(runs[0].batch_id, runs[0].created_at, runs, {false, true}).c_str());
   ASSERT_TRUE(d.IsObject());
   EXPECT_STREQ(d["created_at"].GetString(), "2023-11-14T22:13:20.000Z");
   ASSERT_EQ(d["runs"].Size(), 2u);
   EXPECT_EQ(d["runs"][1]["run_id"].GetString(), runs[1].run_id);
+  EXPECT_FALSE(d["runs"][0]["deduplicated"].GetBool());
   EXPECT_TRUE(d["runs"][1]["deduplicated"].GetBool());
   rapidjson::Document s;
   s.Parse(singleAnswer(runs[0], false).c_str());
   ASSERT_TRUE(s.IsObject());
   EXPECT_STREQ(s["status"].GetString(), "queued");
   EXPECT_FALSE(s["deduplicated"].GetBool());
+}
+
+TEST(RunBuilder, AnswersShowAnExistingRunsOwnCreationTimeAndStatus) {
+  auto runs = buildRuns({item(10), item(20, "invoice-9")}, ctx(), kLanes, nullptr);
+  runs[1].created_at = 1'600'000'000'000;  // what item_dedup's markExisting copies from the view
+  runs[1].status = RunStatus::kCompleted;
+  rapidjson::Document d;
+  d.Parse(batchAnswer(runs[0].batch_id, 1'700'000'000'000, runs, {false, true}).c_str());
+  ASSERT_TRUE(d.IsObject());
+  EXPECT_STREQ(d["created_at"].GetString(), "2023-11-14T22:13:20.000Z");
+  EXPECT_STREQ(d["runs"][0]["created_at"].GetString(), "2023-11-14T22:13:20.000Z");
+  EXPECT_STREQ(d["runs"][1]["created_at"].GetString(), "2020-09-13T12:26:40.000Z");
+  rapidjson::Document s;
+  s.Parse(singleAnswer(runs[1], true).c_str());
+  ASSERT_TRUE(s.IsObject());
+  EXPECT_STREQ(s["status"].GetString(), "completed");
+  EXPECT_STREQ(s["created_at"].GetString(), "2020-09-13T12:26:40.000Z");
+  EXPECT_TRUE(s["deduplicated"].GetBool());
 }

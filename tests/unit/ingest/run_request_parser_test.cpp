@@ -126,10 +126,25 @@ TEST(BatchRequestParser, OversizedItemNamesTheItem) {
   EXPECT_EQ(p.errors.size(), 1u);
 }
 
-TEST(BatchRequestParser, RepeatedItemIdempotencyKeysAreAnError) {
+TEST(BatchRequestParser, RepeatedItemIdempotencyKeysAreAnErrorOnEveryItemInvolved) {
   auto p = parseBatchRequest(
       R"({"workflow_id":"wf","runs":[{"input":1,"idempotency_key":"k"},{"input":2,"idempotency_key":"k"}]})", kLimits);
   EXPECT_TRUE(has(p, 1, "runs[1].idempotency_key", "repeats runs[0]"));
+  EXPECT_TRUE(has(p, 0, "runs[0].idempotency_key", "is repeated by runs[1]"));
+  EXPECT_EQ(p.errors.size(), 2u);
+  EXPECT_TRUE(p.items.empty());
+  // A third use names the first item again; the first is reported once.
+  p = parseBatchRequest(R"({"workflow_id":"wf","runs":[{"input":1,"idempotency_key":"k"},{"input":2},)"
+                        R"({"input":3,"idempotency_key":"k"},{"input":4,"idempotency_key":"k"}]})",
+                        kLimits);
+  EXPECT_TRUE(has(p, 2, "runs[2].idempotency_key", "repeats runs[0]"));
+  EXPECT_TRUE(has(p, 3, "runs[3].idempotency_key", "repeats runs[0]"));
+  EXPECT_TRUE(has(p, 0, "runs[0].idempotency_key", "is repeated by runs[2]"));
+  EXPECT_EQ(p.errors.size(), 3u);
+  // Keys that differ only in case are different keys.
+  const char* cased = R"({"workflow_id":"wf","runs":[{"input":1,"idempotency_key":"k"},)"
+                      R"({"input":2,"idempotency_key":"K"}]})";
+  EXPECT_TRUE(parseBatchRequest(cased, kLimits).errors.empty());
 }
 
 TEST(BatchRequestParser, NonIntegralNumbersAreNotPriorities) {

@@ -17,6 +17,7 @@
 #include <string_view>
 #include <unordered_map>
 #include <unordered_set>
+#include <vector>
 
 #include "batchrun/common/clock.hpp"
 #include "batchrun/common/result.hpp"
@@ -29,6 +30,9 @@ struct IdempotencyRecord {
   int64_t created_at = 0;    // unix ms: the answer's created_at, reused by every retry
   int runs = 0;
   bool complete = false;     // every item acknowledged
+  // Items not produced because their own idempotency_key named an existing run (item_dedup.hpp):
+  // a retry produces exactly the same set again, so the batch's size never changes between attempts.
+  std::vector<int> deduplicated;
 };
 
 std::string encodeIdempotencyRecord(const IdempotencyRecord& r);

@@ -6,6 +6,8 @@
 //   batchrun_ingest_produce_errors_total{kind}       local produce refusals and failed deliveries
 //   batchrun_ingest_producer_queue_depth             messages librdkafka holds, not yet acknowledged
 //   batchrun_ingest_deduplicated_requests_total      idempotent replays answered without producing
+//   batchrun_ingest_deduplicated_runs_total          items answered with the existing run of their own
+//                                                    idempotency_key instead of being produced
 //   batchrun_ingest_abandoned_answers_total          answers whose client had already gone
 #include <string>
 #include <vector>
@@ -29,6 +31,7 @@ class IngestMetrics {
   Counter& deliveryFailed() { return delivery_failed_; }
   Gauge& queueDepth() { return queue_depth_; }
   Counter& deduplicated() { return deduplicated_; }
+  Counter& deduplicatedRuns() { return deduplicated_runs_; }
   Counter& abandoned() { return abandoned_; }
 
  private:
@@ -39,6 +42,7 @@ class IngestMetrics {
   Counter& delivery_failed_;
   Gauge& queue_depth_;
   Counter& deduplicated_;
+  Counter& deduplicated_runs_;
   Counter& abandoned_;
 };
 

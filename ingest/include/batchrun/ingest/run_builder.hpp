@@ -34,10 +34,11 @@ std::vector<Run> buildRuns(std::vector<RunItem>&& items, const RunContext& ctx, 
 // encodeRun(run) to runs.requested.<lane>, keyed by the routing key, headers batch_id and project.
 OutMessage requestMessage(const Topics& topics, const Run& run);
 
-// {"batch_id","created_at","runs":[{"run_id","created_at","deduplicated"}]}
+// {"batch_id","created_at","runs":[{"run_id","created_at","deduplicated"}]}: one entry per item, with
+// the run's own created_at (a deduplicated item's is its existing run's) and deduplicated[i].
 std::string batchAnswer(const std::string& batch_id, int64_t created_at, const std::vector<Run>& runs,
-                        bool deduplicated);
-// {"run_id","created_at","status":"queued","deduplicated"}
+                        const std::vector<bool>& deduplicated);
+// {"run_id","created_at","status","deduplicated"}; status is "queued" unless the run already existed.
 std::string singleAnswer(const Run& run, bool deduplicated);
 
 }  // namespace batchrun::ingest

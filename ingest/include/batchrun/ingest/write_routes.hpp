@@ -3,9 +3,11 @@
 //   POST /v1/batches                     1..N runs → 202 {batch_id, created_at, runs: [...]}
 //   POST /v1/workflows/{workflow_id}/runs one run  → 201 {run_id, created_at, status, deduplicated}
 // Data flow per request: edge checks (401/415/413) → strict parse (400, every problem at once) →
-// Idempotency-Key window (replay or 409) → admission (503 while Kafka is unreachable, 429 when too
-// much is unacknowledged: refused before anything is produced) → runs built → Submission produces
-// every item and answers once Kafka has reported on all of them.
+// Idempotency-Key window (replay or 409) → workflow check (400 for an item with neither a registered
+// workflow nor a destination; workflow_check.hpp) → admission (503 while Kafka is unreachable, 429
+// when too much is unacknowledged: refused before anything is produced) → runs built → items whose
+// own idempotency_key names an existing run are answered with it, not produced (item_dedup.hpp) →
+// Submission produces the rest and answers once Kafka has reported on all of them.
 #include <pistache/router.h>
 
 #include <cstdint>
@@ -19,9 +21,11 @@
 #include "batchrun/ingest/config.hpp"
 #include "batchrun/ingest/idempotency_store.hpp"
 #include "batchrun/ingest/ingest_metrics.hpp"
+#include "batchrun/ingest/item_dedup.hpp"
 #include "batchrun/ingest/kafka_health.hpp"
 #include "batchrun/ingest/run_request.hpp"
 #include "batchrun/ingest/submission.hpp"
+#include "batchrun/ingest/workflow_check.hpp"
 #include "batchrun/ingest/workflow_view.hpp"
 
 namespace batchrun::ingest {
@@ -38,6 +42,7 @@ struct WriteDeps {
   IdempotencyStore& idempotency;
   std::function<bool()> idempotency_ready;  // the window has been read from Kafka
   const WorkflowView& workflows;
+  RunLookup find_run;  // the read view (per-item idempotency keys); empty: no per-item dedup
   KafkaHealth& health;
   IngestMetrics& metrics;
   SubmissionTracker& tracker;
@@ -56,12 +61,15 @@ struct WriteDialect {
   std::string route;       // mixed into the Idempotency-Key fingerprint, e.g. "POST /v2/batch/trigger"
   bool is_batch = true;    // a batch gets a batch_id and batch positions
   Pistache::Http::Code success_code = Pistache::Http::Code::Accepted;
-  // The success body (also for an idempotent replay, rebuilt from the same ids).
+  // The success body (also for an idempotent replay, rebuilt from the same ids). `runs` has one
+  // entry per item; deduplicated[i] says item i was not produced by this request (a replay, or its
+  // own idempotency_key named an existing run, whose created_at and status runs[i] then carries).
   std::function<std::string(const std::vector<Run>& runs, const std::string& batch_id, int64_t created_at,
-                            bool deduplicated)>
+                            const std::vector<bool>& deduplicated)>
       success_body;
   ErrorReplier reply_error;                       // empty: the native envelope
   std::function<void(std::vector<Run>&)> adjust;  // optional: fields RunItem does not carry
+  UnregisteredWorkflow unregistered_workflow;     // empty: the native /v1 problem (runs[i].workflow_id)
 };
 
 // The write flow from the Idempotency-Key check on, for a request whose caller was authenticated
