@@ -26,14 +26,21 @@ UnregisteredWorkflow nativeUnregisteredWorkflow(bool is_batch) {
 std::vector<FieldError> unroutableItems(const std::vector<RunItem>& items, std::string_view project,
                                         const WorkflowView& workflows, const UnregisteredWorkflow& describe) {
   std::vector<FieldError> out;
-  // A batch names one or a few workflows: each is looked up once.
+  // A batch names one or a few workflows, mostly in runs of equal ids: each is looked up once, and
+  // an item naming the same workflow as the one before costs a string compare.
   std::unordered_map<std::string_view, bool> registered;
+  const std::string* last = nullptr;
+  bool last_registered = false;
   for (size_t i = 0; i < items.size(); ++i) {
     const RunItem& item = items[i];
     if (!item.destination.empty()) continue;
-    auto [it, fresh] = registered.try_emplace(item.workflow_id, false);
-    if (fresh) it->second = workflows.get(project, item.workflow_id).has_value();
-    if (it->second) continue;
+    if (!last || *last != item.workflow_id) {
+      auto [it, fresh] = registered.try_emplace(item.workflow_id, false);
+      if (fresh) it->second = workflows.get(project, item.workflow_id).has_value();
+      last = &item.workflow_id;
+      last_registered = it->second;
+    }
+    if (last_registered) continue;
     FieldError e = describe(static_cast<int>(i), item.workflow_id);
     if (!out.empty() && out.back().index == e.index && out.back().field == e.field) continue;
     out.push_back(std::move(e));
