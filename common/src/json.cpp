@@ -32,6 +32,12 @@ bool getString(const rapidjson::Value& obj, const char* name, std::string& out) 
   return true;
 }
 
+std::string_view getStringView(const rapidjson::Value& obj, const char* name) {
+  auto it = obj.FindMember(name);
+  if (it == obj.MemberEnd() || !it->value.IsString()) return {};
+  return {it->value.GetString(), it->value.GetStringLength()};
+}
+
 bool getInt(const rapidjson::Value& obj, const char* name, int64_t& out) {
   auto it = obj.FindMember(name);
   if (it == obj.MemberEnd() || !it->value.IsInt64()) return false;

@@ -7,6 +7,7 @@
 #include <cstring>
 #include <mutex>
 
+#include "batchrun/common/json.hpp"
 #include "batchrun/common/logging.hpp"
 
 namespace batchrun::ingest {
@@ -18,17 +19,6 @@ int hexValue(char c) {
   if (c >= 'a' && c <= 'f') return c - 'a' + 10;
   if (c >= 'A' && c <= 'F') return c - 'A' + 10;
   return -1;
-}
-
-std::string_view stringField(const rapidjson::Value& d, const char* name) {
-  auto it = d.FindMember(name);
-  if (it == d.MemberEnd() || !it->value.IsString()) return {};
-  return {it->value.GetString(), it->value.GetStringLength()};
-}
-
-int64_t intField(const rapidjson::Value& d, const char* name) {
-  auto it = d.FindMember(name);
-  return it != d.MemberEnd() && it->value.IsInt64() ? it->value.GetInt64() : 0;
 }
 
 }  // namespace
@@ -145,15 +135,15 @@ bool RunView::applyLocked(std::string record, int32_t partition) {
   d.Parse(record.data(), record.size());
   if (d.HasParseError() || !d.IsObject()) return false;
   Indexed f;
-  f.run_id = stringField(d, "run_id");
-  f.project = stringField(d, "project");
+  f.run_id = json::getStringView(d, "run_id");
+  f.project = json::getStringView(d, "project");
   if (f.run_id.empty() || f.project.empty()) return false;
-  f.batch_id = stringField(d, "batch_id");
-  f.workflow_id = stringField(d, "workflow_id");
-  f.created_at = intField(d, "created_at");
-  f.completed_at = intField(d, "completed_at");
-  f.version = intField(d, "version");
-  f.batch_size = intField(d, "batch_size");
+  f.batch_id = json::getStringView(d, "batch_id");
+  f.workflow_id = json::getStringView(d, "workflow_id");
+  json::getInt(d, "created_at", f.created_at);
+  json::getInt(d, "completed_at", f.completed_at);
+  json::getInt(d, "version", f.version);
+  json::getInt(d, "batch_size", f.batch_size);
   if (auto it = d.FindMember("status"); it != d.MemberEnd()) {
     auto s = it->value.IsString() ? parseRunStatus(it->value.GetString()) : std::nullopt;
     if (!s) return false;

@@ -18,7 +18,6 @@ Submission::Submission(SubmissionTracker& tracker, Pistache::Http::ResponseWrite
     : tracker_(tracker),
       writer_(std::move(writer)),
       spec_(std::move(spec)),
-      partitions_(records, -1),
       pending_(static_cast<int>(records) + 1) {}  // +1: held by start() until every produce() was tried
 
 void Submission::start(Producer& producer, SubmissionTracker& tracker, Pistache::Http::ResponseWriter writer,
@@ -27,7 +26,7 @@ void Submission::start(Producer& producer, SubmissionTracker& tracker, Pistache:
   auto* self = new Submission(tracker, std::move(writer), messages.size(), std::move(spec));
   const int n = static_cast<int>(messages.size());
   for (int i = 0; i < n; ++i) {
-    // The tag is the record's index: its report fills partitions_[i].
+    // The tag is the record's index: its report hands it to on_delivered.
     Status st = producer.produce(std::move(messages[static_cast<size_t>(i)]), self,
                                  reinterpret_cast<void*>(static_cast<intptr_t>(i)));
     if (!st) {
@@ -42,7 +41,6 @@ void Submission::start(Producer& producer, SubmissionTracker& tracker, Pistache:
 void Submission::onDelivery(const DeliveryReport& report, void* tag) {
   if (report.ok) {
     const auto index = static_cast<size_t>(reinterpret_cast<intptr_t>(tag));
-    partitions_[index] = report.partition;
     if (spec_.on_delivered && report.value) spec_.on_delivered(index, report.partition, std::move(*report.value));
   } else {
     fail(report.error, false, report.retryable);
@@ -60,7 +58,7 @@ void Submission::fail(const std::string& why, bool queue_full, bool retryable) {
 }
 
 void Submission::release(int count) {
-  // acq_rel: the thread that reaches zero sees every report's writes to partitions_ and error_.
+  // acq_rel: the thread that reaches zero sees every report's writes to error_.
   if (pending_.fetch_sub(count, std::memory_order_acq_rel) == count) finish();
 }
 
@@ -68,7 +66,7 @@ void Submission::finish() {
   std::unique_ptr<Submission> self(this);
   const bool ok = !failed_.load();
   try {
-    if (spec_.on_done) spec_.on_done({ok, queue_full_, retryable_, error_, &partitions_});
+    if (spec_.on_done) spec_.on_done({ok, queue_full_, retryable_, error_});
   } catch (const std::exception& e) {
     log::error("submission hook threw", {{"error", e.what()}});
   }

@@ -240,12 +240,14 @@ void WriteHandler::produce(int64_t created_at, const std::optional<IdempotencyRe
   ctx.traceparent = w_.traceparent;
   ctx.is_batch = w_.is_batch;
   if (w_.is_batch) ctx.batch_id = prior ? prior->batch_id : batchIdFor(w_.project, w_.key, created_at);
-  std::vector<bool> keyed;  // items with their own idempotency_key: their run may exist already
+  // Items with their own idempotency_key: their run may exist already. Empty when none has one.
+  std::vector<bool> keyed;
   if (d_.find_run && !prior) {
     for (size_t i = 0; i < w_.items.size(); ++i) {
-      if (w_.items[i].idempotency_key.empty()) continue;
-      keyed.resize(w_.items.size(), false);
-      keyed[i] = true;
+      if (!w_.items[i].idempotency_key.empty()) {
+        if (keyed.empty()) keyed.resize(w_.items.size(), false);
+        keyed[i] = true;
+      }
     }
   }
   std::vector<Run> all = build(ctx, &d_.workflows);

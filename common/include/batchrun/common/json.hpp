@@ -18,6 +18,8 @@ inline void appendInt(std::string& out, int64_t v) { out += std::to_string(v); }
 
 // Typed lookups; false when absent or of another type.
 bool getString(const rapidjson::Value& obj, const char* name, std::string& out);
+// The string member without copying it (valid while the document lives); empty when absent.
+std::string_view getStringView(const rapidjson::Value& obj, const char* name);
 bool getInt(const rapidjson::Value& obj, const char* name, int64_t& out);
 
 }  // namespace batchrun::json

@@ -49,7 +49,6 @@ struct SubmissionOutcome {
   bool queue_full = false;                 // refused locally before being sent
   bool retryable = false;                  // the first failure was transient (timeout, transport)
   std::string error;                       // first failure, when !ok
-  const std::vector<int32_t>* partitions;  // per record, from the delivery reports (when ok)
 };
 
 struct SubmissionSpec {
@@ -86,7 +85,6 @@ class Submission final : public DeliveryHandler {
   SubmissionTracker& tracker_;
   Pistache::Http::ResponseWriter writer_;
   SubmissionSpec spec_;
-  std::vector<int32_t> partitions_;   // slot i written only by record i's report
   std::atomic<int> pending_;
   std::atomic<bool> failed_{false};
   bool queue_full_ = false;           // written by the first failure only (guarded by failed_)
