@@ -90,9 +90,11 @@ void App::startWriteSide() {
       .metrics = ingest_metrics_,
       .tracker = submissions_,
       .clock = SystemClock::instance(),
-      .on_accepted = [this](const Run& run, int32_t partition, std::string&& record) {
-        read_.view().noteAccepted(run, partition, std::move(record));
-      },
+      .on_accepted = {[this](const std::vector<Run>& runs) { read_.view().expectOwn(runs); },
+                      [this](const std::vector<Run>& runs, const std::vector<int32_t>& partitions,
+                             std::vector<std::string>& records) {
+                        read_.view().noteAccepted(runs, partitions, records);
+                      }},
       .draining = [this] { return draining_.load(); },
   });
   workflow_deps_.reset(new WorkflowDeps{config_, topics_, *producer_, workflows_, *health_, ingest_metrics_,

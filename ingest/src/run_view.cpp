@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <chrono>
 #include <cstring>
 #include <mutex>
 
@@ -14,12 +15,19 @@ namespace batchrun::ingest {
 
 namespace {
 
-int hexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
+int64_t steadyMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
+      .count();
 }
+
+// Hex digit values by byte, -1 for anything else: parseUuid runs for every record the view reads.
+constexpr std::array<int8_t, 256> kHex = [] {
+  std::array<int8_t, 256> t{};
+  t.fill(-1);
+  for (int c = 0; c < 10; ++c) t['0' + c] = static_cast<int8_t>(c);
+  for (int c = 0; c < 6; ++c) t['a' + c] = t['A' + c] = static_cast<int8_t>(10 + c);
+  return t;
+}();
 
 }  // namespace
 
@@ -41,20 +49,15 @@ std::optional<RunView::Indexed> RunView::laneHeaders(const Message& m) {
 }
 
 bool parseUuid(std::string_view text, Uuid& out) {
-  if (text.size() != 36) return false;
-  size_t j = 0;
-  for (size_t i = 0; i < 36;) {
-    if (i == 8 || i == 13 || i == 18 || i == 23) {
-      if (text[i] != '-') return false;
-      ++i;
-      continue;
-    }
-    int hi = hexValue(text[i]), lo = hexValue(text[i + 1]);
-    if (hi < 0 || lo < 0) return false;
-    out[j++] = static_cast<uint8_t>(hi << 4 | lo);
-    i += 2;
+  if (text.size() != 36 || text[8] != '-' || text[13] != '-' || text[18] != '-' || text[23] != '-') return false;
+  static constexpr uint8_t kPos[16] = {0, 2, 4, 6, 9, 11, 14, 16, 19, 21, 24, 26, 28, 30, 32, 34};
+  int bad = 0;
+  for (size_t j = 0; j < 16; ++j) {
+    const int hi = kHex[static_cast<uint8_t>(text[kPos[j]])], lo = kHex[static_cast<uint8_t>(text[kPos[j] + 1])];
+    bad |= hi | lo;  // any -1 sets the sign bit
+    out[j] = static_cast<uint8_t>(hi << 4 | lo);
   }
-  return true;
+  return bad >= 0;
 }
 
 uint32_t RunView::Names::intern(std::string_view name) {
@@ -103,6 +106,7 @@ void RunView::applyFollowed(const Message& m, const std::string& state_topic) {
   // bytes kept unparsed; one this instance already noted costs a lookup. Parsing every lane record
   // was the read view's largest cost at high ingest rates (docs/performance.md "Ingest").
   if (std::strcmp(rd_kafka_topic_name(m.raw()->rkt), state_topic.c_str()) != 0) {
+    if (own_.take(m.value(), steadyMs())) return;
     if (auto f = laneHeaders(m)) {
       if (holds(f->project, f->run_id)) return;
       std::unique_lock lock(mu_);
@@ -130,6 +134,20 @@ void RunView::noteAccepted(const Run& r, int32_t partition, std::string&& record
   indexLocked(f, std::move(record), partition);
 }
 
+void RunView::noteAccepted(const std::vector<Run>& runs, const std::vector<int32_t>& partitions,
+                           std::vector<std::string>& records) {
+  std::unique_lock lock(mu_);
+  for (size_t i = 0; i < runs.size() && i < partitions.size() && i < records.size(); ++i) {
+    if (partitions[i] < 0) continue;
+    const Run& r = runs[i];
+    Indexed f{r.run_id, r.project, r.batch_id, r.workflow_id, r.created_at, r.completed_at, r.version,
+              r.batch_size, r.status};
+    indexLocked(f, std::move(records[i]), partitions[i]);
+  }
+}
+
+void RunView::expectOwn(const std::vector<Run>& runs) { own_.expect(runs, steadyMs()); }
+
 bool RunView::applyLocked(std::string record, int32_t partition) {
   rapidjson::Document d;
   d.Parse(record.data(), record.size());
@@ -156,7 +174,12 @@ bool RunView::indexLocked(const Indexed& f, std::string record, int32_t partitio
   Key key;
   if (!parseUuid(f.run_id, key.id)) return false;
   key.project = projects_.intern(f.project);
-  auto [it, inserted] = runs_.try_emplace(key);
+  // Run ids are time-ordered (UUIDv7), so a new run nearly always goes last: try that first
+  // instead of descending the tree (cache misses on every level once it holds millions).
+  const size_t before = runs_.size();
+  auto it = !runs_.empty() && std::prev(runs_.end())->first < key ? runs_.try_emplace(runs_.end(), key)
+                                                                  : runs_.try_emplace(key).first;
+  const bool inserted = runs_.size() != before;
   Entry& e = it->second;
   if (!inserted) {
     // The highest version wins; equal versions are the same transition seen twice.
@@ -184,9 +207,13 @@ bool RunView::indexLocked(const Indexed& f, std::string record, int32_t partitio
       }
       Batch& b = batches_[e.batch];
       // Runs of a batch mostly arrive in id order, so this is nearly always an append.
-      auto pos = std::upper_bound(b.runs.begin(), b.runs.end(), key,
-                                  [](const Key& k, Map::const_iterator r) { return k < r->first; });
-      b.runs.insert(pos, it);
+      if (b.runs.empty() || b.runs.back()->first < key) {
+        b.runs.push_back(it);
+      } else {
+        b.runs.insert(std::upper_bound(b.runs.begin(), b.runs.end(), key,
+                                       [](const Key& k, Map::const_iterator r) { return k < r->first; }),
+                      it);
+      }
       if (b.created_at == 0 || (f.created_at > 0 && f.created_at < b.created_at)) b.created_at = f.created_at;
     }
   }

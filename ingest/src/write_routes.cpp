@@ -288,14 +288,26 @@ void WriteHandler::produce(int64_t created_at, const std::optional<IdempotencyRe
   spec.started_ns = started_;
   WriteDeps* d = &d_;
   std::string store_key = claimed_ ? w_.store_key : std::string();
-  if (d_.on_accepted) {
-    // Read-your-writes without a copy or a parse: each acknowledged lane record goes to the read
-    // view as it is reported (it is in Kafka, so the follower would show it soon anyway).
-    spec.on_delivered = [d, runs, first_run](size_t index, int32_t partition, std::string&& value) {
-      if (index >= first_run) d->on_accepted((*runs)[index - first_run], partition, std::move(value));
+  // Read-your-writes without a copy or a parse: the acknowledged lane records' bytes are kept as
+  // reported and handed to the read view in one go before the answer (one lock per request).
+  struct Acks {
+    std::vector<int32_t> partitions;
+    std::vector<std::string> records;
+  };
+  std::shared_ptr<Acks> acks;
+  if (d_.on_accepted.accepted) {
+    acks = std::make_shared<Acks>(Acks{std::vector<int32_t>(runs->size(), -1), std::vector<std::string>(runs->size())});
+    // Each report writes its own slot; on_done reads them after the Submission's acq_rel
+    // countdown, so no lock is needed.
+    spec.on_delivered = [acks, first_run](size_t index, int32_t partition, std::string&& value) {
+      if (index < first_run) return;
+      acks->partitions[index - first_run] = partition;
+      acks->records[index - first_run] = std::move(value);
     };
   }
-  spec.on_done = [d, runs, store_key, record](const SubmissionOutcome& outcome) mutable {
+  if (d_.on_accepted.producing) d_.on_accepted.producing(*runs);
+  spec.on_done = [d, runs, acks, store_key, record](const SubmissionOutcome& outcome) mutable {
+    if (acks) d->on_accepted.accepted(*runs, acks->partitions, acks->records);
     if (outcome.ok) {
       std::vector<std::pair<const std::string*, int>> per_lane;  // one counter update per lane
       for (const Run& r : *runs) {

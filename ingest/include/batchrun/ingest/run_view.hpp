@@ -25,6 +25,7 @@
 #include "batchrun/common/result.hpp"
 #include "batchrun/common/run.hpp"
 #include "batchrun/common/topic_follower.hpp"
+#include "batchrun/ingest/own_records.hpp"
 
 namespace batchrun::ingest {
 
@@ -79,6 +80,13 @@ class RunView {
   // readable here before the follower reads it back. `record` is that lane record: it is indexed
   // from the Run, never re-parsed.
   void noteAccepted(const Run& run, int32_t partition, std::string&& record);
+  // The same for a whole request under one lock: runs[i] was acknowledged in partitions[i] with
+  // records[i] (taken); a partition < 0 means that record was not acknowledged.
+  void noteAccepted(const std::vector<Run>& runs, const std::vector<int32_t>& partitions,
+                    std::vector<std::string>& records);
+  // Before producing runs' lane records: the follower will skip them when it reads them back
+  // (noteAccepted indexes them), see own_records.hpp.
+  void expectOwn(const std::vector<Run>& runs);
   // Whether this (project, run id) is held with a known partition: the follower skips the lane
   // records this instance already noted without parsing them (they are version 0 by definition).
   bool holds(std::string_view project, std::string_view run_id) const;
@@ -150,7 +158,8 @@ class RunView {
   Names workflows_;
   std::vector<Batch> batches_;
   std::unordered_map<std::string, uint32_t, NameHash, std::equal_to<>> batch_ids_;  // "project/batch" → index
-  uint32_t last_batch_ = kNoBatch;  // a batch's runs arrive together: the last one found is checked first
+  uint32_t last_batch_ = kNoBatch;
+  OwnRecords own_;  // its own lock: taken by HTTP threads and the follower without mu_  // a batch's runs arrive together: the last one found is checked first
   std::unique_ptr<TopicFollower> follower_;  // last: its thread calls apply()
 };
 

@@ -30,10 +30,16 @@
 
 namespace batchrun::ingest {
 
-// Told of each run as Kafka acknowledges its lane record, before the answer is sent (the read
-// view's read-your-writes): the partition from its delivery report and the record's bytes, which
-// the hook may take. Runs on the delivery thread: must be quick and must not throw.
-using AcceptedHook = std::function<void(const Run& run, int32_t partition, std::string&& record)>;
+// The read view's read-your-writes. `producing` is told of a request's runs before their lane
+// records are produced; `accepted` once Kafka has reported on all of them, before the answer is
+// sent: runs[i]'s record was acknowledged in partitions[i] (< 0: it was not) and records[i] holds
+// its bytes, which the hook may take. Both must be quick and must not throw.
+struct AcceptedHooks {
+  std::function<void(const std::vector<Run>& runs)> producing;
+  std::function<void(const std::vector<Run>& runs, const std::vector<int32_t>& partitions,
+                     std::vector<std::string>& records)>
+      accepted;
+};
 
 struct WriteDeps {
   const IngestConfig& config;
@@ -47,7 +53,7 @@ struct WriteDeps {
   IngestMetrics& metrics;
   SubmissionTracker& tracker;
   const Clock& clock;
-  AcceptedHook on_accepted;  // optional
+  AcceptedHooks on_accepted;  // optional
   std::function<bool()> draining = [] { return false; };
 };
 
