@@ -192,7 +192,7 @@ void addControlRoutes(Pistache::Rest::Router& router, const ApiKeys& keys, const
   Routes::Post(router, "/v1/batches/:batch_id/cancel", [&keys, &view, &producer, topics](const Request& req, ResponseWriter rw) {
     auto project = authenticate(keys, req);
     if (!project) return unauthorized(rw), Route::Result::Ok;
-    auto id = req.param(":batch_id").as<std::string>();
+    auto id = canonicalBatchId(req.param(":batch_id").as<std::string>());
     auto open = view.openRuns(*project, id);
     if (!open) return replyError(rw, Code::Not_Found, "not_found", "no batch " + id), Route::Result::Ok;
     if (open->empty()) {

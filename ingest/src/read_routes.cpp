@@ -99,7 +99,7 @@ void addReadRoutes(Pistache::Rest::Router& router, const ApiKeys& keys, const Ru
   Routes::Get(router, "/v1/batches/:batch_id", [&keys, &view](const Request& req, ResponseWriter rw) {
     auto project = authenticate(keys, req);
     if (!project) return unauthorized(rw), Route::Result::Ok;
-    auto id = req.param(":batch_id").as<std::string>();
+    auto id = canonicalBatchId(req.param(":batch_id").as<std::string>());
     auto batch = view.batch(*project, id);
     if (!batch) return replyError(rw, Code::Not_Found, "not_found", "no batch " + id), Route::Result::Ok;
     replyJson(rw, Code::Ok, batchJson(*batch));
@@ -109,7 +109,7 @@ void addReadRoutes(Pistache::Rest::Router& router, const ApiKeys& keys, const Ru
   Routes::Get(router, "/v1/batches/:batch_id/events", [&keys, &view, &sse](const Request& req, ResponseWriter rw) {
     auto project = authenticate(keys, req);
     if (!project) return unauthorized(rw), Route::Result::Ok;
-    auto id = req.param(":batch_id").as<std::string>();
+    auto id = canonicalBatchId(req.param(":batch_id").as<std::string>());
     if (!view.batch(*project, id)) {
       return replyError(rw, Code::Not_Found, "not_found", "no batch " + id), Route::Result::Ok;
     }

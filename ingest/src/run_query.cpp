@@ -74,9 +74,7 @@ ParsedQuery parseRunQuery(const std::map<std::string, std::string>& params) {
     if (name == "batch_id") {
       Uuid u;
       if (!parseUuid(value, u)) bad(name, "must be a batch id (UUID)");
-      // The view indexes batches by the lower-case ids ingest writes; a UUID in any case is the same id.
-      else value = formatUuid(u);
-      out.query.batch_id = value;
+      out.query.batch_id = canonicalBatchId(std::move(value));
     } else if (name == "status") {
       auto s = parseRunStatus(value);
       if (!s) bad(name, "must be one of queued, running, retrying, completed, failed, cancelled, timed_out");

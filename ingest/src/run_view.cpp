@@ -60,6 +60,11 @@ bool parseUuid(std::string_view text, Uuid& out) {
   return bad >= 0;
 }
 
+std::string canonicalBatchId(std::string id) {
+  Uuid u;
+  return parseUuid(id, u) ? formatUuid(u) : id;
+}
+
 uint32_t RunView::Names::intern(std::string_view name) {
   auto it = ids.find(name);
   if (it != ids.end()) return it->second;

@@ -1,8 +1,10 @@
 // The read side against a real broker: runs and batches as the view sees them through a whole
 // batch, paging, filters, project scoping, bad parameters, a second instance and a restart.
 #include <gtest/gtest.h>
+
 #include <rapidjson/document.h>
 
+#include <cctype>
 #include <set>
 
 #include "batchrun/common/ids.hpp"
@@ -65,6 +67,12 @@ TEST(ReadApi, StatusAndCountsThroughAWholeBatch) {
   EXPECT_TRUE(b["completed_at"].IsString());
   EXPECT_TRUE(b["created_at"].IsString());
   EXPECT_EQ(countOf(b, "queued"), 0);
+  // A UUID in any case is the same id (ingest writes them in lower case).
+  std::string upper = batch;
+  for (auto& ch : upper) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+  auto bu = h.get(base, "/v1/batches/" + upper);
+  ASSERT_EQ(bu.status, 200) << bu.body;
+  EXPECT_STREQ(parse(bu.body)["batch_id"].GetString(), batch.c_str());
   auto f = parse(h.get(base, "/v1/runs/" + runs[17].run_id).body);
   EXPECT_STREQ(f["status"].GetString(), "failed");
   EXPECT_STREQ(f["error"]["code"].GetString(), "worker_error");

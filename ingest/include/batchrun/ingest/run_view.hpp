@@ -165,5 +165,8 @@ class RunView {
 
 // UUID text (any case) to bytes; false if not a UUID.
 bool parseUuid(std::string_view text, Uuid& out);
+// A batch id as the view indexes it: ingest writes UUIDs in lower case, and a UUID in any case is
+// the same id. Anything else is returned as it is (it will simply not be found).
+std::string canonicalBatchId(std::string id);
 
 }  // namespace batchrun::ingest
