@@ -9,6 +9,14 @@ function(_batchrun_common_options target)
   endif()
 endfunction()
 
+# Executables of a ThreadSanitizer build start librdkafka's threads through TSan (see the file).
+function(_batchrun_executable_options target)
+  _batchrun_common_options(${target})
+  if(BATCHRUN_SANITIZE STREQUAL "thread")
+    target_sources(${target} PRIVATE ${PROJECT_SOURCE_DIR}/common/src/tsan_c11_threads.cpp)
+  endif()
+endfunction()
+
 # batchrun_library(NAME SOURCES ... DEPS ...): a component library with include/ as its public surface.
 function(batchrun_library name)
   cmake_parse_arguments(ARG "" "" "SOURCES;DEPS" ${ARGN})
@@ -31,7 +39,7 @@ function(batchrun_service name)
   if(JEMALLOC_LIBRARY AND NOT ARG_SYSTEM_MALLOC)
     target_link_libraries(${name} PRIVATE ${JEMALLOC_LIBRARY})
   endif()
-  _batchrun_common_options(${name})
+  _batchrun_executable_options(${name})
 endfunction()
 
 # batchrun_test(NAME LABEL unit|integration|e2e|reliability SOURCES ... DEPS ... [TIMEOUT s]):
@@ -41,13 +49,17 @@ function(batchrun_test name)
   cmake_parse_arguments(ARG "" "LABEL;TIMEOUT" "SOURCES;DEPS" ${ARGN})
   add_executable(${name} ${ARG_SOURCES})
   target_link_libraries(${name} PRIVATE ${ARG_DEPS} GTest::gtest GTest::gmock GTest::gtest_main)
-  _batchrun_common_options(${name})
+  _batchrun_executable_options(${name})
   if(NOT ARG_TIMEOUT)
     set(ARG_TIMEOUT 300)
   endif()
   add_test(NAME ${name} COMMAND ${name})
-  set_tests_properties(${name} PROPERTIES LABELS "${ARG_LABEL}" TIMEOUT ${ARG_TIMEOUT}
-    ENVIRONMENT "BATCHRUN_BIN_DIR=${CMAKE_BINARY_DIR}/bin;BATCHRUN_SOURCE_DIR=${CMAKE_SOURCE_DIR}")
+  set(env "BATCHRUN_BIN_DIR=${CMAKE_BINARY_DIR}/bin;BATCHRUN_SOURCE_DIR=${CMAKE_SOURCE_DIR}")
+  if(BATCHRUN_SANITIZE STREQUAL "thread")
+    # Any report fails the test (exit code 66); the services a test starts inherit this too.
+    list(APPEND env "TSAN_OPTIONS=suppressions=${CMAKE_SOURCE_DIR}/tests/tsan.supp second_deadlock_stack=1")
+  endif()
+  set_tests_properties(${name} PROPERTIES LABELS "${ARG_LABEL}" TIMEOUT ${ARG_TIMEOUT} ENVIRONMENT "${env}")
 endfunction()
 
 set(CMAKE_RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/bin)
