@@ -12,7 +12,7 @@ bool OwnRecords::runIdOf(std::string_view record, Uuid& out) {
 
 void OwnRecords::rotateLocked(int64_t now_ms) {
   if (generation_started_ms_ < 0) generation_started_ms_ = now_ms;
-  if (now_ms - generation_started_ms_ < generation_ms_) return;
+  if (now_ms - generation_started_ms_ < generation_ms_ && current_.size() < generation_max_) return;
   previous_.swap(current_);
   current_.clear();
   generation_started_ms_ = now_ms;

@@ -88,3 +88,15 @@ TEST(RunViewNoteAccepted, RunsArrivingOutOfIdOrderAreListedInIdOrder) {
     EXPECT_EQ(ids, (std::vector<std::string>{runId(1), runId(3), runId(5), runId(7), runId(9)})) << q.batch_id;
   }
 }
+
+TEST(OwnRecords, AFullGenerationMakesWayForTheNextOneEarly) {
+  OwnRecords own(60'000, 2);
+  own.expect({laneRun("p", 1), laneRun("p", 2)}, 0);
+  own.expect({laneRun("p", 3)}, 1);  // the first generation is full: it becomes the previous one
+  own.expect({laneRun("p", 4), laneRun("p", 5)}, 2);
+  own.expect({laneRun("p", 6)}, 3);  // and is dropped when the second fills up
+  EXPECT_FALSE(own.take(encodeRun(laneRun("p", 1)), 4));
+  EXPECT_TRUE(own.take(encodeRun(laneRun("p", 3)), 4));
+  EXPECT_TRUE(own.take(encodeRun(laneRun("p", 6)), 4));
+  EXPECT_LE(own.size(), 4u);
+}

@@ -6,9 +6,10 @@
 // ~15 % of ingest's CPU at full rate (docs/performance.md "Ingest").
 //
 // Entries the follower never reads (a record whose produce failed) must not pile up, so the set has
-// two generations swapped every `generation_ms`: an entry lives one to two generations. A record
-// read back later than that takes the ordinary path (headers, then "already held"), so the cost of
-// forgetting is a little CPU, never a wrong view.
+// two generations swapped every `generation_ms`, or sooner once one holds `generation_max` ids (a
+// follower that fell behind must not make this grow with the write rate): an entry lives one to two
+// generations. A record read back later than that takes the ordinary path (headers, then "already
+// held"), so the cost of forgetting is a little CPU, never a wrong view.
 #include <array>
 #include <cstdint>
 #include <cstring>
@@ -24,7 +25,8 @@ namespace batchrun::ingest {
 
 class OwnRecords {
  public:
-  explicit OwnRecords(int64_t generation_ms = 60'000) : generation_ms_(generation_ms) {}
+  explicit OwnRecords(int64_t generation_ms = 60'000, size_t generation_max = size_t{1} << 20)
+      : generation_ms_(generation_ms), generation_max_(generation_max) {}
 
   // Before producing them: the runs whose lane records are about to be written.
   void expect(const std::vector<Run>& runs, int64_t now_ms);
@@ -47,6 +49,7 @@ class OwnRecords {
   void rotateLocked(int64_t now_ms);
 
   const int64_t generation_ms_;
+  const size_t generation_max_;
   mutable std::mutex mu_;
   Set current_, previous_;
   int64_t generation_started_ms_ = -1;
