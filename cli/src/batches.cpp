@@ -17,6 +17,18 @@ std::string stringify(const rapidjson::Value& v) {
   return {buf.GetString(), buf.GetSize()};
 }
 
+RunResult resultOf(const rapidjson::Value& run) {
+  RunResult res;
+  if (run.HasMember("status") && run["status"].IsString()) res.status = run["status"].GetString();
+  if (run.HasMember("output")) res.output = stringify(run["output"]);
+  if (run.HasMember("error")) res.error = stringify(run["error"]);
+  return res;
+}
+
+bool isTerminal(const std::string& status) {
+  return status == "completed" || status == "failed" || status == "cancelled" || status == "timed_out";
+}
+
 struct BatchState {
   std::string id;
   bool done = false;
@@ -38,7 +50,8 @@ std::string describeCounts(const std::map<std::string, long>& counts) {
 }
 
 std::optional<std::string> waitForBatches(ApiClient& api, const std::vector<std::string>& batch_ids, Progress& progress,
-                                          BatchTotals& totals, int poll_ms) {
+                                          BatchTotals& totals, int poll_ms,
+                                          const std::function<bool(const std::string&)>& has_no_runs) {
   std::vector<BatchState> states;
   for (const auto& id : batch_ids) states.push_back({id, false, {}});
   auto started = std::chrono::steady_clock::now();
@@ -50,6 +63,10 @@ std::optional<std::string> waitForBatches(ApiClient& api, const std::vector<std:
       if (s.done) continue;
       ++polled;
       ApiResponse r = api.call("GET", "/v1/batches/" + s.id);
+      if (r.status == 404 && has_no_runs && has_no_runs(s.id)) {
+        s.done = true;
+        continue;
+      }
       if (r.status == 404 && std::chrono::steady_clock::now() - started < kVisibleWithin) continue;
       if (!r.ok()) return "reading batch " + s.id + ": " + describeError(r);
       rapidjson::Document d;
@@ -94,15 +111,44 @@ std::optional<std::string> fetchBatchRuns(ApiClient& api, const std::string& bat
     }
     for (const auto& run : d["runs"].GetArray()) {
       if (!run.IsObject() || !run.HasMember("run_id") || !run["run_id"].IsString()) continue;
-      RunResult res;
-      if (run.HasMember("status") && run["status"].IsString()) res.status = run["status"].GetString();
-      if (run.HasMember("output")) res.output = stringify(run["output"]);
-      if (run.HasMember("error")) res.error = stringify(run["error"]);
-      out[run["run_id"].GetString()] = std::move(res);
+      out[run["run_id"].GetString()] = resultOf(run);
     }
     if (!d.HasMember("next_cursor") || !d["next_cursor"].IsString()) return std::nullopt;
     cursor = d["next_cursor"].GetString();
   }
+}
+
+std::optional<std::string> readRun(ApiClient& api, const std::string& run_id, RunSnapshot& out) {
+  ApiResponse r = api.call("GET", "/v1/runs/" + run_id);
+  out = {};
+  if (r.status == 404) return std::nullopt;
+  if (!r.ok()) return "reading run " + run_id + ": " + describeError(r);
+  rapidjson::Document d;
+  d.Parse(r.body.c_str());
+  if (d.HasParseError() || !d.IsObject()) return "reading run " + run_id + ": not JSON: " + r.body.substr(0, 200);
+  out.found = true;
+  if (d.HasMember("batch_id") && d["batch_id"].IsString()) out.batch_id = d["batch_id"].GetString();
+  out.result = resultOf(d);
+  return std::nullopt;
+}
+
+std::optional<std::string> waitForRuns(ApiClient& api, const std::vector<std::string>& run_ids,
+                                       std::map<std::string, RunResult>& out, int poll_ms) {
+  std::vector<std::string> open(run_ids);
+  while (!open.empty()) {
+    std::vector<std::string> still;
+    for (const auto& id : open) {
+      RunSnapshot snap;
+      if (auto err = readRun(api, id, snap)) return err;
+      if (!snap.found) return "run " + id + " (answered for an item as an existing run) is not readable";
+      const bool done = isTerminal(snap.result.status);
+      out[id] = std::move(snap.result);
+      if (!done) still.push_back(id);
+    }
+    open.swap(still);
+    if (!open.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(poll_ms));
+  }
+  return std::nullopt;
 }
 
 }  // namespace batchrun::cli

@@ -4,6 +4,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -144,7 +145,20 @@ int runSubmit(const SubmitFlags& flags, const CliConfig& config) {
     for (const auto& [i, e] : accepted) ids.push_back(e.batch_id);
     Progress done("complete", input.runs, flags.quiet);
     BatchTotals totals;
-    if (auto err = waitForBatches(api, ids, done, totals, flags.poll_ms)) {
+    // A batch whose every item named an existing run (its own idempotency_key) has no runs of its
+    // own: the API never knows it. Told apart from one not readable yet by where its runs are.
+    auto has_no_runs = [&](const std::string& batch_id) {
+      for (const auto& [i, e] : accepted) {
+        if (e.batch_id != batch_id) continue;
+        for (const auto& run_id : e.run_ids) {
+          RunSnapshot snap;
+          if (readRun(api, run_id, snap) || !snap.found || snap.batch_id == batch_id) return false;
+        }
+        return true;
+      }
+      return false;
+    };
+    if (auto err = waitForBatches(api, ids, done, totals, flags.poll_ms, has_no_runs)) {
       done.finish();
       std::fprintf(stderr, "error: %s\n", err->c_str());
       return kExitApi;
@@ -155,6 +169,19 @@ int runSubmit(const SubmitFlags& flags, const CliConfig& config) {
         std::fprintf(stderr, "error: %s\n", err->c_str());
         return kExitApi;
       }
+    }
+    // Items answered with an existing run of another batch: read those runs one by one.
+    std::vector<std::string> elsewhere;
+    for (const auto& [i, e] : accepted) {
+      for (const auto& run_id : e.run_ids) {
+        if (!results.count(run_id)) elsewhere.push_back(run_id);
+      }
+    }
+    std::sort(elsewhere.begin(), elsewhere.end());
+    elsewhere.erase(std::unique(elsewhere.begin(), elsewhere.end()), elsewhere.end());
+    if (auto err = waitForRuns(api, elsewhere, results, flags.poll_ms)) {
+      std::fprintf(stderr, "error: %s\n", err->c_str());
+      return kExitApi;
     }
     for (const auto& [id, r] : results) {
       if (r.status != "completed") code = kExitNotAllCompleted;

@@ -6,6 +6,7 @@
 #include <rapidjson/document.h>
 
 #include <fstream>
+#include <map>
 #include <set>
 #include <sstream>
 
@@ -101,6 +102,66 @@ TEST(CliSubmitTest, KilledHalfWayThenRerunSubmitsEveryLineExactlyOnce) {
   ASSERT_TRUE(waitFor([&] { return !third.running(); }, 120s, 100ms));
   EXPECT_EQ(third.stop(), 0) << third.log();
   EXPECT_NE(third.log().find("0 sent now, 5 already sent earlier"), std::string::npos) << third.log();
+}
+
+// Items with their own idempotency_key (--items): a second file repeats one of them next to a new
+// item (the API answers it with the existing run, which belongs to the first file's batch), a third
+// file holds only a repeat (its batch has no runs of its own, so the API never knows it). --wait
+// must still wait for and report every line.
+TEST(CliSubmitTest, ItemsAnsweredWithExistingRunsAreWaitedForAndReported) {
+  LocalSystem system;
+  std::string start_log;
+  ASSERT_EQ(system.start(start_log), 0) << LocalSystem::missingParts(start_log) << "\n" << start_log;
+  std::map<std::string, std::string> env = {{"BATCHRUN_URL", system.apiUrl()}, {"BATCHRUN_API_KEY", "dev-key"}};
+  const std::string item1 = R"({"input":{"n":1},"idempotency_key":"cli-item-1"})";
+  const std::string item2 = R"({"input":{"n":2},"idempotency_key":"cli-item-2"})";
+  const std::string fresh = R"({"input":{"n":3}})";
+
+  struct Outcome {
+    int code = -1;
+    std::string log;
+    std::vector<rapidjson::Document> results;
+  };
+  auto submit = [&](const std::string& name, const std::vector<std::string>& items) {
+    const std::string file = system.state_dir + "/" + name;
+    {
+      std::ofstream out(file);
+      for (const auto& i : items) out << i << "\n";
+    }
+    ChildProcess cli(binDir() + "/batchrun", env,
+                     {"submit", file, "--workflow", "demo", "--items", "--wait", "--results", file + ".results"});
+    Outcome o;
+    if (!waitFor([&] { return !cli.running(); }, 300s, 100ms)) return o;
+    o.code = cli.stop();
+    o.log = cli.log();
+    for (const auto& l : lines(readFile(file + ".results"))) {
+      o.results.emplace_back().Parse(l.c_str());
+    }
+    return o;
+  };
+  auto runId = [](const rapidjson::Document& d) { return std::string(d["run_id"].GetString()); };
+  auto completed = [](const rapidjson::Document& d) {
+    return std::string(d["status"].GetString()) == "completed" && d["output"].IsObject();
+  };
+
+  auto first = submit("first.jsonl", {item1, item2});
+  ASSERT_EQ(first.code, 0) << first.log;
+  ASSERT_EQ(first.results.size(), 2u) << first.log;
+  EXPECT_TRUE(completed(first.results[0]) && completed(first.results[1])) << first.log;
+
+  auto second = submit("second.jsonl", {item2, fresh});
+  ASSERT_EQ(second.code, 0) << second.log;
+  ASSERT_EQ(second.results.size(), 2u) << second.log;
+  EXPECT_EQ(runId(second.results[0]), runId(first.results[1])) << "the existing run answers the repeated item";
+  EXPECT_TRUE(completed(second.results[0])) << second.log;
+  EXPECT_TRUE(completed(second.results[1])) << second.log;
+  EXPECT_EQ(second.results[1]["input"]["input"]["n"].GetInt(), 3);  // with --items, "input" is the line
+
+  auto third = submit("third.jsonl", {item1});
+  ASSERT_EQ(third.code, 0) << third.log;
+  ASSERT_EQ(third.results.size(), 1u) << third.log;
+  EXPECT_EQ(runId(third.results[0]), runId(first.results[0]));
+  EXPECT_TRUE(completed(third.results[0])) << third.log;
 }
 
 TEST(CliSubmitTest, ReportsInvalidLinesAndConfigProblemsWithExitCodes) {
