@@ -132,22 +132,22 @@ bool RunView::holds(std::string_view project, std::string_view run_id) const {
   return it != runs_.end() && it->second.partition >= 0;
 }
 
-void RunView::noteAccepted(const Run& r, int32_t partition, std::string&& record) {
+void RunView::indexOwnLocked(const Run& r, std::string&& record, int32_t partition) {
   Indexed f{r.run_id, r.project, r.batch_id, r.workflow_id, r.created_at, r.completed_at, r.version,
             r.batch_size, r.status};
-  std::unique_lock lock(mu_);
   indexLocked(f, std::move(record), partition);
+}
+
+void RunView::noteAccepted(const Run& r, int32_t partition, std::string&& record) {
+  std::unique_lock lock(mu_);
+  indexOwnLocked(r, std::move(record), partition);
 }
 
 void RunView::noteAccepted(const std::vector<Run>& runs, const std::vector<int32_t>& partitions,
                            std::vector<std::string>& records) {
   std::unique_lock lock(mu_);
   for (size_t i = 0; i < runs.size() && i < partitions.size() && i < records.size(); ++i) {
-    if (partitions[i] < 0) continue;
-    const Run& r = runs[i];
-    Indexed f{r.run_id, r.project, r.batch_id, r.workflow_id, r.created_at, r.completed_at, r.version,
-              r.batch_size, r.status};
-    indexLocked(f, std::move(records[i]), partitions[i]);
+    if (partitions[i] >= 0) indexOwnLocked(runs[i], std::move(records[i]), partitions[i]);
   }
 }
 

@@ -146,6 +146,8 @@ class RunView {
   };
   bool applyLocked(std::string record, int32_t partition);
   bool indexLocked(const Indexed& f, std::string record, int32_t partition);
+  // A run this instance produced, indexed from the Run itself (its record is never parsed).
+  void indexOwnLocked(const Run& r, std::string&& record, int32_t partition);
   // Follower callback: lane records are indexed from their headers, runs.state records parsed.
   void applyFollowed(const Message& m, const std::string& state_topic);
   static std::optional<Indexed> laneHeaders(const Message& m);
@@ -158,8 +160,8 @@ class RunView {
   Names workflows_;
   std::vector<Batch> batches_;
   std::unordered_map<std::string, uint32_t, NameHash, std::equal_to<>> batch_ids_;  // "project/batch" → index
-  uint32_t last_batch_ = kNoBatch;
-  OwnRecords own_;  // its own lock: taken by HTTP threads and the follower without mu_  // a batch's runs arrive together: the last one found is checked first
+  uint32_t last_batch_ = kNoBatch;  // a batch's runs arrive together: the last one found is checked first
+  OwnRecords own_;  // its own lock: taken by HTTP threads and the follower without mu_
   std::unique_ptr<TopicFollower> follower_;  // last: its thread calls apply()
 };
 
