@@ -32,14 +32,27 @@ echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -
 echo "settings: brokers=$brokers connections=$connections http_threads=$threads duration=${duration}s"
 # CPU seconds ingest spent (user + system) per accepted item: unlike items/s, this barely moves with
 # the machine's load, so it is the figure to compare between builds.
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$pid/stat"; }
-before=$(cpu_ticks)
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+# The broker shares the machine: its CPU per item shows what each side costs it. Measured when
+# exactly one local broker runs (scripts/kafka start); the figure is left out otherwise.
+broker=$(pgrep -f 'kafka\.Kafka' || true)
+[[ $(wc -w <<<"$broker") == 1 ]] || broker=
+broker_ticks() { if [[ -n $broker ]]; then cpu_ticks "$broker"; else echo 0; fi; }
+per_item() {  # label ticks items
+  awk -v l="$1" -v t="$2" -v hz="$(getconf CLK_TCK)" -v n="${3:-0}" \
+    'BEGIN { if (n > 0) printf "%s cpu=%.1fs  cpu_per_item=%.1fus\n", l, t / hz, t / hz / n * 1e6 }'
+}
+before=$(cpu_ticks $pid) b0=$(broker_ticks)
 out=$("$bin/bench_ingest" --url "http://127.0.0.1:$port" --key "$key" --connections "$connections" --duration "$duration")
-after=$(cpu_ticks)
+after=$(cpu_ticks $pid) b1=$(broker_ticks)
 echo "$out"
 items=$(sed -n 's/.*accepted_items=\([0-9]*\).*/\1/p' <<<"$out")
-awk -v t=$((after - before)) -v hz="$(getconf CLK_TCK)" -v n="${items:-0}" \
-  'BEGIN { if (n > 0) printf "ingest  cpu=%.1fs  cpu_per_item=%.1fus\n", t / hz, t / hz / n * 1e6 }'
+per_item "ingest " $((after - before)) "$items"
+[[ -z $broker ]] || per_item "broker (during ingest)" $((b1 - b0)) "$items"
 kill $pid; wait $pid 2>/dev/null || true
 trap - EXIT
-"$bin/bench_ingest" --raw-only --raw-brokers "$brokers" --connections "$connections" --duration "$duration"
+b0=$(broker_ticks)
+out=$("$bin/bench_ingest" --raw-only --raw-brokers "$brokers" --connections "$connections" --duration "$duration")
+b1=$(broker_ticks)
+echo "$out"
+[[ -z $broker ]] || per_item "broker (during raw)" $((b1 - b0)) "$(sed -n 's/.*acked=\([0-9]*\).*/\1/p' <<<"$out")"
