@@ -78,6 +78,10 @@ Receiver::Receiver() {
       Behaviour b = behaviour_[name];
       int n = ++attempts_[name][hit.id];
       status = n <= b.fail_first ? 500 : b.status;
+      auto& accepted = accepted_[name];
+      if (status / 100 == 2 && !accepted.count(hit.id)) {
+        if (accepted.size() >= b.accept_limit) status = 503; else accepted.insert(hit.id);
+      }
       hit.answered = status;
       hits_[name].push_back(hit);
     }

@@ -9,6 +9,7 @@
 #include <pistache/endpoint.h>
 #include <pistache/router.h>
 
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -32,6 +33,9 @@ struct Hit {
 struct Behaviour {
   int fail_first = 0;  // per webhook-id: answer 500 to the first N attempts
   int status = 200;
+  // Once this many distinct webhook-ids were answered 2xx, every other one gets 503: a test can
+  // stop a sender mid-batch by construction instead of hoping to be faster than it.
+  size_t accept_limit = SIZE_MAX;
 };
 
 // Standard Webhooks verification written against OpenSSL only.
@@ -59,6 +63,7 @@ class Receiver {
   std::map<std::string, std::vector<std::string>> secrets_;
   std::map<std::string, std::vector<Hit>> hits_;
   std::map<std::string, std::map<std::string, int>> attempts_;  // name → id → attempts seen
+  std::map<std::string, std::set<std::string>> accepted_;      // name → ids answered 2xx
 };
 
 class DeadListener {
