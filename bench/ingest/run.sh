@@ -3,6 +3,7 @@
 # "Ingest"). Starts batchrun-ingest on a fresh topic prefix against BATCHRUN_KAFKA_BROKERS, loads
 # it, stops it, then runs the raw producer for the same duration.
 #   BATCHRUN_KAFKA_BROKERS=127.0.0.1:9092 bench/ingest/run.sh [duration_s] [connections] [http_threads]
+# BENCH_WARMUP_S (default 5): seconds of raw producing before anything is measured.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 bin=${BATCHRUN_BIN_DIR:-$root/build/bin}
@@ -15,6 +16,10 @@ key=bench-key
 hash=$(printf %s "$key" | sha256sum | cut -d' ' -f1)
 log=$(mktemp /tmp/bench-ingest.XXXXXX.log)
 
+# Warm the broker up first: its first load after a start costs it several times the CPU while the
+# JVM compiles, which would be charged to whichever phase came first.
+"$bin/bench_ingest" --raw-only --raw-brokers "$brokers" --connections "$connections" \
+  --duration "${BENCH_WARMUP_S:-5}" >/dev/null
 BATCHRUN_KAFKA_BROKERS=$brokers BATCHRUN_TOPIC_PREFIX="bench-ingest-$(date +%s%N)." \
 BATCHRUN_INGEST_PORT=$port BATCHRUN_INGEST_THREADS=$threads BATCHRUN_API_KEYS="$hash:bench" \
 BATCHRUN_LOG_LEVEL=warn "$bin/batchrun-ingest" >"$log" 2>&1 &
