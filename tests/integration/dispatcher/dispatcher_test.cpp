@@ -67,7 +67,13 @@ TEST_F(DispatcherTest, ThousandRunBatchReachesTerminalStatusesWithOneBatchComple
     runs.push_back(r);
   }
   sys_->submitAll(runs);
-  ASSERT_TRUE(waitFor([&] { return sys_->events().count(event_type::kBatchCompleted) >= 1; }, 120s))
+  // Events are keyed by run and by batch, so they sit in different partitions: a reader may see
+  // batch.completed before another partition's last run events. Wait for both.
+  auto all_terminal = [&] {
+    auto seen = sys_->events().terminalPerRun();
+    return std::all_of(runs.begin(), runs.end(), [&](const batchrun::Run& r) { return seen.count(r.run_id) > 0; });
+  };
+  ASSERT_TRUE(waitFor([&] { return sys_->events().count(event_type::kBatchCompleted) >= 1 && all_terminal(); }, 120s))
       << sys_->events().terminalPerRun().size() << " terminal\n" << sys_->dispatcher(0).log().substr(0, 4000);
   auto per_run = sys_->events().terminalPerRun();
   int in_batch = 0;
