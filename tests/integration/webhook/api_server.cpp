@@ -20,7 +20,12 @@ ApiServer::ApiServer(const KafkaSettings& kafka, Producer& producer, ingest::Web
   endpoint_->serveThreaded();
 }
 
-ApiServer::~ApiServer() { endpoint_->shutdown(); }
+ApiServer::~ApiServer() {
+  // Destroying the endpoint joins its threads: no handler may still touch the members below, which
+  // are destroyed next (shutdown() alone leaves them running; TSan caught one).
+  endpoint_->shutdown();
+  endpoint_.reset();
+}
 
 std::string ApiServer::url() const {
   return "http://127.0.0.1:" + std::to_string(static_cast<uint16_t>(endpoint_->getPort()));

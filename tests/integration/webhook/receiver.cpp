@@ -94,7 +94,12 @@ Receiver::Receiver() {
   endpoint_->serveThreaded();
 }
 
-Receiver::~Receiver() { endpoint_->shutdown(); }
+Receiver::~Receiver() {
+  // Destroying the endpoint joins its threads: no handler may still touch the members below, which
+  // are destroyed next (shutdown() alone leaves them running; TSan caught one).
+  endpoint_->shutdown();
+  endpoint_.reset();
+}
 
 std::string Receiver::url(const std::string& name) const {
   return "http://127.0.0.1:" + std::to_string(static_cast<uint16_t>(endpoint_->getPort())) + "/" + name;
