@@ -1,9 +1,39 @@
 #include "batchrun/common/kafka_consumer.hpp"
 
+#include "batchrun/common/ids.hpp"
 #include "batchrun/common/kafka_producer.hpp"
 #include "batchrun/common/logging.hpp"
 
 namespace batchrun {
+
+void addConsumerExtras(const KafkaSettings& settings, std::map<std::string, std::string>& props) {
+  for (const auto& [k, v] : settings.extra) {
+    if (k.rfind("linger", 0) != 0 && k.rfind("batch.", 0) != 0 && k != "acks" && k.rfind("compression", 0) != 0) {
+      props[k] = v;
+    }
+  }
+}
+
+Result<rd_kafka_t*> newAssignOnlyConsumer(const KafkaSettings& settings, std::map<std::string, std::string> props,
+                                          const std::string& what) {
+  std::map<std::string, std::string> all = {
+      {"bootstrap.servers", settings.brokers},
+      {"group.id", "batchrun-" + what + "-" + uuidv7()},  // required by librdkafka; never joined
+      {"enable.auto.commit", "false"},
+  };
+  addConsumerExtras(settings, all);
+  for (auto& [k, v] : props) all[k] = std::move(v);
+  auto conf = makeConf(all);
+  if (!conf) return conf.error();
+  char err[512];
+  rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_CONSUMER, *conf, err, sizeof err);
+  if (!rk) {
+    rd_kafka_conf_destroy(*conf);
+    return Error::invalid("kafka " + what + ": " + err);
+  }
+  rd_kafka_poll_set_consumer(rk);
+  return rk;
+}
 
 std::vector<TopicPartition> toVector(const rd_kafka_topic_partition_list_t* parts) {
   std::vector<TopicPartition> out;
@@ -26,10 +56,7 @@ Result<std::unique_ptr<Consumer>> Consumer::create(const KafkaSettings& settings
       {"max.poll.interval.ms", "300000"},
       {"fetch.wait.max.ms", "50"},
   };
-  for (const auto& [k, v] : settings.extra) {
-    // Producer-only keys in BATCHRUN_KAFKA_CONFIG would make the consumer refuse to start.
-    if (k.rfind("linger", 0) != 0 && k.rfind("batch.", 0) != 0 && k != "acks" && k.rfind("compression", 0) != 0) props[k] = v;
-  }
+  addConsumerExtras(settings, props);
   for (const auto& [k, v] : options.overrides) props[k] = v;
   auto conf = makeConf(props);
   if (!conf) return conf.error();

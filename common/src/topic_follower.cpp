@@ -3,6 +3,7 @@
 #include <chrono>
 
 #include "batchrun/common/ids.hpp"
+#include "batchrun/common/kafka_consumer.hpp"
 #include "batchrun/common/kafka_producer.hpp"
 #include "batchrun/common/logging.hpp"
 
@@ -11,10 +12,7 @@ namespace batchrun {
 Result<std::unique_ptr<TopicFollower>> TopicFollower::start(const KafkaSettings& settings,
                                                             std::vector<std::string> topics, Handler handler,
                                                             int metadata_timeout_ms) {
-  std::map<std::string, std::string> props = {
-      {"bootstrap.servers", settings.brokers},
-      {"group.id", "batchrun-follower-" + uuidv7()},  // required by librdkafka; never joined or committed
-      {"enable.auto.commit", "false"},
+  const std::map<std::string, std::string> props = {
       {"enable.partition.eof", "true"},  // how we know a partition has been read to its end
       // A view may lag by up to 50 ms; in return the broker answers one fetch per MiB (or 50 ms)
       // instead of one per produce. With the default of 1 byte, ingest following its own lanes
@@ -22,15 +20,9 @@ Result<std::unique_ptr<TopicFollower>> TopicFollower::start(const KafkaSettings&
       {"fetch.wait.max.ms", "50"},
       {"fetch.min.bytes", "1048576"},
   };
-  auto conf = makeConf(props);
-  if (!conf) return conf.error();
-  char err[512];
-  rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_CONSUMER, *conf, err, sizeof err);
-  if (!rk) {
-    rd_kafka_conf_destroy(*conf);
-    return Error::invalid(std::string("kafka follower: ") + err);
-  }
-  rd_kafka_poll_set_consumer(rk);
+  auto consumer = newAssignOnlyConsumer(settings, props, "follower");
+  if (!consumer) return consumer.error();
+  rd_kafka_t* rk = *consumer;
   auto* list = rd_kafka_topic_partition_list_new(16);
   std::vector<FollowerBarriers::Partition> partitions;
   for (const auto& topic : topics) {

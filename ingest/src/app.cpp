@@ -84,7 +84,7 @@ void App::startWriteSide() {
       .idempotency_ready = [this] { return idempotency_follower_->caughtUp(); },
       .workflows = workflows_,
       .find_run = [this](const std::string& project, const std::string& run_id) {
-        return read_.view().get(project, run_id);
+        return read_.view().summary(project, run_id);
       },
       .health = *health_,
       .metrics = ingest_metrics_,
@@ -92,8 +92,8 @@ void App::startWriteSide() {
       .clock = SystemClock::instance(),
       .on_accepted = {[this](const std::vector<Run>& runs) { read_.view().expectOwn(runs); },
                       [this](const std::vector<Run>& runs, const std::vector<int32_t>& partitions,
-                             std::vector<std::string>& records) {
-                        read_.view().noteAccepted(runs, partitions, records);
+                             const std::vector<int64_t>& offsets) {
+                        read_.view().noteAccepted(runs, partitions, offsets);
                       }},
       .draining = [this] { return draining_.load(); },
   });

@@ -97,7 +97,9 @@ void addExtendRoutes(Pistache::Rest::Router& router, CompatDeps& deps) {
               parsed.errors, 0);
         return;
       }
-      auto page = d->view.list(*project, parsed.query);
+      auto listed = d->view.list(*project, parsed.query);
+      if (!listed) return reply(rw, Code::Service_Unavailable, "", listed.error().message, {}, 1);
+      const RunPage& page = *listed;
       std::string out = legacy ? "{\"success\":true,\"workflowRuns\":[" : "{\"object\":\"list\",\"data\":[";
       for (size_t i = 0; i < page.runs.size(); ++i) {
         if (i) out += ',';
@@ -118,7 +120,9 @@ void addExtendRoutes(Pistache::Rest::Router& router, CompatDeps& deps) {
       auto project = extendProject(req, rw, *d, reply);
       if (!project) return;
       auto id = req.param(":id").as<std::string>();
-      auto run = d->view.get(*project, id);
+      auto found = d->view.get(*project, id);
+      if (!found) return reply(rw, Code::Service_Unavailable, "", found.error().message, {}, 1);
+      const auto& run = *found;
       if (!run) return reply(rw, Code::Not_Found, "", "workflow run " + id + " not found", {}, 0);
       replyJson(rw, Code::Ok, legacy ? "{\"success\":true,\"workflowRun\":" + extendRunJson(*run) + "}"
                                      : extendRunJson(*run));

@@ -105,8 +105,12 @@ void submit(CompatDeps& deps, const Request& req, ResponseWriter& rw, std::strin
 std::optional<Run> execution(const Request& req, ResponseWriter& rw, CompatDeps& deps, const std::string& project) {
   auto id = req.param(":id").as<std::string>();
   auto run = deps.view.get(project, id);
-  if (!run) polosReply(rw, Code::Not_Found, "", "Execution not found", {}, 0);
-  return run;
+  if (!run) {
+    polosReply(rw, Code::Service_Unavailable, "", run.error().message, {}, 1);
+    return std::nullopt;
+  }
+  if (!*run) polosReply(rw, Code::Not_Found, "", "Execution not found", {}, 0);
+  return std::move(*run);
 }
 
 }  // namespace

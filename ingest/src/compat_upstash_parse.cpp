@@ -196,10 +196,10 @@ UpstashBatch parseUpstashBatch(std::string_view body, const RunRequestLimits& li
 std::optional<Run> findUpstashRun(const RunView& view, const std::string& project, std::string_view id) {
   if (!startsWith(id, "wfr_")) return std::nullopt;
   if (std::string_view rest = id.substr(4); isUuid(rest)) {
-    if (auto run = view.get(project, rest)) return run;  // a generated id: "wfr_" + run_id
+    if (auto run = view.summary(project, rest)) return run;  // a generated id: "wfr_" + run_id
   }
   // A custom id: the run id derived from it, as parseItem's idempotency key made it.
-  return view.get(project, runIdFor(project, "", 0, upstashItemKey(id), 0));
+  return view.summary(project, runIdFor(project, "", 0, upstashItemKey(id), 0));
 }
 
 std::string upstashErrorBody(std::string_view message, const std::vector<FieldError>& details) {

@@ -73,7 +73,7 @@ void terminalConflict(ResponseWriter& rw, const Run& run) {
 
 // The run to send a control record to, or an answer already given.
 std::optional<Run> openRun(ResponseWriter& rw, const RunView& view, const std::string& project, const std::string& id) {
-  auto run = view.get(project, id);
+  auto run = view.summary(project, id);  // status and partition: the index has them
   if (!run) {
     replyError(rw, Code::Not_Found, "not_found", "no run " + id);
     return std::nullopt;

@@ -66,7 +66,9 @@ void addReadRoutes(Pistache::Rest::Router& router, const ApiKeys& keys, const Ru
     auto project = authenticate(keys, req);
     if (!project) return unauthorized(rw), Route::Result::Ok;
     auto id = req.param(":run_id").as<std::string>();
-    auto run = view.get(*project, id);
+    auto found = view.get(*project, id);
+    if (!found) return replyFor(rw, found.error()), Route::Result::Ok;  // Kafka did not answer: 503
+    const auto& run = *found;
     if (!run) return replyError(rw, Code::Not_Found, "not_found", "no run " + id), Route::Result::Ok;
     replyJson(rw, Code::Ok, runJson(*run));
     return Route::Result::Ok;
@@ -83,7 +85,9 @@ void addReadRoutes(Pistache::Rest::Router& router, const ApiKeys& keys, const Ru
       replyError(rw, Code::Bad_Request, "invalid_request", "invalid query parameter: " + names, parsed.errors);
       return Route::Result::Ok;
     }
-    auto page = view.list(*project, parsed.query);
+    auto listed = view.list(*project, parsed.query);
+    if (!listed) return replyFor(rw, listed.error()), Route::Result::Ok;
+    const RunPage& page = *listed;
     std::string out = "{\"runs\":[";
     for (size_t i = 0; i < page.runs.size(); ++i) {
       if (i) out += ',';

@@ -84,6 +84,13 @@ RunView::~RunView() { stop(); }
 
 Status RunView::follow(const KafkaSettings& settings) {
   Topics topics(settings);
+  lane_prefix_ = topics.requested("");
+  if (!reader_) {
+    // Two consumers: reads of different runs proceed in parallel; more wait for one.
+    auto reader = KafkaRecordReader::create(settings, {});
+    if (!reader) return reader.error();
+    reader_ = std::move(*reader);
+  }
   auto names = topics.laneTopics();
   names.push_back(topics.state);
   // Lane records carry partition -1 (ingest cannot know it before the produce); the partition the
@@ -95,30 +102,41 @@ Status RunView::follow(const KafkaSettings& settings) {
   return {};
 }
 
+void RunView::setReader(std::unique_ptr<RecordReader> reader, std::string lane_topic_prefix) {
+  reader_ = std::move(reader);
+  lane_prefix_ = std::move(lane_topic_prefix);
+}
+
 bool RunView::caughtUp() const { return follower_ && follower_->caughtUp(); }
 
 void RunView::stop() {
   if (follower_) follower_->stop();
 }
 
-bool RunView::apply(std::string_view record, int32_t partition) {
+uint16_t RunView::topicIdLocked(std::string_view topic) { return static_cast<uint16_t>(topics_.intern(topic)); }
+
+bool RunView::apply(std::string_view record, int32_t partition, std::string_view topic, int64_t offset) {
   std::unique_lock lock(mu_);
-  return applyLocked(std::string(record), partition);
+  Where where{partition, topic.empty() ? uint16_t{0} : topicIdLocked(topic), topic.empty() ? -1 : offset};
+  return applyLocked(std::string(record), where);
 }
 
 void RunView::applyFollowed(const Message& m, const std::string& state_topic) {
-  // A lane record (version 0, status queued) is indexed from its headers (run_builder.cpp), its
-  // bytes kept unparsed; one this instance already noted costs a lookup. Parsing every lane record
-  // was the read view's largest cost at high ingest rates (docs/performance.md "Ingest").
-  if (std::strcmp(rd_kafka_topic_name(m.raw()->rkt), state_topic.c_str()) != 0) {
+  // A lane record (version 0, status queued) is indexed from its headers (run_builder.cpp) and its
+  // position; one this instance already noted costs a lookup. Parsing every lane record was the
+  // read view's largest cost at high ingest rates (docs/performance.md "Ingest").
+  const char* topic = rd_kafka_topic_name(m.raw()->rkt);
+  if (std::strcmp(topic, state_topic.c_str()) != 0) {
     if (own_.take(m.value(), steadyMs())) return;
     if (auto f = laneHeaders(m)) {
       if (holds(f->project, f->run_id)) return;
       std::unique_lock lock(mu_);
-      if (indexLocked(*f, std::string(m.value()), m.partition())) return;
+      if (indexLocked(*f, {}, Where{m.partition(), topicIdLocked(topic), m.offset()})) return;
     }
   }
-  if (!apply(m.value(), m.partition())) log::warn("read view: undecodable run record", {{"topic", m.topic()}});
+  if (!apply(m.value(), m.partition(), topic, m.offset())) {
+    log::warn("read view: undecodable run record", {{"topic", m.topic()}});
+  }
 }
 
 bool RunView::holds(std::string_view project, std::string_view run_id) const {
@@ -132,28 +150,30 @@ bool RunView::holds(std::string_view project, std::string_view run_id) const {
   return it != runs_.end() && it->second.partition >= 0;
 }
 
-void RunView::indexOwnLocked(const Run& r, std::string&& record, int32_t partition) {
+void RunView::indexOwnLocked(const Run& r, const Where& where) {
   Indexed f{r.run_id, r.project, r.batch_id, r.workflow_id, r.created_at, r.completed_at, r.version,
             r.batch_size, r.status};
-  indexLocked(f, std::move(record), partition);
-}
-
-void RunView::noteAccepted(const Run& r, int32_t partition, std::string&& record) {
-  std::unique_lock lock(mu_);
-  indexOwnLocked(r, std::move(record), partition);
+  indexLocked(f, {}, where);
 }
 
 void RunView::noteAccepted(const std::vector<Run>& runs, const std::vector<int32_t>& partitions,
-                           std::vector<std::string>& records) {
+                           const std::vector<int64_t>& offsets) {
   std::unique_lock lock(mu_);
-  for (size_t i = 0; i < runs.size() && i < partitions.size() && i < records.size(); ++i) {
-    if (partitions[i] >= 0) indexOwnLocked(runs[i], std::move(records[i]), partitions[i]);
+  const std::string* lane = nullptr;  // a request's runs mostly share one lane: intern it once
+  uint16_t topic = 0;
+  for (size_t i = 0; i < runs.size() && i < partitions.size() && i < offsets.size(); ++i) {
+    if (partitions[i] < 0) continue;
+    if (!lane || *lane != runs[i].lane) {
+      lane = &runs[i].lane;
+      topic = topicIdLocked(lane_prefix_ + *lane);
+    }
+    indexOwnLocked(runs[i], Where{partitions[i], topic, offsets[i]});
   }
 }
 
 void RunView::expectOwn(const std::vector<Run>& runs) { own_.expect(runs, steadyMs()); }
 
-bool RunView::applyLocked(std::string record, int32_t partition) {
+bool RunView::applyLocked(std::string record, const Where& where) {
   rapidjson::Document d;
   d.Parse(record.data(), record.size());
   if (d.HasParseError() || !d.IsObject()) return false;
@@ -172,10 +192,11 @@ bool RunView::applyLocked(std::string record, int32_t partition) {
     if (!s) return false;
     f.status = *s;
   }
-  return indexLocked(f, std::move(record), partition);
+  // A record with a position is read back from Kafka when served; its bytes are not kept.
+  return indexLocked(f, where.offset >= 0 ? std::string() : std::move(record), where);
 }
 
-bool RunView::indexLocked(const Indexed& f, std::string record, int32_t partition) {
+bool RunView::indexLocked(const Indexed& f, std::string record, const Where& where) {
   Key key;
   if (!parseUuid(f.run_id, key.id)) return false;
   key.project = projects_.intern(f.project);
@@ -187,9 +208,15 @@ bool RunView::indexLocked(const Indexed& f, std::string record, int32_t partitio
   const bool inserted = runs_.size() != before;
   Entry& e = it->second;
   if (!inserted) {
-    // The highest version wins; equal versions are the same transition seen twice.
+    // The highest version wins; equal versions are the same transition seen twice (the second
+    // sighting may know where it sits).
     if (f.version <= e.version) {
-      if (e.partition < 0 && partition >= 0) e.partition = partition;
+      if (f.version == e.version && e.offset < 0 && where.offset >= 0) {
+        e.topic = where.topic;
+        e.offset = where.offset;
+        std::string().swap(e.record);
+      }
+      if (e.partition < 0 && where.partition >= 0) e.partition = where.partition;
       return true;
     }
     if (e.batch != kNoBatch) --batches_[e.batch].counts[static_cast<int>(e.status)];
@@ -223,10 +250,12 @@ bool RunView::indexLocked(const Indexed& f, std::string record, int32_t partitio
     }
   }
   e.record = std::move(record);
+  e.topic = where.topic;
+  e.offset = where.offset;
   e.version = f.version;
   e.status = f.status;
   e.completed_at = f.completed_at;
-  if (partition >= 0) e.partition = partition;
+  if (where.partition >= 0) e.partition = where.partition;
   if (e.batch != kNoBatch) {
     Batch& b = batches_[e.batch];
     ++b.counts[static_cast<int>(e.status)];
@@ -236,15 +265,64 @@ bool RunView::indexLocked(const Indexed& f, std::string record, int32_t partitio
   return true;
 }
 
-Run RunView::decode(const Map::value_type& kv) const {
-  auto run = decodeRun(kv.second.record);
-  // Records in the view were decodable when applied; a failure here is a bug, not bad input.
-  Run r = run ? std::move(*run) : Run{};
-  r.partition = kv.second.partition;
+Run RunView::summaryOf(const Map::value_type& kv) const {
+  const Entry& e = kv.second;
+  Run r;
+  r.run_id = formatUuid(kv.first.id);
+  r.project = projects_.names[kv.first.project];
+  r.workflow_id = workflows_.names[e.workflow];
+  if (e.batch != kNoBatch) {
+    r.batch_id = batches_[e.batch].id;
+    r.batch_size = batches_[e.batch].declared;
+  }
+  r.status = e.status;
+  r.created_at = e.created_at;
+  r.completed_at = e.completed_at;
+  r.version = e.version;
+  r.partition = e.partition;
   return r;
 }
 
-std::optional<Run> RunView::get(std::string_view project, std::string_view run_id) const {
+RunView::Pending RunView::pendingOf(const Map::value_type& kv) const {
+  const Entry& e = kv.second;
+  Pending p{summaryOf(kv), e.record, {}};
+  if (e.offset >= 0) p.ref = RecordRef{topics_.names[e.topic], e.partition, e.offset};
+  return p;
+}
+
+Result<std::vector<Run>> RunView::serve(std::vector<Pending> pending) const {
+  // Read outside the view's lock: a Kafka round trip must not hold up the follower or writers.
+  std::vector<RecordRef> refs;
+  std::vector<size_t> fetched;
+  for (size_t i = 0; i < pending.size(); ++i) {
+    if (pending[i].record.empty() && pending[i].ref.offset >= 0 && reader_) {
+      refs.push_back(pending[i].ref);
+      fetched.push_back(i);
+    }
+  }
+  if (!refs.empty()) {
+    auto values = reader_->read(refs);
+    if (!values) return values.error();
+    for (size_t j = 0; j < fetched.size(); ++j) {
+      if ((*values)[j]) pending[fetched[j]].record = std::move(*(*values)[j]);
+    }
+  }
+  std::vector<Run> out;
+  out.reserve(pending.size());
+  for (auto& p : pending) {
+    // A record gone from Kafka (retention), or never readable here: the index fields are what is known.
+    auto run = p.record.empty() ? Result<Run>(Error::notFound("no record")) : decodeRun(p.record);
+    if (!run || run->run_id != p.run.run_id) {
+      out.push_back(std::move(p.run));
+      continue;
+    }
+    run->partition = p.run.partition;
+    out.push_back(std::move(*run));
+  }
+  return out;
+}
+
+std::optional<Run> RunView::summary(std::string_view project, std::string_view run_id) const {
   Key key;
   if (!parseUuid(run_id, key.id)) return std::nullopt;
   std::shared_lock lock(mu_);
@@ -253,7 +331,25 @@ std::optional<Run> RunView::get(std::string_view project, std::string_view run_i
   key.project = *p;
   auto it = runs_.find(key);
   if (it == runs_.end()) return std::nullopt;
-  return decode(*it);
+  return summaryOf(*it);
+}
+
+Result<std::optional<Run>> RunView::get(std::string_view project, std::string_view run_id) const {
+  Key key;
+  if (!parseUuid(run_id, key.id)) return std::optional<Run>();
+  std::vector<Pending> pending;
+  {
+    std::shared_lock lock(mu_);
+    auto p = projects_.find(project);
+    if (!p) return std::optional<Run>();
+    key.project = *p;
+    auto it = runs_.find(key);
+    if (it == runs_.end()) return std::optional<Run>();
+    pending.push_back(pendingOf(*it));
+  }
+  auto runs = serve(std::move(pending));
+  if (!runs) return runs.error();
+  return std::optional<Run>(std::move(runs->front()));
 }
 
 std::optional<uint32_t> RunView::findBatch(uint32_t project, std::string_view batch_id) const {
@@ -262,15 +358,27 @@ std::optional<uint32_t> RunView::findBatch(uint32_t project, std::string_view ba
   return it->second;
 }
 
-RunPage RunView::list(std::string_view project, const RunQuery& q) const {
+Result<RunPage> RunView::list(std::string_view project, const RunQuery& q) const {
   RunPage page;
-  std::shared_lock lock(mu_);
+  std::vector<Pending> pending;
+  {
+    std::shared_lock lock(mu_);
+    collectLocked(project, q, page, pending);
+  }
+  auto runs = serve(std::move(pending));
+  if (!runs) return runs.error();
+  page.runs = std::move(*runs);
+  return page;
+}
+
+void RunView::collectLocked(std::string_view project, const RunQuery& q, RunPage& page,
+                            std::vector<Pending>& pending) const {
   auto p = projects_.find(project);
-  if (!p) return page;
+  if (!p) return;
   std::optional<uint32_t> workflow;
   if (!q.workflow_id.empty()) {
     workflow = workflows_.find(q.workflow_id);
-    if (!workflow) return page;
+    if (!workflow) return;
   }
   Key start{*p, {}};
   bool after = !q.after_run_id.empty() && parseUuid(q.after_run_id, start.id);
@@ -282,16 +390,16 @@ RunPage RunView::list(std::string_view project, const RunQuery& q) const {
   // to exist (so next_cursor is only given when there is something after it).
   auto take = [&](Map::const_iterator it) {
     if (!matches(it->second)) return true;
-    if (static_cast<int>(page.runs.size()) == q.limit) {
-      page.last_run_id = page.runs.back().run_id;
+    if (static_cast<int>(pending.size()) == q.limit) {
+      page.last_run_id = pending.back().run.run_id;
       return false;
     }
-    page.runs.push_back(decode(*it));
+    pending.push_back(pendingOf(*it));
     return true;
   };
   if (!q.batch_id.empty()) {
     auto b = findBatch(*p, q.batch_id);
-    if (!b) return page;
+    if (!b) return;
     const auto& runs = batches_[*b].runs;
     auto it = after ? std::upper_bound(runs.begin(), runs.end(), start,
                                        [](const Key& k, Map::const_iterator r) { return k < r->first; })
@@ -299,13 +407,13 @@ RunPage RunView::list(std::string_view project, const RunQuery& q) const {
     for (; it != runs.end(); ++it) {
       if (!take(*it)) break;
     }
-    return page;
+    return;
   }
   auto it = after ? runs_.upper_bound(start) : runs_.lower_bound(start);
   for (; it != runs_.end() && it->first.project == *p; ++it) {
     if (!take(it)) break;
   }
-  return page;
+  return;
 }
 
 std::optional<BatchTotals> RunView::batch(std::string_view project, std::string_view batch_id) const {

@@ -41,7 +41,7 @@ void Submission::start(Producer& producer, SubmissionTracker& tracker, Pistache:
 void Submission::onDelivery(const DeliveryReport& report, void* tag) {
   if (report.ok) {
     const auto index = static_cast<size_t>(reinterpret_cast<intptr_t>(tag));
-    if (spec_.on_delivered && report.value) spec_.on_delivered(index, report.partition, std::move(*report.value));
+    if (spec_.on_delivered) spec_.on_delivered(index, report.partition, report.offset);
   } else {
     fail(report.error, false, report.retryable);
   }

@@ -56,15 +56,17 @@ TEST(RunViewNoteAccepted, AWholeRequestIsIndexedAndUnacknowledgedRecordsAreLeftO
   RunView view;
   const std::string b = batchId(1);
   std::vector<batchrun::Run> runs = {laneRun("p", 1, b, 3), laneRun("p", 2, b, 3), laneRun("p", 3, b, 3)};
-  std::vector<std::string> records;
-  for (const auto& r : runs) records.push_back(encodeRun(r));
+  auto kafka = std::make_unique<FakeRecords>();
+  kafka->put({"t.normal", 4, 7}, encodeRun(runs[0]));
+  kafka->put({"t.normal", 2, 9}, encodeRun(runs[2]));
+  view.setReader(std::move(kafka), "t.");
   view.expectOwn(runs);
-  view.noteAccepted(runs, {4, -1, 2}, records);  // the second was not acknowledged
+  view.noteAccepted(runs, {4, -1, 2}, {7, -1, 9});  // the second was not acknowledged
   EXPECT_EQ(view.size(), 2u);
-  ASSERT_TRUE(view.get("p", runs[0].run_id));
-  EXPECT_EQ(view.get("p", runs[0].run_id)->partition, 4);
-  EXPECT_EQ(view.get("p", runs[2].run_id)->input, runs[2].input);
-  EXPECT_FALSE(view.get("p", runs[1].run_id));
+  ASSERT_TRUE(getRun(view, "p", runs[0].run_id));
+  EXPECT_EQ(getRun(view, "p", runs[0].run_id)->partition, 4);
+  EXPECT_EQ(getRun(view, "p", runs[2].run_id)->input, runs[2].input);
+  EXPECT_FALSE(getRun(view, "p", runs[1].run_id));
   auto t = view.batch("p", b);
   ASSERT_TRUE(t);
   EXPECT_EQ(t->counts[static_cast<int>(RunStatus::kQueued)], 2);
@@ -76,13 +78,11 @@ TEST(RunViewNoteAccepted, RunsArrivingOutOfIdOrderAreListedInIdOrder) {
   const std::string b = batchId(2);
   std::vector<batchrun::Run> runs;
   for (int n : {5, 9, 1, 7, 3}) runs.push_back(laneRun("p", n, b, 5));
-  std::vector<std::string> records;
-  for (const auto& r : runs) records.push_back(encodeRun(r));
-  view.noteAccepted(runs, std::vector<int32_t>(runs.size(), 0), records);
+  view.noteAccepted(runs, std::vector<int32_t>(runs.size(), 0), {1, 2, 3, 4, 5});
   RunQuery all;
   all.limit = 10;
   for (const RunQuery& q : {all, [&] { RunQuery byBatch = all; byBatch.batch_id = b; return byBatch; }()}) {
-    auto page = view.list("p", q);
+    auto page = listRuns(view, "p", q);
     std::vector<std::string> ids;
     for (const auto& r : page.runs) ids.push_back(r.run_id);
     EXPECT_EQ(ids, (std::vector<std::string>{runId(1), runId(3), runId(5), runId(7), runId(9)})) << q.batch_id;

@@ -104,7 +104,7 @@ class RunViewList : public ::testing::Test {
   std::vector<Page> pages(const std::string& project, RunQuery q) const {
     std::vector<Page> out;
     for (int i = 0; i < 200; ++i) {
-      out.push_back(pageOf(view_.list(project, q)));
+      out.push_back(pageOf(listRuns(view_, project, q)));
       if (out.back().last_run_id.empty()) return out;
       q.after_run_id = out.back().last_run_id;
     }
@@ -120,7 +120,7 @@ class RunViewList : public ::testing::Test {
     q.limit = 4;
     std::vector<std::string> seen;
     for (int i = 0; i < 50; ++i) {
-      auto page = view_.list("acme", q);
+      auto page = listRuns(view_, "acme", q);
       for (const auto& r : page.runs) seen.push_back(r.run_id);
       if (page.last_run_id.empty()) return seen;
       auto next = std::upper_bound(all.begin(), all.end(), page.last_run_id);
@@ -146,7 +146,7 @@ class RunViewList : public ::testing::Test {
     std::set<std::string> started_ahead;
     std::vector<std::string> seen;
     for (int i = 0; i < 50; ++i) {
-      auto page = view_.list("acme", q);
+      auto page = listRuns(view_, "acme", q);
       for (const auto& r : page.runs) seen.push_back(r.run_id);
       if (page.last_run_id.empty()) break;
       auto ahead = expected("acme", q);
@@ -196,25 +196,25 @@ std::vector<RunQuery> cases() {
 }  // namespace
 
 TEST_F(RunViewList, EachProjectSeesOnlyItsOwnRuns) {
-  auto acme = view_.list("acme", query());
+  auto acme = listRuns(view_, "acme", query());
   ASSERT_EQ(acme.runs.size(), 48u);
   for (const auto& r : acme.runs) EXPECT_EQ(r.project, "acme");
-  auto other = view_.list("other", query());
+  auto other = listRuns(view_, "other", query());
   ASSERT_EQ(other.runs.size(), 20u);
   for (const auto& r : other.runs) EXPECT_EQ(r.project, "other");
-  EXPECT_EQ(view_.list("zeta", query()).runs.size(), 6u);
-  EXPECT_TRUE(view_.list("nobody", query()).runs.empty());
+  EXPECT_EQ(listRuns(view_, "zeta", query()).runs.size(), 6u);
+  EXPECT_TRUE(listRuns(view_, "nobody", query()).runs.empty());
 
   // The same run id and batch id in two projects are two runs and two batches.
-  EXPECT_EQ(view_.get("other", runId(1))->workflow_id, "wf");
-  EXPECT_EQ(view_.get("acme", runId(1))->workflow_id, "wf-a");
-  auto shared = view_.list("other", query(batchId(1)));
+  EXPECT_EQ(getRun(view_, "other", runId(1))->workflow_id, "wf");
+  EXPECT_EQ(getRun(view_, "acme", runId(1))->workflow_id, "wf-a");
+  auto shared = listRuns(view_, "other", query(batchId(1)));
   ASSERT_EQ(shared.runs.size(), 10u);
   for (const auto& r : shared.runs) EXPECT_EQ(r.project, "other");
   EXPECT_EQ(view_.batch("other", batchId(1))->total, 10);
   EXPECT_EQ(view_.batch("acme", batchId(1))->total, 16);
-  EXPECT_TRUE(view_.list("zeta", query(batchId(1))).runs.empty());
-  EXPECT_TRUE(view_.list("other", query(batchId(2))).runs.empty());
+  EXPECT_TRUE(listRuns(view_, "zeta", query(batchId(1))).runs.empty());
+  EXPECT_TRUE(listRuns(view_, "other", query(batchId(2))).runs.empty());
 }
 
 TEST_F(RunViewList, FiltersAloneAndCombinedMatchTheirDefinition) {
@@ -223,7 +223,7 @@ TEST_F(RunViewList, FiltersAloneAndCombinedMatchTheirDefinition) {
     auto want = expected("acme", q);
     auto whole = q;
     whole.limit = kMaxPageSize;
-    EXPECT_EQ(pageOf(view_.list("acme", whole)), (Page{want, ""}))
+    EXPECT_EQ(pageOf(listRuns(view_, "acme", whole)), (Page{want, ""}))
         << "batch=" << q.batch_id << " status=" << (q.status ? toString(*q.status) : "-")
         << " workflow=" << q.workflow_id << " created=[" << q.created_after << "," << q.created_before << ")";
     // Keeps the cases honest: every filter here selects something, and not everything.
@@ -234,14 +234,14 @@ TEST_F(RunViewList, FiltersAloneAndCombinedMatchTheirDefinition) {
     EXPECT_GT(want.size(), 0u);
     EXPECT_LT(want.size(), all);
   }
-  EXPECT_TRUE(view_.list("acme", query({}, {}, "wf-unknown")).runs.empty());
-  EXPECT_TRUE(view_.list("acme", query(batchId(99))).runs.empty());
+  EXPECT_TRUE(listRuns(view_, "acme", query({}, {}, "wf-unknown")).runs.empty());
+  EXPECT_TRUE(listRuns(view_, "acme", query(batchId(99))).runs.empty());
 }
 
 TEST_F(RunViewList, CreatedAfterIsInclusiveAndCreatedBeforeExclusive) {
   const std::string at = runId(1);  // created_at 1000 + 10 * 29 = 1290
   ASSERT_EQ(held("acme", at).created_at, 1290);
-  auto ids = [&](const RunQuery& q) { return pageOf(view_.list("acme", q)).ids; };
+  auto ids = [&](const RunQuery& q) { return pageOf(listRuns(view_, "acme", q)).ids; };
   EXPECT_EQ(ids(query({}, {}, {}, 1290, 1291)), std::vector<std::string>{at});
   EXPECT_TRUE(ids(query({}, {}, {}, 1281, 1290)).empty());
   EXPECT_TRUE(ids(query({}, {}, {}, 1291, 1300)).empty());
@@ -314,7 +314,7 @@ TEST_F(RunViewList, CursorsFromTheApiPageThroughEverything) {
   for (int i = 0; i < 50; ++i) {
     auto parsed = parseRunQuery(params);
     ASSERT_TRUE(parsed.errors.empty());
-    auto page = view_.list("acme", parsed.query);
+    auto page = listRuns(view_, "acme", parsed.query);
     for (const auto& r : page.runs) seen.push_back(r.run_id);
     if (page.last_run_id.empty()) break;
     params["cursor"] = encodeCursor(page.last_run_id);
@@ -328,5 +328,5 @@ TEST_F(RunViewList, UpperCaseBatchIdFromTheApiFindsTheBatch) {
   ASSERT_NE(upper, batchId(1));
   auto parsed = parseRunQuery({{"batch_id", upper}, {"limit", "1000"}});
   ASSERT_TRUE(parsed.errors.empty());
-  EXPECT_EQ(pageOf(view_.list("acme", parsed.query)).ids, expected("acme", query(batchId(1))));
+  EXPECT_EQ(pageOf(listRuns(view_, "acme", parsed.query)).ids, expected("acme", query(batchId(1))));
 }

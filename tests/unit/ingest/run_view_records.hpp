@@ -5,7 +5,17 @@
 #include <cstdio>
 #include <string>
 
+#include <gtest/gtest.h>
+
+#include <map>
+#include <optional>
+#include <string_view>
+#include <tuple>
+#include <vector>
+
+#include "batchrun/common/record_reader.hpp"
 #include "batchrun/common/run.hpp"
+#include "batchrun/ingest/run_view.hpp"
 
 namespace batchrun::ingest::testing {
 
@@ -43,6 +53,48 @@ inline Run advanced(Run r, RunStatus status, int64_t completed_at = 0) {
   r.attempt = std::max(r.attempt, 1);
   if (isTerminal(status)) r.completed_at = completed_at;
   return r;
+}
+
+// What the view's RecordReader would find in Kafka: records put at positions; a record not put
+// (or erased) is gone; `fail` makes every read fail as a Kafka timeout would. Counts reads.
+class FakeRecords final : public RecordReader {
+ public:
+  void put(const RecordRef& at, std::string value) { records_[key(at)] = std::move(value); }
+  void erase(const RecordRef& at) { records_.erase(key(at)); }
+  bool fail = false;
+  int reads = 0;
+  Result<std::vector<std::optional<std::string>>> read(const std::vector<RecordRef>& refs) override {
+    ++reads;
+    if (fail) return Error::unavailable("kafka did not answer");
+    std::vector<std::optional<std::string>> out;
+    for (const auto& r : refs) {
+      auto it = records_.find(key(r));
+      out.push_back(it == records_.end() ? std::nullopt : std::optional<std::string>(it->second));
+    }
+    return out;
+  }
+
+ private:
+  static std::tuple<std::string, int32_t, int64_t> key(const RecordRef& r) { return {r.topic, r.partition, r.offset}; }
+  std::map<std::tuple<std::string, int32_t, int64_t>, std::string> records_;
+};
+
+// get() and list() for tests that expect Kafka to answer: a read error fails the test.
+inline std::optional<Run> getRun(const RunView& view, std::string_view project, std::string_view id) {
+  auto got = view.get(project, id);
+  if (!got) {
+    ADD_FAILURE() << "read failed: " << got.error().message;
+    return std::nullopt;
+  }
+  return *got;
+}
+inline RunPage listRuns(const RunView& view, std::string_view project, const RunQuery& q) {
+  auto got = view.list(project, q);
+  if (!got) {
+    ADD_FAILURE() << "read failed: " << got.error().message;
+    return {};
+  }
+  return *got;
 }
 
 }  // namespace batchrun::ingest::testing

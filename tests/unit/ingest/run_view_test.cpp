@@ -49,7 +49,7 @@ TEST(RunViewVersions, HighestVersionWinsAndEqualOrLowerAreIgnored) {
   same_version.output = R"({"ok":false})";
   put(view, same_version, 3);  // the same transition seen twice must not count twice
 
-  auto got = view.get("p", lane.run_id);
+  auto got = getRun(view, "p", lane.run_id);
   ASSERT_TRUE(got);
   EXPECT_EQ(got->version, 2);
   EXPECT_EQ(got->status, RunStatus::kCompleted);
@@ -73,7 +73,7 @@ TEST(RunViewVersions, StateRecordBeforeItsLaneRecordKeepsTheState) {
   auto lane = laneRun("p", 1, b, 1);
   put(view, advanced(lane, RunStatus::kRunning), 2);
   put(view, lane, 2);
-  EXPECT_EQ(view.get("p", lane.run_id)->status, RunStatus::kRunning);
+  EXPECT_EQ(getRun(view, "p", lane.run_id)->status, RunStatus::kRunning);
   auto t = view.batch("p", b);
   ASSERT_TRUE(t);
   EXPECT_EQ(count(*t, RunStatus::kRunning), 1);
@@ -85,7 +85,7 @@ TEST(RunViewPartitions, LaneRecordLearnsItsPartitionFromALaterRecord) {
   const std::string b = batchId(1);
   auto lane = laneRun("p", 1, b, 1);
   put(view, lane, -1);
-  EXPECT_EQ(view.get("p", lane.run_id)->partition, -1);
+  EXPECT_EQ(getRun(view, "p", lane.run_id)->partition, -1);
   EXPECT_FALSE(view.holds("p", lane.run_id));
   auto open = view.openRuns("p", b);
   ASSERT_TRUE(open);
@@ -93,7 +93,7 @@ TEST(RunViewPartitions, LaneRecordLearnsItsPartitionFromALaterRecord) {
   EXPECT_EQ((*open)[0].partition, -1);
 
   put(view, advanced(lane, RunStatus::kRunning), 4);
-  EXPECT_EQ(view.get("p", lane.run_id)->partition, 4);
+  EXPECT_EQ(getRun(view, "p", lane.run_id)->partition, 4);
   EXPECT_TRUE(view.holds("p", lane.run_id));
   EXPECT_EQ((*view.openRuns("p", b))[0].partition, 4);
 }
@@ -103,7 +103,7 @@ TEST(RunViewPartitions, LaneRecordLearnsItsPartitionFromTheSameRecordReadBack) {
   auto lane = laneRun("p", 1);
   put(view, lane, -1);
   put(view, lane, 6);  // equal version: ignored, but where it sits is news
-  EXPECT_EQ(view.get("p", lane.run_id)->partition, 6);
+  EXPECT_EQ(getRun(view, "p", lane.run_id)->partition, 6);
   EXPECT_EQ(view.size(), 1u);
 }
 
@@ -112,8 +112,8 @@ TEST(RunViewPartitions, LaneRecordLearnsItsPartitionFromNoteAccepted) {
   const std::string b = batchId(1);
   auto lane = laneRun("p", 1, b, 1);
   put(view, lane, -1);
-  view.noteAccepted(lane, 5, encodeRun(lane));
-  EXPECT_EQ(view.get("p", lane.run_id)->partition, 5);
+  view.noteAccepted({lane}, {5}, {40});
+  EXPECT_EQ(getRun(view, "p", lane.run_id)->partition, 5);
   EXPECT_TRUE(view.holds("p", lane.run_id));
   auto t = view.batch("p", b);
   ASSERT_TRUE(t);
@@ -125,10 +125,13 @@ TEST(RunViewNoteAccepted, ThenTheFollowedLaneRecordCountsEachRunOnce) {
   RunView view;
   const std::string b = batchId(1);
   std::vector<batchrun::Run> runs = {laneRun("p", 1, b, 3), laneRun("p", 2, b, 3), laneRun("p", 3, b, 3)};
-  for (const auto& r : runs) view.noteAccepted(r, 1, encodeRun(r));
+  auto kafka = std::make_unique<FakeRecords>();
+  for (size_t i = 0; i < runs.size(); ++i) kafka->put({"t.normal", 1, 10 + int64_t(i)}, encodeRun(runs[i]));
+  view.setReader(std::move(kafka), "t.");
+  view.noteAccepted(runs, {1, 1, 1}, {10, 11, 12});
   ASSERT_EQ(view.size(), 3u);
   EXPECT_TRUE(view.holds("p", runs[0].run_id));
-  auto got = view.get("p", runs[1].run_id);  // readable before the follower sees anything
+  auto got = getRun(view, "p", runs[1].run_id);  // readable before the follower sees anything
   ASSERT_TRUE(got);
   EXPECT_EQ(got->input, runs[1].input);
   EXPECT_EQ(got->partition, 1);
@@ -215,7 +218,7 @@ TEST(RunViewBatch, OpenRunsExcludeTerminalRunsAndCarryPartitions) {
   EXPECT_FALSE(view.openRuns("p", batchId(2)));
   EXPECT_FALSE(view.batch("q", b));
 
-  for (int n : {1, 3, 4}) put(view, advanced(*view.get("p", runId(n)), RunStatus::kCancelled, 10), 0);
+  for (int n : {1, 3, 4}) put(view, advanced(*getRun(view, "p", runId(n)), RunStatus::kCancelled, 10), 0);
   open = view.openRuns("p", b);
   ASSERT_TRUE(open);  // known, nothing left to cancel
   EXPECT_TRUE(open->empty());
@@ -252,7 +255,7 @@ TEST(RunViewUndecodable, RecordsAreRefusedAndChangeNothing) {
   }
 
   EXPECT_EQ(view.size(), 1u);
-  auto got = view.get("p", held.run_id);
+  auto got = getRun(view, "p", held.run_id);
   ASSERT_TRUE(got);
   EXPECT_EQ(got->status, RunStatus::kQueued);
   EXPECT_EQ(got->version, 0);
@@ -262,32 +265,32 @@ TEST(RunViewUndecodable, RecordsAreRefusedAndChangeNothing) {
   EXPECT_EQ(count(*t, RunStatus::kRunning), 0);
   EXPECT_EQ(seen(*t), 1);
   EXPECT_FALSE(view.batch("q", batchId(2)));
-  EXPECT_TRUE(view.list("q", RunQuery{}).runs.empty());
-  EXPECT_FALSE(view.get("q", runId(2)));
+  EXPECT_TRUE(listRuns(view, "q", RunQuery{}).runs.empty());
+  EXPECT_FALSE(getRun(view, "q", runId(2)));
   // Still decodable after all that: the held run moves on.
   EXPECT_TRUE(view.apply(newer, 0));
-  EXPECT_EQ(view.get("p", held.run_id)->status, RunStatus::kRunning);
+  EXPECT_EQ(getRun(view, "p", held.run_id)->status, RunStatus::kRunning);
 }
 
 TEST(RunViewGet, MalformedIdsAndUnknownProjectsFindNothing) {
   RunView view;
   auto r = laneRun("p", 0xabc);
   put(view, r, 0);
-  ASSERT_TRUE(view.get("p", r.run_id));
+  ASSERT_TRUE(getRun(view, "p", r.run_id));
 
   std::string upper = r.run_id;
   for (auto& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  auto got = view.get("p", upper);  // UUIDs are case-insensitive
+  auto got = getRun(view, "p", upper);  // UUIDs are case-insensitive
   ASSERT_TRUE(got);
   EXPECT_EQ(got->run_id, r.run_id);
 
-  EXPECT_FALSE(view.get("q", r.run_id));
-  EXPECT_FALSE(view.get("", r.run_id));
-  EXPECT_FALSE(view.get("p", runId(0xabd)));
+  EXPECT_FALSE(getRun(view, "q", r.run_id));
+  EXPECT_FALSE(getRun(view, "", r.run_id));
+  EXPECT_FALSE(getRun(view, "p", runId(0xabd)));
   for (const std::string& bad : {std::string(), std::string("abc"), r.run_id.substr(1), r.run_id + "0",
                           "{" + r.run_id.substr(1), replaced(r.run_id, "-", "x"),
                           replaced(r.run_id, "0190", "019g")}) {
-    EXPECT_FALSE(view.get("p", bad)) << bad;
+    EXPECT_FALSE(getRun(view, "p", bad)) << bad;
   }
 }
 
@@ -324,4 +327,110 @@ TEST(ParseUuid, RejectsAnythingButTheDashedHexForm) {
        }) {
     EXPECT_FALSE(parseUuid(bad, u)) << bad;
   }
+}
+
+// The view keeps where each record sits, not its bytes, and reads them back when a run is served.
+class RunViewRecords : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto kafka = std::make_unique<FakeRecords>();
+    kafka_ = kafka.get();
+    view_.setReader(std::move(kafka), "t.");
+  }
+  // Puts r where Kafka holds it and lets the view read it there, as the follower does.
+  void follow(const batchrun::Run& r, const std::string& topic, int32_t partition, int64_t offset) {
+    kafka_->put({topic, partition, offset}, encodeRun(r));
+    ASSERT_TRUE(view_.apply(encodeRun(r), partition, topic, offset));
+  }
+  RunView view_;
+  FakeRecords* kafka_ = nullptr;
+};
+
+TEST_F(RunViewRecords, ServedRunsAreReadFromKafkaAtTheirLatestPosition) {
+  const std::string b = batchId(1);
+  auto r1 = laneRun("p", 1, b, 2), r2 = laneRun("p", 2, b, 2);
+  follow(r1, "t.normal", 3, 100);
+  follow(r2, "t.normal", 4, 200);
+  auto done = advanced(r1, RunStatus::kCompleted, 1'700'000'009'000);
+  done.output = R"({"ok":true})";
+  follow(done, "t.state", 3, 7);
+
+  auto got = getRun(view_, "p", r1.run_id);
+  ASSERT_TRUE(got);
+  EXPECT_EQ(got->output, done.output);
+  EXPECT_EQ(got->input, r1.input);
+  EXPECT_EQ(got->partition, 3);
+  EXPECT_EQ(kafka_->reads, 1);
+
+  RunQuery q;
+  q.batch_id = b;
+  auto page = listRuns(view_, "p", q);
+  ASSERT_EQ(page.runs.size(), 2u);
+  EXPECT_EQ(page.runs[0].status, RunStatus::kCompleted);
+  EXPECT_EQ(page.runs[1].input, r2.input);
+  EXPECT_EQ(kafka_->reads, 2) << "a page is one read";
+}
+
+TEST_F(RunViewRecords, SummariesAndTotalsNeverReadKafka) {
+  const std::string b = batchId(1);
+  auto r = laneRun("p", 1, b, 1);
+  follow(r, "t.normal", 2, 5);
+  auto s = view_.summary("p", r.run_id);
+  ASSERT_TRUE(s);
+  EXPECT_EQ(s->batch_id, b);
+  EXPECT_EQ(s->workflow_id, "wf");
+  EXPECT_EQ(s->created_at, r.created_at);
+  EXPECT_EQ(s->partition, 2);
+  EXPECT_EQ(s->status, RunStatus::kQueued);
+  EXPECT_FALSE(view_.summary("p", runId(2)));
+  EXPECT_TRUE(view_.batch("p", b));
+  EXPECT_TRUE(view_.openRuns("p", b));
+  EXPECT_EQ(kafka_->reads, 0);
+}
+
+TEST_F(RunViewRecords, ARecordGoneFromKafkaIsServedFromTheIndex) {
+  auto r = laneRun("p", 1, batchId(1), 1);
+  follow(r, "t.normal", 2, 5);
+  kafka_->erase({"t.normal", 2, 5});  // retention removed it
+  auto got = getRun(view_, "p", r.run_id);
+  ASSERT_TRUE(got);
+  EXPECT_EQ(got->run_id, r.run_id);
+  EXPECT_EQ(got->batch_id, r.batch_id);
+  EXPECT_EQ(got->created_at, r.created_at);
+  EXPECT_EQ(got->input, "null") << "what the record held is not known any more";
+
+  // Another run's record at that position (a misdirected read) is not taken for this one.
+  kafka_->put({"t.normal", 2, 5}, encodeRun(laneRun("p", 9)));
+  got = getRun(view_, "p", r.run_id);
+  ASSERT_TRUE(got);
+  EXPECT_EQ(got->run_id, r.run_id);
+  EXPECT_EQ(got->input, "null");
+}
+
+TEST_F(RunViewRecords, KafkaNotAnsweringIsAnErrorNotAMissingRun) {
+  const std::string b = batchId(1);
+  auto r = laneRun("p", 1, b, 1);
+  follow(r, "t.normal", 0, 1);
+  kafka_->fail = true;
+  auto got = view_.get("p", r.run_id);
+  ASSERT_FALSE(got);
+  EXPECT_TRUE(got.error().retryable);
+  RunQuery q;
+  EXPECT_FALSE(view_.list("p", q));
+  // Unknown runs need no read, so they are still answered.
+  auto unknown = view_.get("p", runId(2));
+  ASSERT_TRUE(unknown);
+  EXPECT_FALSE(*unknown);
+}
+
+TEST_F(RunViewRecords, AcceptedRunsAreReadAtTheOffsetsTheirDeliveryReported) {
+  const std::string b = batchId(1);
+  std::vector<batchrun::Run> runs = {laneRun("p", 1, b, 2), laneRun("p", 2, b, 2)};
+  runs[1].lane = "bulk";
+  kafka_->put({"t.normal", 1, 40}, encodeRun(runs[0]));
+  kafka_->put({"t.bulk", 3, 41}, encodeRun(runs[1]));
+  view_.noteAccepted(runs, {1, 3}, {40, 41});
+  EXPECT_EQ(getRun(view_, "p", runs[0].run_id)->input, runs[0].input);
+  EXPECT_EQ(getRun(view_, "p", runs[1].run_id)->input, runs[1].input);
+  EXPECT_EQ(getRun(view_, "p", runs[1].run_id)->partition, 3);
 }

@@ -41,6 +41,16 @@ struct ConsumerOptions {
   std::map<std::string, std::string> overrides;
 };
 
+// BATCHRUN_KAFKA_CONFIG entries for a consumer (security, timeouts …), set in `props` (replacing
+// defaults). Producer-only keys are left out: they would make a consumer refuse to start.
+void addConsumerExtras(const KafkaSettings& settings, std::map<std::string, std::string>& props);
+
+// A consumer that is only ever assign()ed partitions: never joins its (random) group, never commits.
+// `props` win over BATCHRUN_KAFKA_CONFIG (the caller depends on them); `what` names it in errors.
+// The caller destroys it (rd_kafka_consumer_close + rd_kafka_destroy).
+Result<rd_kafka_t*> newAssignOnlyConsumer(const KafkaSettings& settings, std::map<std::string, std::string> props,
+                                          const std::string& what);
+
 class Consumer {
  public:
   static Result<std::unique_ptr<Consumer>> create(const KafkaSettings& settings, ConsumerOptions options,

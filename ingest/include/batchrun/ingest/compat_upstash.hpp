@@ -42,7 +42,7 @@ struct UpstashBatch {
 
 UpstashBatch parseUpstashBatch(std::string_view body, const RunRequestLimits& limits);
 
-// The internal run id a workflowRunId names in `project`, if any such run is in the view.
+// The run a workflowRunId names in `project`, if any is in the view (its index fields: RunView::summary).
 std::optional<Run> findUpstashRun(const RunView& view, const std::string& project, std::string_view workflow_run_id);
 // The per-item idempotency key that derives the run id of a custom workflowRunId.
 std::string upstashItemKey(std::string_view workflow_run_id);

@@ -4,8 +4,11 @@
 // version wins. Indexed by (project, run id) in run-id order (UUIDv7 = creation order), by batch,
 // and by project, so every read is scoped to the caller's project by construction.
 //
-// Per run it keeps the winning record's bytes (decoded only when a run is served) plus a small
-// fixed entry; see docs/performance.md "Read view" for the measured cost.
+// Per run it keeps a small fixed entry: the index fields and where the winning record sits in Kafka
+// (topic, partition, offset). A run's bytes are fetched from Kafka when it is served (RecordReader):
+// holding every run's ≈1 KB record made the view grow with every run accepted and cost ingest
+// 10-17 % of its CPU in fresh pages (docs/performance.md "Ingest"). Records applied without a
+// position (apply(), tests) keep their bytes.
 // Thread-safe: one writer (the follower thread, or noteAccepted() from HTTP threads) and many
 // readers under a shared mutex.
 #include <array>
@@ -22,6 +25,7 @@
 
 #include "batchrun/common/ids.hpp"
 #include "batchrun/common/kafka_settings.hpp"
+#include "batchrun/common/record_reader.hpp"
 #include "batchrun/common/result.hpp"
 #include "batchrun/common/run.hpp"
 #include "batchrun/common/topic_follower.hpp"
@@ -67,23 +71,25 @@ class RunView {
   RunView(const RunView&) = delete;
   RunView& operator=(const RunView&) = delete;
 
-  // Starts following the lane topics and runs.state from the beginning.
+  // Starts following the lane topics and runs.state from the beginning, and reads runs' records
+  // back from them (a KafkaRecordReader) unless setReader() gave one.
   Status follow(const KafkaSettings& settings);
+  // Where served runs' bytes come from (without one, runs are served from the index fields only),
+  // and the lane topics' prefix: a lane's topic is lane_topic_prefix + lane (follow() sets both).
+  void setReader(std::unique_ptr<RecordReader> reader, std::string lane_topic_prefix);
   // True once the follower has read every partition to the end it had at start.
   bool caughtUp() const;
   void stop();
 
-  // Applies one record (the JSON of encodeRun) that was read from `partition` of its topic.
-  // Older or equal versions than the one held are ignored. Returns false for undecodable records.
-  bool apply(std::string_view record, int32_t partition);
-  // Read-your-writes: ingest calls this as each run's lane record is acknowledged, so the run is
-  // readable here before the follower reads it back. `record` is that lane record: it is indexed
-  // from the Run, never re-parsed.
-  void noteAccepted(const Run& run, int32_t partition, std::string&& record);
-  // The same for a whole request under one lock: runs[i] was acknowledged in partitions[i] with
-  // records[i] (taken); a partition < 0 means that record was not acknowledged.
+  // Applies one record (the JSON of encodeRun) that was read from `partition` of its topic, at
+  // `offset` of `topic` when known (then its bytes are not kept). Older or equal versions than the
+  // one held are ignored. Returns false for undecodable records.
+  bool apply(std::string_view record, int32_t partition, std::string_view topic = {}, int64_t offset = -1);
+  // Read-your-writes: ingest calls this once Kafka has reported on a request's lane records, before
+  // the answer, under one lock: runs[i]'s record was acknowledged at offsets[i] of partitions[i] of
+  // its lane topic (a partition < 0: it was not). Indexed from the Runs, never parsed.
   void noteAccepted(const std::vector<Run>& runs, const std::vector<int32_t>& partitions,
-                    std::vector<std::string>& records);
+                    const std::vector<int64_t>& offsets);
   // Before producing runs' lane records: the follower will skip them when it reads them back
   // (noteAccepted indexes them), see own_records.hpp.
   void expectOwn(const std::vector<Run>& runs);
@@ -91,8 +97,12 @@ class RunView {
   // records this instance already noted without parsing them (they are version 0 by definition).
   bool holds(std::string_view project, std::string_view run_id) const;
 
-  std::optional<Run> get(std::string_view project, std::string_view run_id) const;
-  RunPage list(std::string_view project, const RunQuery& query) const;
+  // The run from the index alone (no input, output or other record fields; never reads Kafka):
+  // identity, batch, workflow, status, times, version and partition.
+  std::optional<Run> summary(std::string_view project, std::string_view run_id) const;
+  // The full run; reads its record from Kafka. An error (retryable) when Kafka did not answer.
+  Result<std::optional<Run>> get(std::string_view project, std::string_view run_id) const;
+  Result<RunPage> list(std::string_view project, const RunQuery& query) const;
   std::optional<BatchTotals> batch(std::string_view project, std::string_view batch_id) const;
   // The batch's runs that are not terminal yet; nullopt if the batch is unknown to this project.
   std::optional<std::vector<OpenRun>> openRuns(std::string_view project, std::string_view batch_id) const;
@@ -106,13 +116,15 @@ class RunView {
   };
   static constexpr uint32_t kNoBatch = std::numeric_limits<uint32_t>::max();
   struct Entry {
-    std::string record;     // the winning record, as read (lane records carry partition -1)
+    std::string record;     // the winning record's bytes, only when it has no position (offset < 0)
+    int64_t offset = -1;    // the winning record's offset in topics_[topic], partition `partition`
     int64_t version = 0;
     int64_t created_at = 0;
     int64_t completed_at = 0;
     uint32_t batch = kNoBatch;  // index into batches_
     uint32_t workflow = 0;      // interned workflow id
     int32_t partition = -1;
+    uint16_t topic = 0;         // interned topic name (topics_)
     RunStatus status = RunStatus::kQueued;
   };
   using Map = std::map<Key, Entry>;
@@ -144,24 +156,45 @@ class RunView {
     int64_t created_at = 0, completed_at = 0, version = 0, batch_size = 0;
     RunStatus status = RunStatus::kQueued;
   };
-  bool applyLocked(std::string record, int32_t partition);
-  bool indexLocked(const Indexed& f, std::string record, int32_t partition);
+  // Where a record sits; offset < 0: unknown (its bytes are kept instead).
+  struct Where {
+    int32_t partition = -1;
+    uint16_t topic = 0;
+    int64_t offset = -1;
+  };
+  // A run being served: its index fields, and its bytes or where to read them.
+  struct Pending {
+    Run run;
+    std::string record;
+    RecordRef ref;
+  };
+  bool applyLocked(std::string record, const Where& where);
+  bool indexLocked(const Indexed& f, std::string record, const Where& where);
   // A run this instance produced, indexed from the Run itself (its record is never parsed).
-  void indexOwnLocked(const Run& r, std::string&& record, int32_t partition);
+  void indexOwnLocked(const Run& r, const Where& where);
   // Follower callback: lane records are indexed from their headers, runs.state records parsed.
   void applyFollowed(const Message& m, const std::string& state_topic);
   static std::optional<Indexed> laneHeaders(const Message& m);
-  Run decode(const Map::value_type& kv) const;
+  uint16_t topicIdLocked(std::string_view topic);
+  Run summaryOf(const Map::value_type& kv) const;
+  Pending pendingOf(const Map::value_type& kv) const;
+  // The page's runs (at most q.limit) and its cursor, under the caller's shared lock.
+  void collectLocked(std::string_view project, const RunQuery& q, RunPage& page, std::vector<Pending>& pending) const;
+  // Decodes each pending run from its bytes, read from Kafka for those that have none.
+  Result<std::vector<Run>> serve(std::vector<Pending> pending) const;
   std::optional<uint32_t> findBatch(uint32_t project, std::string_view batch_id) const;
 
   mutable std::shared_mutex mu_;
   Map runs_;
   Names projects_;
   Names workflows_;
+  Names topics_;
+  std::string lane_prefix_;  // a lane's topic is lane_prefix_ + lane (set by follow())
   std::vector<Batch> batches_;
   std::unordered_map<std::string, uint32_t, NameHash, std::equal_to<>> batch_ids_;  // "project/batch" → index
   uint32_t last_batch_ = kNoBatch;  // a batch's runs arrive together: the last one found is checked first
   OwnRecords own_;  // its own lock: taken by HTTP threads and the follower without mu_
+  std::unique_ptr<RecordReader> reader_;
   std::unique_ptr<TopicFollower> follower_;  // last: its thread calls apply()
 };
 

@@ -62,8 +62,8 @@ struct SubmissionSpec {
   // Must not throw or block.
   std::function<void(const SubmissionOutcome&)> on_done;
   // Runs on the delivery thread for each record Kafka acknowledged (index into the messages, its
-  // partition, its value — the hook may take it). Must be quick, must not throw.
-  std::function<void(size_t index, int32_t partition, std::string&& value)> on_delivered;
+  // partition and offset). Must be quick, must not throw.
+  std::function<void(size_t index, int32_t partition, int64_t offset)> on_delivered;
   // The 429/503 answers in the caller's dialect; empty: the native envelope.
   ErrorReplier reply_error;
 };

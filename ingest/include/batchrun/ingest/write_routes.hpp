@@ -32,12 +32,12 @@ namespace batchrun::ingest {
 
 // The read view's read-your-writes. `producing` is told of a request's runs before their lane
 // records are produced; `accepted` once Kafka has reported on all of them, before the answer is
-// sent: runs[i]'s record was acknowledged in partitions[i] (< 0: it was not) and records[i] holds
-// its bytes, which the hook may take. Both must be quick and must not throw.
+// sent: runs[i]'s record was acknowledged at offsets[i] of partitions[i] (< 0: it was not). Both
+// must be quick and must not throw.
 struct AcceptedHooks {
   std::function<void(const std::vector<Run>& runs)> producing;
   std::function<void(const std::vector<Run>& runs, const std::vector<int32_t>& partitions,
-                     std::vector<std::string>& records)>
+                     const std::vector<int64_t>& offsets)>
       accepted;
 };
 
