@@ -46,7 +46,7 @@ std::string formatUuid(const Uuid& u) {
   return out;
 }
 
-std::string uuidv7(int64_t unix_ms) {
+Uuid uuidv7Start(int64_t unix_ms) {
   Uuid u{};
   auto ms = static_cast<uint64_t>(unix_ms);
   for (int i = 0; i < 6; ++i) u[i] = static_cast<uint8_t>(ms >> (8 * (5 - i)));
@@ -54,9 +54,21 @@ std::string uuidv7(int64_t unix_ms) {
   std::memcpy(&u[6], &r1, 2);
   std::memcpy(&u[8], &r2, 8);
   u[6] = static_cast<uint8_t>((u[6] & 0x0f) | 0x70);
-  u[8] = static_cast<uint8_t>((u[8] & 0x3f) | 0x80);
+  u[8] = static_cast<uint8_t>((u[8] & 0x0f) | 0x80);  // variant 10, then two zero bits of headroom
+  return u;
+}
+
+std::string uuidv7Next(const Uuid& start, uint64_t n) {
+  uint64_t low = 0;
+  for (int i = 8; i < 16; ++i) low = low << 8 | start[static_cast<size_t>(i)];
+  low += n;  // the headroom keeps the carry out of the variant bits
+  Uuid u = start;
+  for (int i = 15; i >= 8; --i, low >>= 8) u[static_cast<size_t>(i)] = static_cast<uint8_t>(low);
   return formatUuid(u);
 }
+
+// 72 random bits (two fewer than the RFC allows: the same layout as a request's first run id).
+std::string uuidv7(int64_t unix_ms) { return formatUuid(uuidv7Start(unix_ms)); }
 
 std::string uuidv7() {
   auto now = std::chrono::duration_cast<std::chrono::milliseconds>(

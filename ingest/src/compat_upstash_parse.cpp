@@ -199,7 +199,7 @@ std::optional<Run> findUpstashRun(const RunView& view, const std::string& projec
     if (auto run = view.summary(project, rest)) return run;  // a generated id: "wfr_" + run_id
   }
   // A custom id: the run id derived from it, as parseItem's idempotency key made it.
-  return view.summary(project, runIdFor(project, "", 0, upstashItemKey(id), 0));
+  return view.summary(project, runIdFor(project, "", 0, upstashItemKey(id), Uuid{}));
 }
 
 std::string upstashErrorBody(std::string_view message, const std::vector<FieldError>& details) {

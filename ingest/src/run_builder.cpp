@@ -15,6 +15,7 @@ std::vector<Run> buildRuns(std::vector<RunItem>&& items, const RunContext& ctx, 
   std::unordered_map<std::string, std::optional<Workflow>> seen;
   std::vector<Run> runs(items.size());
   const int n = static_cast<int>(items.size());
+  const Uuid id_start = uuidv7Start(ctx.created_at);
   for (int i = 0; i < n; ++i) {
     RunItem& item = items[static_cast<size_t>(i)];
     Run& r = runs[static_cast<size_t>(i)];
@@ -22,7 +23,7 @@ std::vector<Run> buildRuns(std::vector<RunItem>&& items, const RunContext& ctx, 
     if (fresh && workflows) wf->second = workflows->get(ctx.project, item.workflow_id);
     const Workflow* w = wf->second ? &*wf->second : nullptr;
 
-    r.run_id = runIdFor(ctx.project, ctx.request_key, i, item.idempotency_key, ctx.created_at);
+    r.run_id = runIdFor(ctx.project, ctx.request_key, i, item.idempotency_key, id_start);
     r.batch_id = ctx.batch_id;
     r.project = ctx.project;
     r.workflow_id = std::move(item.workflow_id);

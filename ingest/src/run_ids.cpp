@@ -16,13 +16,13 @@ std::string batchIdFor(std::string_view project, std::string_view request_key, i
 }
 
 std::string runIdFor(std::string_view project, std::string_view request_key, int index, std::string_view item_key,
-                     int64_t now_ms) {
+                     const Uuid& start) {
   std::string name;
   if (!item_key.empty()) {
     name.append(project).append("/").append(item_key);
     return uuidv5(kItemKeyNamespace, name);
   }
-  if (request_key.empty()) return uuidv7(now_ms);
+  if (request_key.empty()) return uuidv7Next(start, static_cast<uint64_t>(index));
   name.append(project).append("/").append(request_key).append("/").append(std::to_string(index));
   return uuidv5(kRunNamespace, name);
 }

@@ -38,7 +38,7 @@ std::string bearer(const char* key) { return std::string("Bearer ") + key; }
 
 std::string upstashRunId(const std::string& workflow_run_id) {
   if (isUuid(workflow_run_id.substr(4))) return workflow_run_id.substr(4);
-  return ingest::runIdFor(kCompatProject, "", 0, ingest::upstashItemKey(workflow_run_id), 0);
+  return ingest::runIdFor(kCompatProject, "", 0, ingest::upstashItemKey(workflow_run_id), Uuid{});
 }
 
 CompatSystem& CompatSystem::get() { return *g_system; }

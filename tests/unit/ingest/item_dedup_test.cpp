@@ -40,7 +40,7 @@ struct FakeView {
   void add(const std::string& project, const std::string& item_key, RunStatus status) {
     Run r;
     r.project = project;
-    r.run_id = runIdFor(project, {}, 0, item_key, 0);
+    r.run_id = runIdFor(project, {}, 0, item_key, Uuid{});
     r.created_at = kEarlier;
     r.status = status;
     runs[{project, r.run_id}] = r;

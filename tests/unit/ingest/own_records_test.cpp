@@ -27,15 +27,39 @@ TEST(OwnRecords, RunIdIsReadFromTheStartOfALaneRecord) {
   }
 }
 
-TEST(OwnRecords, EachExpectedRecordIsTakenOnce) {
+TEST(OwnRecords, ARequestsRecordsAreRecognisedUntilAllAreReadBack) {
   OwnRecords own;
-  std::vector<batchrun::Run> runs = {laneRun("p", 1), laneRun("p", 2)};
+  std::vector<batchrun::Run> runs = {laneRun("p", 1), laneRun("p", 2), laneRun("p", 3)};  // consecutive ids
   own.expect(runs, 0);
-  EXPECT_EQ(own.size(), 2u);
-  EXPECT_FALSE(own.take(encodeRun(laneRun("p", 3)), 1)) << "another instance's record";
-  EXPECT_TRUE(own.take(encodeRun(runs[1]), 1));
-  EXPECT_FALSE(own.take(encodeRun(runs[1]), 1)) << "read back a second time (a restarted follower)";
+  EXPECT_EQ(own.size(), 3u);
+  EXPECT_FALSE(own.take(encodeRun(laneRun("p", 4)), 1)) << "another instance's record, next to the range";
+  EXPECT_FALSE(own.take(encodeRun(laneRun("p", 0)), 1)) << "and just before it";
+  EXPECT_TRUE(own.take(encodeRun(runs[2]), 1));
   EXPECT_TRUE(own.take(encodeRun(runs[0]), 1));
+  EXPECT_EQ(own.size(), 1u);
+  EXPECT_TRUE(own.take(encodeRun(runs[1]), 1));
+  EXPECT_EQ(own.size(), 0u);
+  EXPECT_FALSE(own.take(encodeRun(runs[1]), 1)) << "forgotten once every record was read back";
+}
+
+TEST(OwnRecords, IdsThatAreNotConsecutiveAreHeldOneByOne) {
+  OwnRecords own;
+  // As a request with per-item idempotency keys makes them (UUIDv5), interleaved with another's.
+  own.expect({laneRun("p", 10), laneRun("p", 20), laneRun("p", 11)}, 0);
+  own.expect({laneRun("p", 15), laneRun("p", 16)}, 0);
+  EXPECT_EQ(own.size(), 5u);
+  for (int n : {10, 11, 15, 16, 20}) EXPECT_TRUE(own.take(encodeRun(laneRun("p", n)), 1)) << n;
+  for (int n : {12, 13, 14, 17, 19, 21}) EXPECT_FALSE(own.take(encodeRun(laneRun("p", n)), 1)) << n;
+  EXPECT_EQ(own.size(), 0u);
+}
+
+TEST(OwnRecords, TheSameIdsExpectedAgainReplaceTheirRange) {
+  OwnRecords own;
+  own.expect({laneRun("p", 1), laneRun("p", 2), laneRun("p", 3)}, 0);
+  own.expect({laneRun("p", 2), laneRun("p", 3), laneRun("p", 4)}, 0);  // a retry overlapping it
+  EXPECT_EQ(own.size(), 3u);
+  EXPECT_FALSE(own.take(encodeRun(laneRun("p", 1)), 1));
+  for (int n : {2, 3, 4}) EXPECT_TRUE(own.take(encodeRun(laneRun("p", n)), 1)) << n;
   EXPECT_EQ(own.size(), 0u);
 }
 

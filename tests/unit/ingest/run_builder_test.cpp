@@ -4,12 +4,15 @@
 
 #include <rapidjson/document.h>
 
+#include <algorithm>
 #include <set>
+#include <vector>
 
 #include "batchrun/common/ids.hpp"
 #include "batchrun/common/kafka_settings.hpp"
 #include "batchrun/ingest/run_builder.hpp"
 #include "batchrun/ingest/run_ids.hpp"
+#include "batchrun/ingest/run_view.hpp"
 
 using namespace batchrun;
 using namespace batchrun::ingest;
@@ -71,30 +74,52 @@ TEST(RunBuilder, AssignsLanesPositionsAndDefaults) {
   }
 }
 
-TEST(RunIds, WithoutKeysAreUniqueUuidV7) {
-  std::set<std::string> ids;
-  for (int i = 0; i < 1000; ++i) ids.insert(runIdFor("p", "", i, "", 1'700'000'000'000));
-  EXPECT_EQ(ids.size(), 1000u);
-  EXPECT_EQ(ids.begin()->at(14), '7');
+TEST(RunIds, WithoutKeysAreConsecutiveUuidV7sInItemOrder) {
+  const int64_t ms = 1'700'000'000'000;
+  const Uuid start = uuidv7Start(ms);
+  std::vector<std::string> ids;
+  for (int i = 0; i < 1000; ++i) ids.push_back(runIdFor("p", "", i, "", start));
+  EXPECT_TRUE(std::is_sorted(ids.begin(), ids.end()));
+  EXPECT_EQ(std::set<std::string>(ids.begin(), ids.end()).size(), 1000u);
+  for (const auto& id : ids) {
+    ASSERT_EQ(id.at(14), '7') << id;                                  // version 7
+    ASSERT_NE(std::string("89ab").find(id.at(19)), std::string::npos);  // RFC 9562 variant
+    ASSERT_EQ(id.substr(0, 13), uuidv7(ms).substr(0, 13)) << "the timestamp";
+  }
+  // Consecutive: each id is the one before plus one (in its last bytes).
+  Uuid a{}, b{};
+  ASSERT_TRUE(parseUuid(ids[41], a));
+  ASSERT_TRUE(parseUuid(ids[42], b));
+  EXPECT_EQ(b[15], static_cast<uint8_t>(a[15] + 1));
+  // Another request's start is elsewhere.
+  EXPECT_NE(runIdFor("p", "", 0, "", uuidv7Start(ms)), ids[0]);
   EXPECT_NE(batchIdFor("p", "", 1), batchIdFor("p", "", 1));
+}
+
+TEST(RunIds, TheCounterCarriesAcrossBytesAndNeverIntoTheVariant) {
+  Uuid start{};
+  ASSERT_TRUE(parseUuid("0190aaaa-0000-7000-80ff-ffffffffffff", start));
+  EXPECT_EQ(uuidv7Next(start, 1), "0190aaaa-0000-7000-8100-000000000000");
+  ASSERT_TRUE(parseUuid("0190aaaa-0000-7000-8fff-ffffffffffff", start));  // the largest start
+  EXPECT_EQ(uuidv7Next(start, 1000).substr(19, 1), "9") << "variant bits stay 10";
 }
 
 TEST(RunIds, AHeaderKeyDerivesStableIdsPerProjectKeyAndIndex) {
   EXPECT_EQ(batchIdFor("p", "k", 1), batchIdFor("p", "k", 2));
   EXPECT_NE(batchIdFor("p", "k", 1), batchIdFor("q", "k", 1));
-  EXPECT_EQ(runIdFor("p", "k", 3, "", 1), runIdFor("p", "k", 3, "", 99));
-  EXPECT_NE(runIdFor("p", "k", 3, "", 1), runIdFor("p", "k", 4, "", 1));
-  EXPECT_NE(runIdFor("p", "k", 3, "", 1), runIdFor("q", "k", 3, "", 1));
-  EXPECT_EQ(runIdFor("p", "k", 3, "", 1).at(14), '5');
+  EXPECT_EQ(runIdFor("p", "k", 3, "", uuidv7Start(1)), runIdFor("p", "k", 3, "", uuidv7Start(99)));
+  EXPECT_NE(runIdFor("p", "k", 3, "", Uuid{}), runIdFor("p", "k", 4, "", Uuid{}));
+  EXPECT_NE(runIdFor("p", "k", 3, "", Uuid{}), runIdFor("q", "k", 3, "", Uuid{}));
+  EXPECT_EQ(runIdFor("p", "k", 3, "", Uuid{}).at(14), '5');
   // The v5 of the documented name, so other tools can derive the same ids.
-  EXPECT_EQ(runIdFor("p", "k", 3, "", 1), uuidv5(kRunNamespace, "p/k/3"));
+  EXPECT_EQ(runIdFor("p", "k", 3, "", Uuid{}), uuidv5(kRunNamespace, "p/k/3"));
   EXPECT_EQ(batchIdFor("p", "k", 1), uuidv5(kBatchNamespace, "p/k"));
 }
 
 TEST(RunIds, AnItemKeyWinsAndCannotCollideWithAHeaderKeyIndex) {
-  EXPECT_EQ(runIdFor("p", "k", 0, "item", 1), runIdFor("p", "other", 7, "item", 1));
-  EXPECT_EQ(runIdFor("p", "", 0, "item", 1), uuidv5(kItemKeyNamespace, "p/item"));
-  EXPECT_NE(runIdFor("p", "", 0, "k/3", 1), runIdFor("p", "k", 3, "", 1));
+  EXPECT_EQ(runIdFor("p", "k", 0, "item", Uuid{}), runIdFor("p", "other", 7, "item", Uuid{}));
+  EXPECT_EQ(runIdFor("p", "", 0, "item", Uuid{}), uuidv5(kItemKeyNamespace, "p/item"));
+  EXPECT_NE(runIdFor("p", "", 0, "k/3", Uuid{}), runIdFor("p", "k", 3, "", Uuid{}));
 }
 
 TEST(RunBuilder, RetriesOfAKeyedRequestRebuildTheSameIds) {

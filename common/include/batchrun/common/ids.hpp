@@ -13,6 +13,12 @@ using Uuid = std::array<uint8_t, 16>;
 
 std::string uuidv7();
 std::string uuidv7(int64_t unix_ms);
+// A sequence of UUIDv7s for one request (RFC 9562 §6.2, a random start incremented per id): the
+// start's counter bits leave room for 2^60 increments; id n = the start + n. The ids stay
+// time-ordered and unique, and one request's ids form one contiguous range (ingest's read view
+// recognises its own records by that range, and a batch lists in item order).
+Uuid uuidv7Start(int64_t unix_ms);
+std::string uuidv7Next(const Uuid& start, uint64_t n);
 // Deterministic: the same namespace and name always give the same id.
 std::string uuidv5(const Uuid& ns, std::string_view name);
 std::string formatUuid(const Uuid& u);

@@ -13,6 +13,7 @@
 // readers under a shared mutex.
 #include <array>
 #include <cstdint>
+#include <cstring>
 #include <limits>
 #include <map>
 #include <memory>
@@ -112,7 +113,19 @@ class RunView {
   struct Key {
     uint32_t project = 0;
     Uuid id{};
-    auto operator<=>(const Key&) const = default;
+    // The id is compared as two big-endian words (the order of its bytes): the defaulted
+    // comparison calls memcmp, which showed in every insert of the write path's profile.
+    static uint64_t word(const Uuid& u, size_t at) {
+      uint64_t w;
+      std::memcpy(&w, u.data() + at, sizeof w);
+      return __builtin_bswap64(w);
+    }
+    friend bool operator<(const Key& a, const Key& b) {
+      if (a.project != b.project) return a.project < b.project;
+      const uint64_t ah = word(a.id, 0), bh = word(b.id, 0);
+      return ah != bh ? ah < bh : word(a.id, 8) < word(b.id, 8);
+    }
+    friend bool operator==(const Key& a, const Key& b) = default;
   };
   static constexpr uint32_t kNoBatch = std::numeric_limits<uint32_t>::max();
   struct Entry {
