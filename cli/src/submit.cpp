@@ -146,7 +146,9 @@ int runSubmit(const SubmitFlags& flags, const CliConfig& config) {
     Progress done("complete", input.runs, flags.quiet);
     BatchTotals totals;
     // A batch whose every item named an existing run (its own idempotency_key) has no runs of its
-    // own: the API never knows it. Told apart from one not readable yet by where its runs are.
+    // own. The API answers it complete (total 0) once its batch.completed is read; until then (or
+    // from an ingest that answers 404 for it) it is told apart from one not readable yet by where
+    // its runs are.
     auto has_no_runs = [&](const std::string& batch_id) {
       for (const auto& [i, e] : accepted) {
         if (e.batch_id != batch_id) continue;

@@ -2,6 +2,7 @@
 
 #include <rapidjson/document.h>
 
+#include "batchrun/common/clock.hpp"
 #include "batchrun/common/events.hpp"
 #include "batchrun/common/logging.hpp"
 
@@ -14,15 +15,24 @@ bool isTerminalType(std::string_view type) {
          type == event_type::kTimedOut;
 }
 
-int totalOf(const std::string& body) {
+// total (-1 if absent), created_at and completed_at (unix ms, 0 if absent) of a batch.completed body.
+BatchEvents::Completed completedOf(const std::string& body) {
+  BatchEvents::Completed out{-1, 0, 0};
   rapidjson::Document d;
   d.Parse(body.data(), body.size());
-  if (d.HasParseError() || !d.IsObject()) return -1;
+  if (d.HasParseError() || !d.IsObject()) return out;
   auto data = d.FindMember("data");
-  if (data == d.MemberEnd() || !data->value.IsObject()) return -1;
-  auto total = data->value.FindMember("total");
-  if (total == data->value.MemberEnd() || !total->value.IsInt()) return -1;
-  return total->value.GetInt();
+  if (data == d.MemberEnd() || !data->value.IsObject()) return out;
+  const auto& v = data->value;
+  if (auto total = v.FindMember("total"); total != v.MemberEnd() && total->value.IsInt()) out.total = total->value.GetInt();
+  auto time = [&](const char* key) -> int64_t {
+    auto it = v.FindMember(key);
+    if (it == v.MemberEnd() || !it->value.IsString()) return 0;
+    return parseRfc3339(it->value.GetString()).value_or(0);
+  };
+  out.created_at = time("created_at");
+  out.completed_at = time("completed_at");
+  return out;
 }
 
 }  // namespace
@@ -41,7 +51,8 @@ Status BatchEvents::follow(const KafkaSettings& settings) {
       log::warn("runs.events record without ce_id/ce_type", {{"batch_id", *batch}});
       return;
     }
-    apply(*batch, m.key(), std::string(*id), std::string(*type), std::string(m.value()), m.timestampMs());
+    apply(*batch, m.key(), std::string(*id), std::string(*type), std::string(m.value()), m.timestampMs(),
+          m.header(header::kProject).value_or(std::string_view()));
   });
   if (!follower) return follower.error();
   follower_ = std::move(*follower);
@@ -60,14 +71,18 @@ void BatchEvents::setListener(std::function<void()> listener) {
 }
 
 void BatchEvents::apply(std::string_view batch_id, std::string_view run_id, std::string id, std::string type,
-                        std::string body, int64_t record_ms) {
+                        std::string body, int64_t record_ms, std::string_view project) {
   std::function<void()> notify;
   {
     std::lock_guard lock(mu_);
     Log& log = batches_[std::string(batch_id)];
     if (type == event_type::kBatchCompleted) {
       if (log.completed) return;
-      log.total = totalOf(body);
+      const Completed fields = completedOf(body);
+      log.total = fields.total;
+      log.created_at = fields.created_at;
+      log.completed_at = fields.completed_at;
+      log.project = project;
       log.completed_seen_ms = record_ms > 0 ? record_ms : clock_.nowMs();
       log.completed = std::make_shared<SseEvent>(SseEvent{std::move(id), std::move(type), std::move(body)});
     } else {
@@ -118,6 +133,16 @@ std::optional<size_t> BatchEvents::positionAfter(std::string_view batch_id, std:
     if (log.events[i]->id == event_id) return log.base + i + 1;
   }
   return 0;
+}
+
+std::optional<BatchEvents::Completed> BatchEvents::emptyBatch(std::string_view project,
+                                                              std::string_view batch_id) const {
+  std::lock_guard lock(mu_);
+  auto it = batches_.find(std::string(batch_id));
+  if (it == batches_.end()) return std::nullopt;
+  const Log& log = it->second;
+  if (!log.completed || log.total != 0 || log.project != project) return std::nullopt;
+  return Completed{0, log.created_at, log.completed_at};
 }
 
 void BatchEvents::sweep() {

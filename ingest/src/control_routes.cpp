@@ -164,7 +164,8 @@ std::vector<FieldError> parseResultBody(std::string_view body, ControlMessage& o
   return errors;
 }
 
-void addControlRoutes(Pistache::Rest::Router& router, const ApiKeys& keys, const RunView& view, Producer& producer,
+void addControlRoutes(Pistache::Rest::Router& router, const ApiKeys& keys, const RunView& view,
+                      const BatchEvents& events, Producer& producer,
                       Topics topics) {
   using namespace Pistache::Rest;
 
@@ -189,11 +190,13 @@ void addControlRoutes(Pistache::Rest::Router& router, const ApiKeys& keys, const
     return Route::Result::Ok;
   });
 
-  Routes::Post(router, "/v1/batches/:batch_id/cancel", [&keys, &view, &producer, topics](const Request& req, ResponseWriter rw) {
+  Routes::Post(router, "/v1/batches/:batch_id/cancel", [&keys, &view, &events, &producer, topics](const Request& req,
+                                                                                                ResponseWriter rw) {
     auto project = authenticate(keys, req);
     if (!project) return unauthorized(rw), Route::Result::Ok;
     auto id = canonicalBatchId(req.param(":batch_id").as<std::string>());
     auto open = view.openRuns(*project, id);
+    if (!open && events.emptyBatch(*project, id)) open.emplace();  // no runs of its own: nothing to cancel
     if (!open) return replyError(rw, Code::Not_Found, "not_found", "no batch " + id), Route::Result::Ok;
     if (open->empty()) {
       replyError(rw, Code::Conflict, "batch_terminal", "every run of batch " + id + " is already terminal",

@@ -46,7 +46,7 @@ std::string batchJson(const BatchTotals& b) {
   }
   out += "},\"terminal\":" + std::to_string(b.terminal);
   char progress[32];
-  std::snprintf(progress, sizeof progress, "%.4f", b.total ? static_cast<double>(b.terminal) / b.total : 0.0);
+  std::snprintf(progress, sizeof progress, "%.4f", b.total ? static_cast<double>(b.terminal) / b.total : b.completed_at ? 1.0 : 0.0);
   out += ",\"progress\":";
   out += progress;
   out += ",\"status\":";
@@ -59,7 +59,24 @@ std::string batchJson(const BatchTotals& b) {
   return out;
 }
 
-void addReadRoutes(Pistache::Rest::Router& router, const ApiKeys& keys, const RunView& view, SseHub& sse) {
+namespace {
+
+// The totals of a batch the view holds no run of, if it is one whose every item named an existing
+// run (only its batch.completed exists: total 0, completed when it was accepted).
+std::optional<BatchTotals> emptyBatch(const BatchEvents& events, const std::string& project, const std::string& id) {
+  auto c = events.emptyBatch(project, id);
+  if (!c) return std::nullopt;
+  BatchTotals t;
+  t.batch_id = id;
+  t.created_at = c->created_at;
+  t.completed_at = c->completed_at;
+  return t;
+}
+
+}  // namespace
+
+void addReadRoutes(Pistache::Rest::Router& router, const ApiKeys& keys, const RunView& view,
+                   const BatchEvents& events, SseHub& sse) {
   using namespace Pistache::Rest;
 
   Routes::Get(router, "/v1/runs/:run_id", [&keys, &view](const Request& req, ResponseWriter rw) {
@@ -100,21 +117,23 @@ void addReadRoutes(Pistache::Rest::Router& router, const ApiKeys& keys, const Ru
     return Route::Result::Ok;
   });
 
-  Routes::Get(router, "/v1/batches/:batch_id", [&keys, &view](const Request& req, ResponseWriter rw) {
+  Routes::Get(router, "/v1/batches/:batch_id", [&keys, &view, &events](const Request& req, ResponseWriter rw) {
     auto project = authenticate(keys, req);
     if (!project) return unauthorized(rw), Route::Result::Ok;
     auto id = canonicalBatchId(req.param(":batch_id").as<std::string>());
     auto batch = view.batch(*project, id);
+    if (!batch) batch = emptyBatch(events, *project, id);
     if (!batch) return replyError(rw, Code::Not_Found, "not_found", "no batch " + id), Route::Result::Ok;
     replyJson(rw, Code::Ok, batchJson(*batch));
     return Route::Result::Ok;
   });
 
-  Routes::Get(router, "/v1/batches/:batch_id/events", [&keys, &view, &sse](const Request& req, ResponseWriter rw) {
+  Routes::Get(router, "/v1/batches/:batch_id/events", [&keys, &view, &events, &sse](const Request& req,
+                                                                                    ResponseWriter rw) {
     auto project = authenticate(keys, req);
     if (!project) return unauthorized(rw), Route::Result::Ok;
     auto id = canonicalBatchId(req.param(":batch_id").as<std::string>());
-    if (!view.batch(*project, id)) {
+    if (!view.batch(*project, id) && !events.emptyBatch(*project, id)) {
       return replyError(rw, Code::Not_Found, "not_found", "no batch " + id), Route::Result::Ok;
     }
     std::string last_id;

@@ -38,8 +38,8 @@ Status ReadSide::start(const KafkaSettings& kafka) {
 
 void ReadSide::addRoutes(Pistache::Rest::Router& router, const ApiKeys& keys, Producer& producer,
                          const KafkaSettings& kafka) {
-  addReadRoutes(router, keys, view_, sse_);
-  addControlRoutes(router, keys, view_, producer, Topics(kafka));
+  addReadRoutes(router, keys, view_, events_, sse_);
+  addControlRoutes(router, keys, view_, events_, producer, Topics(kafka));
 }
 
 void ReadSide::stopStreams() { sse_.stop(); }

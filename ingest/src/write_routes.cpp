@@ -5,6 +5,7 @@
 #include <optional>
 
 #include "batchrun/common/crypto.hpp"
+#include "batchrun/common/events.hpp"
 #include "batchrun/common/logging.hpp"
 #include "batchrun/ingest/http_reply.hpp"
 #include "batchrun/ingest/request_edge.hpp"
@@ -274,6 +275,13 @@ void WriteHandler::produce(int64_t created_at, const std::optional<IdempotencyRe
   if (claimed_ && !prior) {
     // Written with the items: a retry after a partial failure finds it and produces the same ids.
     messages.push_back(OutMessage{d_.topics.idempotency, w_.store_key, encodeIdempotencyRecord(record), {}});
+  }
+  if (ctx.is_batch && runs->empty()) {
+    // Every item named an existing run: the batch has nothing of its own to run, so it is complete
+    // now. Its batch.completed (the id the dispatcher would give it, so a retry repeats the same
+    // event) tells webhook and SSE subscribers, and lets GET /v1/batches/{id} find the batch.
+    BatchSummary empty{w_.project, ctx.batch_id, 0, {}, created_at, created_at};
+    messages.push_back(makeBatchCompletedEvent(d_.topics.events, empty, created_at));
   }
   const size_t first_run = messages.size();
   for (const Run& r : *runs) messages.push_back(requestMessage(d_.topics, r));

@@ -106,7 +106,7 @@ TEST(CliSubmitTest, KilledHalfWayThenRerunSubmitsEveryLineExactlyOnce) {
 
 // Items with their own idempotency_key (--items): a second file repeats one of them next to a new
 // item (the API answers it with the existing run, which belongs to the first file's batch), a third
-// file holds only a repeat (its batch has no runs of its own, so the API never knows it). --wait
+// file holds only a repeat (its batch has no runs of its own: complete at once, total 0). --wait
 // must still wait for and report every line.
 TEST(CliSubmitTest, ItemsAnsweredWithExistingRunsAreWaitedForAndReported) {
   LocalSystem system;

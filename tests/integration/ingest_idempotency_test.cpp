@@ -10,6 +10,7 @@
 #include "batchrun/common/ids.hpp"
 #include "batchrun/common/run.hpp"
 #include "batchrun/ingest/run_ids.hpp"
+#include "http.hpp"
 #include "ingest_support.hpp"
 #include "wait.hpp"
 
@@ -161,7 +162,7 @@ TEST(IngestIdempotency, AnItemWhoseKeyNamesAnExistingRunIsAnsweredWithItAndNotPr
   EXPECT_NE(h.app().metrics().render().find("batchrun_ingest_deduplicated_runs_total 1"), std::string::npos);
 }
 
-TEST(IngestIdempotency, ARequestWhoseItemsAllExistProducesNothingAndItsBatchIsEmpty) {
+TEST(IngestIdempotency, ARequestWhoseItemsAllExistProducesNoRunAndItsBatchIsCompleteAtOnce) {
   IngestHarness h;
   h.startIngest();
   HttpConnection c(h.port());
@@ -179,8 +180,30 @@ TEST(IngestIdempotency, ARequestWhoseItemsAllExistProducesNothingAndItsBatchIsEm
   EXPECT_EQ(again.deduplicated, (std::vector<bool>{true, true}));
   EXPECT_NE(again.batch_id, answerOf(a.body).batch_id);
   EXPECT_EQ(h.readLanes().size(), before);
-  // Nothing was produced under the new batch id: there is no such batch to read or to complete.
-  EXPECT_EQ(c.request("GET", "/v1/batches/" + again.batch_id, {}, IngestHarness::jsonHeaders()).status, 404);
+  // No run under the new batch id, so the batch is complete as it is accepted: its batch.completed
+  // (total 0) is in Kafka before the answer, for webhook and SSE subscribers and for reads.
+  std::vector<KafkaRecord> completed;
+  for (auto& r : h.readAll({h.topics.events})) {
+    if (r.headers["batchrun_batch_id"] == again.batch_id) completed.push_back(r);
+  }
+  ASSERT_EQ(completed.size(), 1u);
+  EXPECT_EQ(completed[0].headers["ce_type"], "batch.completed");
+  EXPECT_EQ(completed[0].headers["batchrun_project"], kIngestProject);
+  rapidjson::Document ev;
+  ev.Parse(completed[0].value.value_or("").c_str());
+  ASSERT_TRUE(ev.IsObject()) << completed[0].value.value_or("");
+  EXPECT_EQ(ev["data"]["total"].GetInt(), 0);
+  const std::string path = "/v1/batches/" + again.batch_id;
+  ASSERT_TRUE(waitFor([&] { return c.request("GET", path, {}, IngestHarness::jsonHeaders()).status == 200; }, 30s));
+  rapidjson::Document t;
+  t.Parse(c.request("GET", path, {}, IngestHarness::jsonHeaders()).body.c_str());
+  EXPECT_EQ(t["total"].GetInt(), 0);
+  EXPECT_TRUE(t["completed_at"].IsString());
+  auto stream = httpGet(h.base() + path + "/events", IngestHarness::jsonHeaders());  // ends after batch.completed
+  EXPECT_EQ(stream.status, 200);
+  EXPECT_NE(stream.body.find("event: batch.completed"), std::string::npos) << stream.body;
+  EXPECT_EQ(c.request("POST", path + "/cancel", {}, IngestHarness::jsonHeaders()).status, 409);
+  EXPECT_EQ(c.request("GET", path, {}, IngestHarness::jsonHeaders(kIngestKeyB)).status, 404) << "another project's";
 
   // The single-run route: 201 with the existing run, its status and creation time.
   auto single = c.request("POST", "/v1/workflows/wf/runs", R"({"input":1,"idempotency_key":"k1"})",

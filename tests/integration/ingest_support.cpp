@@ -172,7 +172,7 @@ std::vector<KafkaRecord> IngestHarness::readAll(const std::vector<std::string>& 
     r.partition = m.partition();
     r.key = std::string(m.key());
     if (m.raw()->payload) r.value = std::string(m.value());
-    for (const char* h : {"batch_id", "project"}) {
+    for (const char* h : {"batch_id", "project", "ce_id", "ce_type", "batchrun_batch_id", "batchrun_project"}) {
       if (auto v = m.header(h)) r.headers[h] = std::string(*v);
     }
     std::lock_guard lock(mu);

@@ -46,7 +46,7 @@ struct KafkaRecord {
   int32_t partition = -1;
   std::string key;
   std::optional<std::string> value;  // nullopt: a tombstone (null value)
-  std::map<std::string, std::string> headers;
+  std::map<std::string, std::string> headers;  // the lane and event headers the tests look at
 };
 
 struct IngestOptions {

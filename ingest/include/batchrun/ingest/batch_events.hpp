@@ -54,8 +54,18 @@ class BatchEvents {
   // One runs.events record of a batch (what the follower feeds; public for tests). record_ms is the
   // record's timestamp: retention and the completion grace count from it, so a restart that reads
   // old batches back does not hold their bodies again for a full retention period.
+  // `project` is the record's project header (needed for batch.completed only).
   void apply(std::string_view batch_id, std::string_view run_id, std::string id, std::string type,
-             std::string body, int64_t record_ms);
+             std::string body, int64_t record_ms, std::string_view project = {});
+
+  // A batch of `project` whose batch.completed says it has no runs (total 0): every item of it
+  // named an existing run, so ingest wrote only that event and the run view has nothing of it.
+  struct Completed {
+    int total = 0;
+    int64_t created_at = 0;    // unix ms, 0 if not given
+    int64_t completed_at = 0;
+  };
+  std::optional<Completed> emptyBatch(std::string_view project, std::string_view batch_id) const;
 
   struct Slice {
     std::vector<SseEventPtr> events;
@@ -79,6 +89,8 @@ class BatchEvents {
     SseEventPtr completed;
     int total = -1;  // from batch.completed
     int64_t completed_seen_ms = 0;
+    std::string project;  // of batch.completed
+    int64_t created_at = 0, completed_at = 0;  // from batch.completed
   };
   bool releasable(const Log& log) const;
 

@@ -14,13 +14,15 @@
 #include "batchrun/common/kafka_producer.hpp"
 #include "batchrun/common/kafka_settings.hpp"
 #include "batchrun/ingest/auth.hpp"
+#include "batchrun/ingest/batch_events.hpp"
 #include "batchrun/ingest/http_reply.hpp"
 #include "batchrun/ingest/run_view.hpp"
 
 namespace batchrun::ingest {
 
-void addControlRoutes(Pistache::Rest::Router& router, const ApiKeys& keys, const RunView& view, Producer& producer,
-                      Topics topics);
+// `events` answers for a batch whose every item named an existing run (nothing of its own to cancel).
+void addControlRoutes(Pistache::Rest::Router& router, const ApiKeys& keys, const RunView& view,
+                      const BatchEvents& events, Producer& producer, Topics topics);
 
 // Strict parser of a result body {status: "completed"|"failed", output?, error?: {code, message},
 // attempt?}; every problem names its field. Fills the result fields of `out`.

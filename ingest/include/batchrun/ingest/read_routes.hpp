@@ -9,12 +9,16 @@
 
 #include "batchrun/common/run.hpp"
 #include "batchrun/ingest/auth.hpp"
+#include "batchrun/ingest/batch_events.hpp"
 #include "batchrun/ingest/run_view.hpp"
 #include "batchrun/ingest/sse_stream.hpp"
 
 namespace batchrun::ingest {
 
-void addReadRoutes(Pistache::Rest::Router& router, const ApiKeys& keys, const RunView& view, SseHub& sse);
+// A batch none of whose runs the view holds may still exist: `events` knows a batch whose every item
+// named an existing run (BatchEvents::emptyBatch).
+void addReadRoutes(Pistache::Rest::Router& router, const ApiKeys& keys, const RunView& view,
+                   const BatchEvents& events, SseHub& sse);
 
 // The public JSON of a run: appendRunFields plus batch_id, next_attempt_at and the record version.
 std::string runJson(const Run& run);
