@@ -1,6 +1,7 @@
 // Ingest against its own single-broker cluster that goes down and comes back: while it is down every
-// write is 503 with Retry-After and nothing is accepted (a run read is 503 too: its record is in Kafka); afterwards the client's retry with the same
-// Idempotency-Key is accepted with the same ids, and each run is in Kafka once.
+// write is 503 with Retry-After and nothing is accepted, and a run read is 503 too (its record is in
+// Kafka); afterwards the client's retry with the same Idempotency-Key is accepted with the same ids,
+// and each run is in Kafka once.
 #include <gtest/gtest.h>
 #include <rapidjson/document.h>
 
