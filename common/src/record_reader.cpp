@@ -8,6 +8,7 @@
 
 #include "batchrun/common/kafka_consumer.hpp"
 #include "batchrun/common/kafka_message.hpp"
+#include "batchrun/common/record_cache.hpp"
 
 namespace batchrun {
 
@@ -145,7 +146,10 @@ class Read {
 }  // namespace
 
 struct KafkaRecordReader::Pool {
+  explicit Pool(const Options& o) : timeout(o.timeout), reachable(o.reachable), cache(o.cache_bytes) {}
   std::chrono::milliseconds timeout;
+  std::function<bool()> reachable;
+  RecordCache cache;
   std::vector<rd_kafka_t*> all;
   std::mutex mu;
   std::condition_variable cv;
@@ -172,8 +176,7 @@ Result<std::unique_ptr<KafkaRecordReader>> KafkaRecordReader::create(const Kafka
       // re-assign does not clear it): most of a read's deadline, for one record gone to retention.
       {"fetch.error.backoff.ms", "50"},
   };
-  auto pool = std::make_unique<Pool>();
-  pool->timeout = options.timeout;
+  auto pool = std::make_unique<Pool>(options);
   for (int i = 0; i < options.pool_size; ++i) {
     auto rk = newAssignOnlyConsumer(settings, props, "reader");
     if (!rk) return rk.error();
@@ -188,11 +191,20 @@ KafkaRecordReader::KafkaRecordReader(std::unique_ptr<Pool> pool) : pool_(std::mo
 KafkaRecordReader::~KafkaRecordReader() = default;
 
 Result<std::vector<std::optional<std::string>>> KafkaRecordReader::read(const std::vector<RecordRef>& refs) {
-  if (refs.empty()) return std::vector<std::optional<std::string>>{};
   for (const auto& r : refs) {
     // Negative offsets would be logical ones (beginning, end) to librdkafka.
     if (r.topic.empty() || r.partition < 0 || r.offset < 0) return Error::invalid("record reader: invalid record ref");
   }
+  std::vector<std::optional<std::string>> out(refs.size());
+  std::vector<RecordRef> missing;
+  std::vector<size_t> slots;
+  for (size_t i = 0; i < refs.size(); ++i) {
+    if ((out[i] = pool_->cache.get(refs[i]))) continue;
+    missing.push_back(refs[i]);
+    slots.push_back(i);
+  }
+  if (missing.empty()) return out;
+  if (pool_->reachable && !pool_->reachable()) return Error::unavailable("record reader: kafka is unreachable");
   const auto deadline = Clock::now() + pool_->timeout;
   rd_kafka_t* rk = nullptr;
   {
@@ -203,13 +215,18 @@ Result<std::vector<std::optional<std::string>>> KafkaRecordReader::read(const st
     rk = pool_->idle.back();
     pool_->idle.pop_back();
   }
-  auto result = Read(rk, deadline).run(refs);
+  auto read = Read(rk, deadline).run(missing);
   {
     std::lock_guard lock(pool_->mu);
     pool_->idle.push_back(rk);
   }
   pool_->cv.notify_one();
-  return result;
+  if (!read) return read.error();
+  for (size_t j = 0; j < slots.size(); ++j) {
+    if ((*read)[j]) pool_->cache.put(missing[j], *(*read)[j]);
+    out[slots[j]] = std::move((*read)[j]);
+  }
+  return out;
 }
 
 }  // namespace batchrun

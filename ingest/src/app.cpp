@@ -36,7 +36,7 @@ Status App::start() {
   health_ = std::make_unique<KafkaHealth>(*producer_, ingest_metrics_.queueDepth());
   health_->start();
   startWriteSide();
-  if (auto st = read_.start(kafka); !st) return st;
+  if (auto st = read_.start(kafka, [this] { return health_->ok(); }); !st) return st;
 
   addOpsRoutes(router_, metrics_, [this] { return readiness(); });
   addWriteRoutes(router_, *write_deps_);

@@ -29,8 +29,8 @@ ReadSide::ReadSide(ReadSideConfig config, const Clock& clock)
 
 ReadSide::~ReadSide() { stop(); }
 
-Status ReadSide::start(const KafkaSettings& kafka) {
-  if (auto st = view_.follow(kafka); !st) return st;
+Status ReadSide::start(const KafkaSettings& kafka, std::function<bool()> kafka_reachable) {
+  if (auto st = view_.follow(kafka, std::move(kafka_reachable)); !st) return st;
   if (auto st = events_.follow(kafka); !st) return st;
   sse_.start();
   return {};

@@ -82,12 +82,14 @@ std::optional<uint32_t> RunView::Names::find(std::string_view name) const {
 
 RunView::~RunView() { stop(); }
 
-Status RunView::follow(const KafkaSettings& settings) {
+Status RunView::follow(const KafkaSettings& settings, std::function<bool()> kafka_reachable) {
   Topics topics(settings);
   lane_prefix_ = topics.requested("");
   if (!reader_) {
     // Two consumers: reads of different runs proceed in parallel; more wait for one.
-    auto reader = KafkaRecordReader::create(settings, {});
+    KafkaRecordReader::Options options;
+    options.reachable = std::move(kafka_reachable);
+    auto reader = KafkaRecordReader::create(settings, options);
     if (!reader) return reader.error();
     reader_ = std::move(*reader);
   }

@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <random>
@@ -69,15 +70,33 @@ void createTopic(const KafkaSettings& s, const std::string& name, int partitions
   ASSERT_TRUE(st) << st.error().message;
 }
 
+// Without a cache unless asked: these tests are about what Kafka answers.
 std::unique_ptr<KafkaRecordReader> makeReader(const KafkaSettings& s, int pool_size = 2,
-                                              std::chrono::milliseconds timeout = 15s) {
-  auto reader = KafkaRecordReader::create(s, {pool_size, timeout});
+                                              std::chrono::milliseconds timeout = 15s,
+                                              std::function<bool()> reachable = {}, size_t cache_bytes = 0) {
+  KafkaRecordReader::Options o;
+  o.pool_size = pool_size;
+  o.timeout = timeout;
+  o.reachable = std::move(reachable);
+  o.cache_bytes = cache_bytes;
+  auto reader = KafkaRecordReader::create(s, o);
   EXPECT_TRUE(reader) << reader.error().message;
   return reader ? std::move(*reader) : nullptr;
 }
 
 std::string valueFor(const std::string& topic, int partition, int i) {
   return topic + "/" + std::to_string(partition) + "/" + std::to_string(i) + "/" + std::string(200 + i % 50, 'x');
+}
+
+// A new one-partition topic `t` holding valueFor(t, 0, i) at offset i for i < n: where they are.
+std::vector<RecordRef> filledTopic(const KafkaSettings& s, const std::string& t, int n) {
+  createTopic(s, t, 1);
+  auto producer = Producer::create(s);
+  EXPECT_TRUE(producer);
+  if (!producer) return {};
+  std::vector<OutMessage> msgs;
+  for (int i = 0; i < n; ++i) msgs.push_back(OutMessage{t, "k", valueFor(t, 0, i), {}, 0});
+  return produceAll(**producer, std::move(msgs));
 }
 
 // Every record before `before` in the partition is deleted (the log start moves there).
@@ -108,6 +127,30 @@ TEST(RecordReader, EmptyRequestDoesNotTouchKafka) {
   auto got = reader->read({});
   ASSERT_TRUE(got) << got.error().message;
   EXPECT_TRUE(got->empty());
+}
+
+TEST(RecordReader, RecordsReadAreAnsweredFromTheCacheAndAnUnreachableClusterFailsAtOnce) {
+  auto s = uniqueKafkaSettings(1);
+  const std::string t = s.topic_prefix + "cache";
+  auto refs = filledTopic(s, t, 3);
+  ASSERT_EQ(refs.size(), 3u);
+
+  std::atomic<bool> reachable{true};
+  auto reader = makeReader(s, 1, 15s, [&] { return reachable.load(); }, size_t{1} << 20);
+  auto first = reader->read({refs[0], refs[1]});
+  ASSERT_TRUE(first) << first.error().message;
+  reachable = false;  // as ingest's probe says during an outage
+  auto again = reader->read({refs[1], refs[0]});  // nothing to fetch: no need for Kafka
+  ASSERT_TRUE(again) << again.error().message;
+  EXPECT_EQ((*again)[0], valueFor(t, 0, 1));
+  EXPECT_EQ((*again)[1], valueFor(t, 0, 0));
+  auto unread = reader->read({refs[0], refs[2]});  // refs[2] needs Kafka: unavailable, not a wait
+  ASSERT_FALSE(unread);
+  EXPECT_EQ(unread.error().code, ErrorCode::kUnavailable);
+  reachable = true;
+  auto back = reader->read({refs[2]});
+  ASSERT_TRUE(back) << back.error().message;
+  EXPECT_EQ((*back)[0], valueFor(t, 0, 2));
 }
 
 TEST(RecordReader, MixedOutOfOrderRequestAcrossTopicsAndPartitionsWithDuplicates) {
@@ -158,12 +201,7 @@ TEST(RecordReader, MixedOutOfOrderRequestAcrossTopicsAndPartitionsWithDuplicates
 TEST(RecordReader, FarApartOffsetsInOnePartition) {
   auto s = uniqueKafkaSettings(1);
   const std::string t = s.topic_prefix + "gap";
-  createTopic(s, t, 1);
-  auto producer = Producer::create(s);
-  ASSERT_TRUE(producer);
-  std::vector<OutMessage> msgs;
-  for (int i = 0; i < 5000; ++i) msgs.push_back(OutMessage{t, "k", valueFor(t, 0, i), {}, 0});
-  auto refs = produceAll(**producer, std::move(msgs));
+  auto refs = filledTopic(s, t, 5000);
   ASSERT_EQ(refs.back().offset, 4999);
 
   auto reader = makeReader(s, 1);
@@ -221,12 +259,7 @@ TEST(RecordReader, ConcurrentReadsShareASmallerPool) {
 TEST(RecordReader, OffsetAtOrPastTheEndFailsRetryablyAtTheDeadline) {
   auto s = uniqueKafkaSettings(1);
   const std::string t = s.topic_prefix + "end";
-  createTopic(s, t, 1);
-  auto producer = Producer::create(s);
-  ASSERT_TRUE(producer);
-  std::vector<OutMessage> msgs;
-  for (int i = 0; i < 3; ++i) msgs.push_back(OutMessage{t, "k", valueFor(t, 0, i), {}, 0});
-  auto refs = produceAll(**producer, std::move(msgs));
+  auto refs = filledTopic(s, t, 3);
   ASSERT_EQ(refs.back().offset, 2);
 
   auto reader = makeReader(s, 1, 500ms);

@@ -4,6 +4,7 @@
 // ≈1 KB record made the view grow with every run ever accepted, and its fresh pages cost ingest
 // ≈ 10-17 % of its CPU at high rates (docs/performance.md "Ingest").
 #include <chrono>
+#include <functional>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -34,12 +35,17 @@ class RecordReader {
 };
 
 // The Kafka implementation: a small pool of assign-only consumers (no group membership, no
-// commits), each used by one read at a time; concurrent reads beyond the pool wait for one.
+// commits), each used by one read at a time; concurrent reads beyond the pool wait for one. Records
+// read are cached by position (RecordCache).
 class KafkaRecordReader final : public RecordReader {
  public:
   struct Options {
     int pool_size = 2;
     std::chrono::milliseconds timeout{5000};
+    // Asked before a read that needs Kafka: false answers at once (unavailable) instead of holding
+    // the caller — an HTTP thread — for the whole deadline while the cluster is unreachable.
+    std::function<bool()> reachable;
+    size_t cache_bytes = size_t{32} << 20;
   };
   static Result<std::unique_ptr<KafkaRecordReader>> create(const KafkaSettings& settings, Options options);
   ~KafkaRecordReader() override;

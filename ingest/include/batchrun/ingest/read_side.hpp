@@ -5,6 +5,7 @@
 // endpoint shuts down and stop() after.
 #include <pistache/router.h>
 
+#include <functional>
 #include <string>
 
 #include "batchrun/common/clock.hpp"
@@ -23,7 +24,8 @@ class ReadSide {
  public:
   explicit ReadSide(ReadSideConfig config = {}, const Clock& clock = SystemClock::instance());
   ~ReadSide();
-  Status start(const KafkaSettings& kafka);
+  // `kafka_reachable`: ingest's probe of the cluster (run reads fail at once while it says no).
+  Status start(const KafkaSettings& kafka, std::function<bool()> kafka_reachable = {});
   void addRoutes(Pistache::Rest::Router& router, const ApiKeys& keys, Producer& producer, const KafkaSettings& kafka);
   void stopStreams();
   void stop();

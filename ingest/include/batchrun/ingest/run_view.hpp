@@ -14,6 +14,7 @@
 #include <array>
 #include <cstdint>
 #include <cstring>
+#include <functional>
 #include <limits>
 #include <map>
 #include <memory>
@@ -73,8 +74,9 @@ class RunView {
   RunView& operator=(const RunView&) = delete;
 
   // Starts following the lane topics and runs.state from the beginning, and reads runs' records
-  // back from them (a KafkaRecordReader) unless setReader() gave one.
-  Status follow(const KafkaSettings& settings);
+  // back from them (a KafkaRecordReader) unless setReader() gave one. `kafka_reachable`, if given,
+  // lets reads fail at once while the cluster is unreachable.
+  Status follow(const KafkaSettings& settings, std::function<bool()> kafka_reachable = {});
   // Where served runs' bytes come from (without one, runs are served from the index fields only),
   // and the lane topics' prefix: a lane's topic is lane_topic_prefix + lane (follow() sets both).
   void setReader(std::unique_ptr<RecordReader> reader, std::string lane_topic_prefix);
