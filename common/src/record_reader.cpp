@@ -169,9 +169,10 @@ Result<std::unique_ptr<KafkaRecordReader>> KafkaRecordReader::create(const Kafka
       {"enable.partition.eof", "true"},  // the end of a partition answers offsets missing before it
       {"auto.offset.reset", "error"},    // an offset out of range must be reported, not replaced
       {"isolation.level", "read_uncommitted"},
-      // A read wants a few records: prefetch little, and do not let the broker hold a fetch long.
+      // A read wants a few records: prefetch little, and do not let the broker hold a fetch long —
+      // a read of one run took one whole wait (10 ms: p50 10.5 ms; 1 ms: p50 1.4 ms).
       {"queued.max.messages.kbytes", "4096"},
-      {"fetch.wait.max.ms", "10"},
+      {"fetch.wait.max.ms", "1"},
       // After "offset out of range" librdkafka pauses fetching for this long (default 500 ms, and a
       // re-assign does not clear it): most of a read's deadline, for one record gone to retention.
       {"fetch.error.backoff.ms", "50"},
