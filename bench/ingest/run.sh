@@ -13,22 +13,13 @@ connections=${2:-8}
 threads=${3:-2}
 port=${BENCH_PORT:-18480}
 key=bench-key
-hash=$(printf %s "$key" | sha256sum | cut -d' ' -f1)
-log=$(mktemp /tmp/bench-ingest.XXXXXX.log)
+source "$root/bench/start-ingest.sh"
 
 # Warm the broker up first: its first load after a start costs it several times the CPU while the
 # JVM compiles, which would be charged to whichever phase came first.
 "$bin/bench_ingest" --raw-only --raw-brokers "$brokers" --connections "$connections" \
   --duration "${BENCH_WARMUP_S:-5}" >/dev/null
-BATCHRUN_KAFKA_BROKERS=$brokers BATCHRUN_TOPIC_PREFIX="bench-ingest-$(date +%s%N)." \
-BATCHRUN_INGEST_PORT=$port BATCHRUN_INGEST_THREADS=$threads BATCHRUN_API_KEYS="$hash:bench" \
-BATCHRUN_LOG_LEVEL=warn "$bin/batchrun-ingest" >"$log" 2>&1 &
-pid=$!
-trap 'kill $pid 2>/dev/null || true' EXIT
-for _ in $(seq 1 120); do
-  curl -fs "http://127.0.0.1:$port/readyz" >/dev/null 2>&1 && break
-  sleep 0.5
-done
+start_ingest ingest BATCHRUN_INGEST_THREADS="$threads"
 # Ingest refuses runs of an unregistered workflow that carry no destination. Nothing consumes the
 # lanes here, so the endpoint is never called.
 curl -fs -X PUT "http://127.0.0.1:$port/v1/workflows/bench" -H "Authorization: Bearer $key" \

@@ -7,18 +7,11 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 bin=${BATCHRUN_BIN_DIR:-$root/build/bin}
+brokers=${BATCHRUN_KAFKA_BROKERS:-127.0.0.1:9092}
 port=${BENCH_PORT:-18490}
 key=bench-key
-hash=$(printf %s "$key" | sha256sum | cut -d' ' -f1)
-log=$(mktemp /tmp/bench-reads.XXXXXX.log)
-BATCHRUN_KAFKA_BROKERS=${BATCHRUN_KAFKA_BROKERS:-127.0.0.1:9092} BATCHRUN_TOPIC_PREFIX="bench-reads-$(date +%s%N)." \
-BATCHRUN_INGEST_PORT=$port BATCHRUN_API_KEYS="$hash:bench" BATCHRUN_LOG_LEVEL=warn "$bin/batchrun-ingest" >"$log" 2>&1 &
-pid=$!
-trap 'kill $pid 2>/dev/null || true' EXIT
-for _ in $(seq 1 120); do
-  curl -fs "http://127.0.0.1:$port/readyz" >/dev/null 2>&1 && break
-  sleep 0.5
-done
+source "$root/bench/start-ingest.sh"
+start_ingest reads
 python3 - "$port" "$key" "${1:-1000}" "${2:-1000}" <<'EOF'
 import http.client, json, sys, time
 port, key, n, pad = int(sys.argv[1]), sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
