@@ -6,6 +6,8 @@
 #include "batchrun/common/kafka_admin.hpp"
 #include "batchrun/common/logging.hpp"
 #include "batchrun/common/ops_http.hpp"
+#include "batchrun/ingest/direct_body_handler.hpp"
+#include "batchrun/ingest/http_reply.hpp"
 #include "batchrun/ingest/openapi_route.hpp"
 
 namespace batchrun::ingest {
@@ -56,7 +58,16 @@ Status App::start() {
                         .threads(config_.http_threads)
                         .maxRequestSize(static_cast<size_t>(config_.max_body_bytes) + kHeaderAllowance)
                         .flags(Pistache::Tcp::Options::ReuseAddr));
-    endpoint_->setHandler(router_.handler());
+    // Bodies over the limit by more than the allowance are answered before being read (their bytes
+    // are skipped); smaller excess still reaches the route, which answers in its API's own shape.
+    const uint64_t max_request = static_cast<uint64_t>(config_.max_body_bytes) + kHeaderAllowance;
+    endpoint_->setHandler(std::make_shared<DirectBodyHandler>(
+        router_, max_request, [this](Pistache::Http::ResponseWriter& rw, uint64_t length) {
+          ingest_metrics_.rejected(Rejection::kTooLarge).inc();
+          replyError(rw, Pistache::Http::Code::Request_Entity_Too_Large, "payload_too_large",
+                     "the body is " + std::to_string(length) + " bytes; the limit is " +
+                         std::to_string(config_.max_body_bytes));
+        }));
     endpoint_->serveThreaded();
   } catch (const std::exception& e) {
     endpoint_.reset();
