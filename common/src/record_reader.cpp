@@ -191,6 +191,17 @@ KafkaRecordReader::KafkaRecordReader(std::unique_ptr<Pool> pool) : pool_(std::mo
 
 KafkaRecordReader::~KafkaRecordReader() = default;
 
+std::optional<std::vector<std::string>> KafkaRecordReader::readCached(const std::vector<RecordRef>& refs) {
+  std::vector<std::string> out;
+  out.reserve(refs.size());
+  for (const auto& r : refs) {
+    auto v = pool_->cache.get(r);
+    if (!v) return std::nullopt;
+    out.push_back(std::move(*v));
+  }
+  return out;
+}
+
 Result<std::vector<std::optional<std::string>>> KafkaRecordReader::read(const std::vector<RecordRef>& refs) {
   for (const auto& r : refs) {
     // Negative offsets would be logical ones (beginning, end) to librdkafka.

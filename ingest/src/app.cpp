@@ -44,8 +44,8 @@ Status App::start() {
   addWriteRoutes(router_, *write_deps_);
   addWorkflowRoutes(router_, *workflow_deps_);
   addOpenApiRoute(router_);
-  read_.addRoutes(router_, config_.api_keys, *producer_, kafka);
-  compat_deps_.reset(new CompatDeps{*write_deps_, read_.view(), *producer_, topics_});
+  read_.addRoutes(router_, config_.api_keys, *producer_, kafka, submissions_);
+  compat_deps_.reset(new CompatDeps{*write_deps_, read_.view(), read_.reads(), *producer_, topics_});
   addCompatRoutes(router_, *compat_deps_);
   auto webhook_endpoints = WebhookEndpointRoutes::start(config_.webhook_endpoints, kafka, config_.api_keys, *producer_);
   if (!webhook_endpoints) return webhook_endpoints.error();

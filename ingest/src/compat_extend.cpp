@@ -97,18 +97,23 @@ void addExtendRoutes(Pistache::Rest::Router& router, CompatDeps& deps) {
               parsed.errors, 0);
         return;
       }
-      auto listed = d->view.list(*project, parsed.query);
-      if (!listed) return reply(rw, Code::Service_Unavailable, "", listed.error().message, {}, 1);
-      const RunPage& page = *listed;
-      std::string out = legacy ? "{\"success\":true,\"workflowRuns\":[" : "{\"object\":\"list\",\"data\":[";
-      for (size_t i = 0; i < page.runs.size(); ++i) {
-        if (i) out += ',';
-        out += extendRunJson(page.runs[i]);
-      }
-      out += "],\"nextPageToken\":";
-      if (page.last_run_id.empty()) out += "null"; else json::appendString(out, encodeCursor(page.last_run_id));
-      out += '}';
-      replyJson(rw, Code::Ok, out);
+      auto answer = [reply, legacy](ResponseWriter& w, const Result<RunPage>& listed) {
+        if (!listed) return reply(w, Code::Service_Unavailable, "", listed.error().message, {}, 1);
+        const RunPage& page = *listed;
+        std::string out = legacy ? "{\"success\":true,\"workflowRuns\":[" : "{\"object\":\"list\",\"data\":[";
+        for (size_t i = 0; i < page.runs.size(); ++i) {
+          if (i) out += ',';
+          out += extendRunJson(page.runs[i]);
+        }
+        out += "],\"nextPageToken\":";
+        if (page.last_run_id.empty()) out += "null"; else json::appendString(out, encodeCursor(page.last_run_id));
+        out += '}';
+        replyJson(w, Code::Ok, out);
+      };
+      if (auto now = d->view.listNow(*project, parsed.query)) return answer(rw, std::move(*now));
+      readLater(*d, rw, reply, [d, project = *project, query = parsed.query, answer](ResponseWriter& w) {
+        answer(w, d->view.list(project, query));
+      });
     });
     return Route::Result::Ok;
   });
@@ -120,12 +125,17 @@ void addExtendRoutes(Pistache::Rest::Router& router, CompatDeps& deps) {
       auto project = extendProject(req, rw, *d, reply);
       if (!project) return;
       auto id = req.param(":id").as<std::string>();
-      auto found = d->view.get(*project, id);
-      if (!found) return reply(rw, Code::Service_Unavailable, "", found.error().message, {}, 1);
-      const auto& run = *found;
-      if (!run) return reply(rw, Code::Not_Found, "", "workflow run " + id + " not found", {}, 0);
-      replyJson(rw, Code::Ok, legacy ? "{\"success\":true,\"workflowRun\":" + extendRunJson(*run) + "}"
-                                     : extendRunJson(*run));
+      auto answer = [reply, legacy, id](ResponseWriter& w, const Result<std::optional<Run>>& found) {
+        if (!found) return reply(w, Code::Service_Unavailable, "", found.error().message, {}, 1);
+        const auto& run = *found;
+        if (!run) return reply(w, Code::Not_Found, "", "workflow run " + id + " not found", {}, 0);
+        replyJson(w, Code::Ok, legacy ? "{\"success\":true,\"workflowRun\":" + extendRunJson(*run) + "}"
+                                      : extendRunJson(*run));
+      };
+      if (auto now = d->view.getNow(*project, id)) return answer(rw, std::move(*now));
+      readLater(*d, rw, reply, [d, project = *project, id, answer](ResponseWriter& w) {
+        answer(w, d->view.get(project, id));
+      });
     });
     return Route::Result::Ok;
   });

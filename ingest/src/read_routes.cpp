@@ -73,25 +73,35 @@ std::optional<BatchTotals> emptyBatch(const BatchEvents& events, const std::stri
   return t;
 }
 
+void busy(std::optional<ResponseWriter> rw) {
+  if (rw) replyFor(*rw, Error::unavailable("too many reads waiting for Kafka"));
+}
+
 }  // namespace
 
 void addReadRoutes(Pistache::Rest::Router& router, const ApiKeys& keys, const RunView& view,
-                   const BatchEvents& events, SseHub& sse) {
+                   const BatchEvents& events, SseHub& sse, ReadPool& reads) {
   using namespace Pistache::Rest;
 
-  Routes::Get(router, "/v1/runs/:run_id", [&keys, &view](const Request& req, ResponseWriter rw) {
+  Routes::Get(router, "/v1/runs/:run_id", [&keys, &view, &reads](const Request& req, ResponseWriter rw) {
     auto project = authenticate(keys, req);
     if (!project) return unauthorized(rw), Route::Result::Ok;
     auto id = req.param(":run_id").as<std::string>();
-    auto found = view.get(*project, id);
-    if (!found) return replyFor(rw, found.error()), Route::Result::Ok;  // Kafka did not answer: 503
-    const auto& run = *found;
-    if (!run) return replyError(rw, Code::Not_Found, "not_found", "no run " + id), Route::Result::Ok;
-    replyJson(rw, Code::Ok, runJson(*run));
+    auto answer = [id](ResponseWriter& w, const Result<std::optional<Run>>& found) {
+      if (!found) return replyFor(w, found.error());  // Kafka did not answer: 503
+      const auto& run = *found;
+      if (!run) return replyError(w, Code::Not_Found, "not_found", "no run " + id);
+      replyJson(w, Code::Ok, runJson(*run));
+    };
+    // Answered here when the record is cached; a read that must fetch goes to the pool.
+    if (auto now = view.getNow(*project, id)) return answer(rw, std::move(*now)), Route::Result::Ok;
+    busy(reads.run(std::move(rw), [&view, project = *project, id, answer](ResponseWriter& w) {
+      answer(w, view.get(project, id));
+    }));
     return Route::Result::Ok;
   });
 
-  Routes::Get(router, "/v1/runs", [&keys, &view](const Request& req, ResponseWriter rw) {
+  Routes::Get(router, "/v1/runs", [&keys, &view, &reads](const Request& req, ResponseWriter rw) {
     auto project = authenticate(keys, req);
     if (!project) return unauthorized(rw), Route::Result::Ok;
     std::map<std::string, std::string> params(req.query().parameters_begin(), req.query().parameters_end());
@@ -102,18 +112,22 @@ void addReadRoutes(Pistache::Rest::Router& router, const ApiKeys& keys, const Ru
       replyError(rw, Code::Bad_Request, "invalid_request", "invalid query parameter: " + names, parsed.errors);
       return Route::Result::Ok;
     }
-    auto listed = view.list(*project, parsed.query);
-    if (!listed) return replyFor(rw, listed.error()), Route::Result::Ok;
-    const RunPage& page = *listed;
-    std::string out = "{\"runs\":[";
-    for (size_t i = 0; i < page.runs.size(); ++i) {
-      if (i) out += ',';
-      out += runJson(page.runs[i]);
-    }
-    out += "],\"next_cursor\":";
-    if (page.last_run_id.empty()) out += "null"; else json::appendString(out, encodeCursor(page.last_run_id));
-    out += '}';
-    replyJson(rw, Code::Ok, out);
+    auto answer = [](ResponseWriter& w, const Result<RunPage>& listed) {
+      if (!listed) return replyFor(w, listed.error());
+      const RunPage& page = *listed;
+      std::string out = "{\"runs\":[";
+      for (size_t i = 0; i < page.runs.size(); ++i) {
+        if (i) out += ',';
+        out += runJson(page.runs[i]);
+      }
+      out += "],\"next_cursor\":";
+      if (page.last_run_id.empty()) out += "null"; else json::appendString(out, encodeCursor(page.last_run_id));
+      out += '}';
+      replyJson(w, Code::Ok, out);
+    };
+    if (auto now = view.listNow(*project, parsed.query)) return answer(rw, std::move(*now)), Route::Result::Ok;
+    busy(reads.run(std::move(rw), [&view, project = *project, query = std::move(parsed.query), answer](
+                                      ResponseWriter& w) { answer(w, view.list(project, query)); }));
     return Route::Result::Ok;
   });
 

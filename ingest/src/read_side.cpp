@@ -12,6 +12,11 @@ void loadReadSideConfig(EnvReader& env, ReadSideConfig& out) {
 }
 
 namespace {
+// Twice the record reader's consumers: reads answered from its cache go on while two wait on Kafka.
+constexpr int kReadThreads = 4;
+// Beyond this many reads waiting, a read is a 503 at once rather than a growing queue.
+constexpr size_t kMaxQueuedReads = 1024;
+
 BatchEventsConfig eventsConfig(const ReadSideConfig& c) {
   BatchEventsConfig e;
   e.retain_ms = c.sse_retain_s * 1000;
@@ -37,14 +42,16 @@ Status ReadSide::start(const KafkaSettings& kafka, std::function<bool()> kafka_r
 }
 
 void ReadSide::addRoutes(Pistache::Rest::Router& router, const ApiKeys& keys, Producer& producer,
-                         const KafkaSettings& kafka) {
-  addReadRoutes(router, keys, view_, events_, sse_);
+                         const KafkaSettings& kafka, SubmissionTracker& tracker) {
+  reads_ = std::make_unique<ReadPool>(kReadThreads, kMaxQueuedReads, tracker);
+  addReadRoutes(router, keys, view_, events_, sse_, *reads_);
   addControlRoutes(router, keys, view_, events_, producer, Topics(kafka));
 }
 
 void ReadSide::stopStreams() { sse_.stop(); }
 
 void ReadSide::stop() {
+  if (reads_) reads_->stop();  // before the view: queued reads use it
   sse_.stop();
   events_.stop();  // before the hub goes: the follower thread notifies it
   view_.stop();

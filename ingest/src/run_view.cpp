@@ -141,15 +141,20 @@ void RunView::applyFollowed(const Message& m, const std::string& state_topic) {
   }
 }
 
-bool RunView::holds(std::string_view project, std::string_view run_id) const {
+const RunView::Map::value_type* RunView::findLocked(std::string_view project, std::string_view run_id) const {
   Key key;
-  if (!parseUuid(run_id, key.id)) return false;
-  std::shared_lock lock(mu_);
+  if (!parseUuid(run_id, key.id)) return nullptr;
   auto p = projects_.find(project);
-  if (!p) return false;
+  if (!p) return nullptr;
   key.project = *p;
   auto it = runs_.find(key);
-  return it != runs_.end() && it->second.partition >= 0;
+  return it == runs_.end() ? nullptr : &*it;
+}
+
+bool RunView::holds(std::string_view project, std::string_view run_id) const {
+  std::shared_lock lock(mu_);
+  const auto* kv = findLocked(project, run_id);
+  return kv && kv->second.partition >= 0;
 }
 
 void RunView::indexOwnLocked(const Run& r, const Where& where) {
@@ -296,12 +301,7 @@ Result<std::vector<Run>> RunView::serve(std::vector<Pending> pending) const {
   // Read outside the view's lock: a Kafka round trip must not hold up the follower or writers.
   std::vector<RecordRef> refs;
   std::vector<size_t> fetched;
-  for (size_t i = 0; i < pending.size(); ++i) {
-    if (pending[i].record.empty() && pending[i].ref.offset >= 0 && reader_) {
-      refs.push_back(pending[i].ref);
-      fetched.push_back(i);
-    }
-  }
+  toRead(pending, refs, fetched);
   if (!refs.empty()) {
     auto values = reader_->read(refs);
     if (!values) return values.error();
@@ -309,6 +309,31 @@ Result<std::vector<Run>> RunView::serve(std::vector<Pending> pending) const {
       if ((*values)[j]) pending[fetched[j]].record = std::move(*(*values)[j]);
     }
   }
+  return decode(pending);
+}
+
+void RunView::toRead(const std::vector<Pending>& pending, std::vector<RecordRef>& refs,
+                     std::vector<size_t>& slots) const {
+  for (size_t i = 0; i < pending.size(); ++i) {
+    if (pending[i].record.empty() && pending[i].ref.offset >= 0 && reader_) {
+      refs.push_back(pending[i].ref);
+      slots.push_back(i);
+    }
+  }
+}
+
+bool RunView::fillCached(std::vector<Pending>& pending) const {
+  std::vector<RecordRef> refs;
+  std::vector<size_t> slots;
+  toRead(pending, refs, slots);
+  if (refs.empty()) return true;
+  auto values = reader_->readCached(refs);
+  if (!values) return false;
+  for (size_t j = 0; j < slots.size(); ++j) pending[slots[j]].record = std::move((*values)[j]);
+  return true;
+}
+
+std::vector<Run> RunView::decode(std::vector<Pending>& pending) {
   std::vector<Run> out;
   out.reserve(pending.size());
   for (auto& p : pending) {
@@ -325,33 +350,33 @@ Result<std::vector<Run>> RunView::serve(std::vector<Pending> pending) const {
 }
 
 std::optional<Run> RunView::summary(std::string_view project, std::string_view run_id) const {
-  Key key;
-  if (!parseUuid(run_id, key.id)) return std::nullopt;
   std::shared_lock lock(mu_);
-  auto p = projects_.find(project);
-  if (!p) return std::nullopt;
-  key.project = *p;
-  auto it = runs_.find(key);
-  if (it == runs_.end()) return std::nullopt;
-  return summaryOf(*it);
+  const auto* kv = findLocked(project, run_id);
+  if (!kv) return std::nullopt;
+  return summaryOf(*kv);
+}
+
+bool RunView::pendingRun(std::string_view project, std::string_view run_id, std::vector<Pending>& pending) const {
+  std::shared_lock lock(mu_);
+  const auto* kv = findLocked(project, run_id);
+  if (!kv) return false;
+  pending.push_back(pendingOf(*kv));
+  return true;
 }
 
 Result<std::optional<Run>> RunView::get(std::string_view project, std::string_view run_id) const {
-  Key key;
-  if (!parseUuid(run_id, key.id)) return std::optional<Run>();
   std::vector<Pending> pending;
-  {
-    std::shared_lock lock(mu_);
-    auto p = projects_.find(project);
-    if (!p) return std::optional<Run>();
-    key.project = *p;
-    auto it = runs_.find(key);
-    if (it == runs_.end()) return std::optional<Run>();
-    pending.push_back(pendingOf(*it));
-  }
+  if (!pendingRun(project, run_id, pending)) return std::optional<Run>();
   auto runs = serve(std::move(pending));
   if (!runs) return runs.error();
   return std::optional<Run>(std::move(runs->front()));
+}
+
+std::optional<std::optional<Run>> RunView::getNow(std::string_view project, std::string_view run_id) const {
+  std::vector<Pending> pending;
+  if (!pendingRun(project, run_id, pending)) return std::optional<Run>();
+  if (!fillCached(pending)) return std::nullopt;
+  return std::optional<Run>(std::move(decode(pending).front()));
 }
 
 std::optional<uint32_t> RunView::findBatch(uint32_t project, std::string_view batch_id) const {
@@ -370,6 +395,18 @@ Result<RunPage> RunView::list(std::string_view project, const RunQuery& q) const
   auto runs = serve(std::move(pending));
   if (!runs) return runs.error();
   page.runs = std::move(*runs);
+  return page;
+}
+
+std::optional<RunPage> RunView::listNow(std::string_view project, const RunQuery& q) const {
+  RunPage page;
+  std::vector<Pending> pending;
+  {
+    std::shared_lock lock(mu_);
+    collectLocked(project, q, page, pending);
+  }
+  if (!fillCached(pending)) return std::nullopt;
+  page.runs = decode(pending);
   return page;
 }
 

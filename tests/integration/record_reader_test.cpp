@@ -147,6 +147,11 @@ TEST(RecordReader, RecordsReadAreAnsweredFromTheCacheAndAnUnreachableClusterFail
   auto unread = reader->read({refs[0], refs[2]});  // refs[2] needs Kafka: unavailable, not a wait
   ASSERT_FALSE(unread);
   EXPECT_EQ(unread.error().code, ErrorCode::kUnavailable);
+  // readCached answers only from the cache: all of it, or nothing.
+  auto cached = reader->readCached({refs[1], refs[0]});
+  ASSERT_TRUE(cached);
+  EXPECT_EQ((*cached)[0], valueFor(t, 0, 1));
+  EXPECT_FALSE(reader->readCached({refs[0], refs[2]}));
   reachable = true;
   auto back = reader->read({refs[2]});
   ASSERT_TRUE(back) << back.error().message;

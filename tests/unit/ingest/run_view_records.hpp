@@ -9,6 +9,7 @@
 
 #include <map>
 #include <optional>
+#include <set>
 #include <string_view>
 #include <tuple>
 #include <vector>
@@ -57,10 +58,12 @@ inline Run advanced(Run r, RunStatus status, int64_t completed_at = 0) {
 
 // What the view's RecordReader would find in Kafka: records put at positions; a record not put
 // (or erased) is gone; `fail` makes every read fail as a Kafka timeout would. Counts reads.
+// Positions marked cached are what readCached() finds without Kafka.
 class FakeRecords final : public RecordReader {
  public:
   void put(const RecordRef& at, std::string value) { records_[key(at)] = std::move(value); }
   void erase(const RecordRef& at) { records_.erase(key(at)); }
+  void cache(const RecordRef& at) { cached_.insert(key(at)); }
   bool fail = false;
   int reads = 0;
   Result<std::vector<std::optional<std::string>>> read(const std::vector<RecordRef>& refs) override {
@@ -73,10 +76,20 @@ class FakeRecords final : public RecordReader {
     }
     return out;
   }
+  std::optional<std::vector<std::string>> readCached(const std::vector<RecordRef>& refs) override {
+    std::vector<std::string> out;
+    for (const auto& r : refs) {
+      auto it = records_.find(key(r));
+      if (!cached_.count(key(r)) || it == records_.end()) return std::nullopt;
+      out.push_back(it->second);
+    }
+    return out;
+  }
 
  private:
   static std::tuple<std::string, int32_t, int64_t> key(const RecordRef& r) { return {r.topic, r.partition, r.offset}; }
   std::map<std::tuple<std::string, int32_t, int64_t>, std::string> records_;
+  std::set<std::tuple<std::string, int32_t, int64_t>> cached_;
 };
 
 // get() and list() for tests that expect Kafka to answer: a read error fails the test.

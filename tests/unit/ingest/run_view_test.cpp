@@ -407,6 +407,33 @@ TEST_F(RunViewRecords, ARecordGoneFromKafkaIsServedFromTheIndex) {
   EXPECT_EQ(got->input, "null");
 }
 
+TEST_F(RunViewRecords, GetNowAndListNowAnswerOnlyWhatNeedsNoKafkaRead) {
+  const std::string b = batchId(1);
+  auto r1 = laneRun("p", 1, b, 2), r2 = laneRun("p", 2, b, 2);
+  follow(r1, "t.normal", 3, 100);
+  follow(r2, "t.normal", 4, 200);
+  kafka_->fail = true;  // nothing here may wait for Kafka
+
+  EXPECT_FALSE(view_.getNow("p", r1.run_id)) << "its record must be fetched";
+  kafka_->cache({"t.normal", 3, 100});
+  auto now = view_.getNow("p", r1.run_id);
+  ASSERT_TRUE(now && *now);
+  EXPECT_EQ((*now)->input, r1.input);
+  auto unknown = view_.getNow("p", runId(9));
+  ASSERT_TRUE(unknown) << "an unknown run needs no read";
+  EXPECT_FALSE(*unknown);
+
+  RunQuery q;
+  q.batch_id = b;
+  EXPECT_FALSE(view_.listNow("p", q)) << "one of the page's records is not cached";
+  kafka_->cache({"t.normal", 4, 200});
+  auto page = view_.listNow("p", q);
+  ASSERT_TRUE(page);
+  ASSERT_EQ(page->runs.size(), 2u);
+  EXPECT_EQ(page->runs[1].input, r2.input);
+  EXPECT_EQ(kafka_->reads, 0);
+}
+
 TEST_F(RunViewRecords, KafkaNotAnsweringIsAnErrorNotAMissingRun) {
   const std::string b = batchId(1);
   auto r = laneRun("p", 1, b, 1);

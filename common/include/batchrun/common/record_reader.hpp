@@ -32,6 +32,12 @@ class RecordReader {
   // within the reader's deadline, or an offset lies at or past its partition's end (a new
   // leader's high watermark can lag, so it is not taken as missing); nothing partial is returned.
   virtual Result<std::vector<std::optional<std::string>>> read(const std::vector<RecordRef>& refs) = 0;
+  // The values when every record is at hand without asking Kafka (cached); else nullopt. Lets a
+  // caller answer at once and hand only reads that must fetch to a thread that may wait.
+  virtual std::optional<std::vector<std::string>> readCached(const std::vector<RecordRef>& refs) {
+    (void)refs;
+    return std::nullopt;
+  }
 };
 
 // The Kafka implementation: a small pool of assign-only consumers (no group membership, no
@@ -53,6 +59,7 @@ class KafkaRecordReader final : public RecordReader {
   KafkaRecordReader& operator=(const KafkaRecordReader&) = delete;
 
   Result<std::vector<std::optional<std::string>>> read(const std::vector<RecordRef>& refs) override;
+  std::optional<std::vector<std::string>> readCached(const std::vector<RecordRef>& refs) override;
 
  private:
   struct Pool;

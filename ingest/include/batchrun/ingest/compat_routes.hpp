@@ -17,6 +17,7 @@
 #include "batchrun/common/kafka_settings.hpp"
 #include "batchrun/common/run.hpp"
 #include "batchrun/ingest/auth.hpp"
+#include "batchrun/ingest/read_pool.hpp"
 #include "batchrun/ingest/run_view.hpp"
 #include "batchrun/ingest/write_routes.hpp"
 
@@ -26,6 +27,7 @@ namespace batchrun::ingest {
 struct CompatDeps {
   WriteDeps& write;
   const RunView& view;
+  ReadPool& reads;  // run reads that may fetch from Kafka are served here, off the HTTP threads
   Producer& producer;
   const Topics& topics;
   const ApiKeys& keys() const { return write.config.api_keys; }
@@ -45,6 +47,10 @@ bool admitBody(const Pistache::Rest::Request& request, Pistache::Http::ResponseW
 // Asks the run's owner to cancel it (the runs.control record POST /v1/runs/{id}/cancel writes),
 // waiting for Kafka's acknowledgement. The run must not be terminal and must know its partition.
 Status requestCancel(CompatDeps& deps, const Run& run);
+
+// Hands a run read (job answers through the writer it is given) to deps.reads, off the HTTP
+// thread; `rw` is moved from. A full read queue is a 503 in the dialect's shape at once.
+void readLater(CompatDeps& deps, Pistache::Http::ResponseWriter& rw, const ErrorReplier& reply, ReadPool::Job job);
 
 // Runs f; an exception becomes a 500 in the dialect's shape if nothing was sent yet.
 void guardedCompat(Pistache::Http::ResponseWriter& rw, const ErrorReplier& reply, const std::function<void()>& f);

@@ -10,6 +10,7 @@
 #include "batchrun/common/run.hpp"
 #include "batchrun/ingest/auth.hpp"
 #include "batchrun/ingest/batch_events.hpp"
+#include "batchrun/ingest/read_pool.hpp"
 #include "batchrun/ingest/run_view.hpp"
 #include "batchrun/ingest/sse_stream.hpp"
 
@@ -17,8 +18,9 @@ namespace batchrun::ingest {
 
 // A batch none of whose runs the view holds may still exist: `events` knows a batch whose every item
 // named an existing run (BatchEvents::emptyBatch).
+// Run reads (which may fetch records from Kafka) are answered from `reads`, off the HTTP threads.
 void addReadRoutes(Pistache::Rest::Router& router, const ApiKeys& keys, const RunView& view,
-                   const BatchEvents& events, SseHub& sse);
+                   const BatchEvents& events, SseHub& sse, ReadPool& reads);
 
 // The public JSON of a run: appendRunFields plus batch_id, next_attempt_at and the record version.
 std::string runJson(const Run& run);

@@ -6,6 +6,7 @@
 #include <pistache/router.h>
 
 #include <functional>
+#include <memory>
 #include <string>
 
 #include "batchrun/common/clock.hpp"
@@ -14,6 +15,7 @@
 #include "batchrun/common/kafka_settings.hpp"
 #include "batchrun/ingest/auth.hpp"
 #include "batchrun/ingest/batch_events.hpp"
+#include "batchrun/ingest/read_pool.hpp"
 #include "batchrun/ingest/read_side_config.hpp"
 #include "batchrun/ingest/run_view.hpp"
 #include "batchrun/ingest/sse_stream.hpp"
@@ -26,19 +28,24 @@ class ReadSide {
   ~ReadSide();
   // `kafka_reachable`: ingest's probe of the cluster (run reads fail at once while it says no).
   Status start(const KafkaSettings& kafka, std::function<bool()> kafka_reachable = {});
-  void addRoutes(Pistache::Rest::Router& router, const ApiKeys& keys, Producer& producer, const KafkaSettings& kafka);
+  // `tracker`: reads answered off the HTTP threads count as live in it (read_pool.hpp).
+  void addRoutes(Pistache::Rest::Router& router, const ApiKeys& keys, Producer& producer, const KafkaSettings& kafka,
+                 SubmissionTracker& tracker);
   void stopStreams();
   void stop();
   // Empty when the view and the event log have caught up with their topics; else why not.
   std::string readiness() const;
   RunView& view() { return view_; }
+  // The pool run reads are served from (after addRoutes()).
+  ReadPool& reads() { return *reads_; }
   size_t openStreams() const { return sse_.openStreams(); }
 
  private:
   const Clock& clock_;
   RunView view_;
   BatchEvents events_;
-  SseHub sse_;  // last: its thread reads events_
+  SseHub sse_;  // its thread reads events_
+  std::unique_ptr<ReadPool> reads_;  // last: its threads read view_
 };
 
 }  // namespace batchrun::ingest

@@ -106,6 +106,10 @@ class RunView {
   // The full run; reads its record from Kafka. An error (retryable) when Kafka did not answer.
   Result<std::optional<Run>> get(std::string_view project, std::string_view run_id) const;
   Result<RunPage> list(std::string_view project, const RunQuery& query) const;
+  // get() and list() when they need not wait for Kafka (every record needed is cached, or none
+  // is); nullopt when a record must be fetched — then call get()/list() where waiting is fine.
+  std::optional<std::optional<Run>> getNow(std::string_view project, std::string_view run_id) const;
+  std::optional<RunPage> listNow(std::string_view project, const RunQuery& query) const;
   std::optional<BatchTotals> batch(std::string_view project, std::string_view batch_id) const;
   // The batch's runs that are not terminal yet; nullopt if the batch is unknown to this project.
   std::optional<std::vector<OpenRun>> openRuns(std::string_view project, std::string_view batch_id) const;
@@ -192,11 +196,20 @@ class RunView {
   static std::optional<Indexed> laneHeaders(const Message& m);
   uint16_t topicIdLocked(std::string_view topic);
   Run summaryOf(const Map::value_type& kv) const;
+  // The entry of (project, run id) under the caller's lock; nullptr when unknown.
+  const Map::value_type* findLocked(std::string_view project, std::string_view run_id) const;
   Pending pendingOf(const Map::value_type& kv) const;
   // The page's runs (at most q.limit) and its cursor, under the caller's shared lock.
   void collectLocked(std::string_view project, const RunQuery& q, RunPage& page, std::vector<Pending>& pending) const;
   // Decodes each pending run from its bytes, read from Kafka for those that have none.
   Result<std::vector<Run>> serve(std::vector<Pending> pending) const;
+  // The positions of the pending runs whose bytes must be read, and their indexes in `pending`.
+  void toRead(const std::vector<Pending>& pending, std::vector<RecordRef>& refs, std::vector<size_t>& slots) const;
+  // Fills the pending runs' bytes from the reader's cache; false if one must be fetched.
+  bool fillCached(std::vector<Pending>& pending) const;
+  static std::vector<Run> decode(std::vector<Pending>& pending);
+  // The pending run (0 or 1) of a get(); false when the id or project is unknown.
+  bool pendingRun(std::string_view project, std::string_view run_id, std::vector<Pending>& pending) const;
   std::optional<uint32_t> findBatch(uint32_t project, std::string_view batch_id) const;
 
   mutable std::shared_mutex mu_;
