@@ -102,16 +102,6 @@ void submit(CompatDeps& deps, const Request& req, ResponseWriter& rw, std::strin
              polosDialect(std::move(route), is_batch, std::move(parsed.queue_limits)));
 }
 
-std::optional<Run> execution(const Request& req, ResponseWriter& rw, CompatDeps& deps, const std::string& project) {
-  auto id = req.param(":id").as<std::string>();
-  auto run = deps.view.get(project, id);
-  if (!run) {
-    polosReply(rw, Code::Service_Unavailable, "", run.error().message, {}, 1);
-    return std::nullopt;
-  }
-  if (!*run) polosReply(rw, Code::Not_Found, "", "Execution not found", {}, 0);
-  return std::move(*run);
-}
 
 }  // namespace
 
@@ -145,7 +135,17 @@ void addPolosRoutes(Pistache::Rest::Router& router, CompatDeps& deps) {
     guardedCompat(rw, kPolosReply, [&] {
       auto project = polosProject(req, rw, *d);
       if (!project) return;
-      if (auto run = execution(req, rw, *d, *project)) replyJson(rw, Code::Ok, polosExecutionJson(*run));
+      auto id = req.param(":id").as<std::string>();
+      auto answer = [](ResponseWriter& w, const Result<std::optional<Run>>& run) {
+        if (!run) return polosReply(w, Code::Service_Unavailable, "", run.error().message, {}, 1);
+        if (!*run) return polosReply(w, Code::Not_Found, "", "Execution not found", {}, 0);
+        replyJson(w, Code::Ok, polosExecutionJson(**run));
+      };
+      // Answered here when its record is cached; a read that must fetch goes to the read pool.
+      if (auto now = d->view.getNow(*project, id)) return answer(rw, std::move(*now));
+      readLater(*d, rw, kPolosReply, [d, project = *project, id, answer](ResponseWriter& w) {
+        answer(w, d->view.get(project, id));
+      });
     });
     return Route::Result::Ok;
   });
@@ -154,8 +154,9 @@ void addPolosRoutes(Pistache::Rest::Router& router, CompatDeps& deps) {
     guardedCompat(rw, kPolosReply, [&] {
       auto project = polosProject(req, rw, *d);
       if (!project) return;
-      auto run = execution(req, rw, *d, *project);
-      if (!run) return;
+      // The index knows all a cancel needs (status, partition): no Kafka read.
+      auto run = d->view.summary(*project, req.param(":id").as<std::string>());
+      if (!run) return polosReply(rw, Code::Not_Found, "", "Execution not found", {}, 0);
       if (isTerminal(run->status)) {
         polosReply(rw, Code::Bad_Request, "", std::string("Execution is already ") + polosStatus(run->status),
                    {{-1, "status", polosStatus(run->status)}}, 0);
