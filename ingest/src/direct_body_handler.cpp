@@ -3,7 +3,10 @@
 #include <pistache/peer.h>
 #include <sys/socket.h>
 
+#include <pistache/transport.h>
+
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cstring>
 
@@ -26,6 +29,12 @@ constexpr size_t kKeepBodyBytes = 4 * 1024 * 1024;
 struct BodyAccess : Http::Request {
   static std::string& of(Http::Request& request) { return request.*(&BodyAccess::body_); }
 };
+
+bool equalsIgnoreCase(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+         });
+}
 
 }  // namespace
 
@@ -170,6 +179,7 @@ void DirectBodyHandler::headDone(Connection& conn, const std::shared_ptr<Pistach
     conn.mode = Connection::Mode::kPistache;
     return;
   }
+  if (length->value() > 0) maybeContinue(request, peer);
   if (length->value() > max_body_) {
     auto rw = writerFor(request, peer);
     on_too_large_(rw, length->value());
@@ -182,6 +192,15 @@ void DirectBodyHandler::headDone(Connection& conn, const std::shared_ptr<Pistach
   conn.body.resize(static_cast<size_t>(length->value()));
   conn.have = 0;
   conn.mode = Connection::Mode::kBody;
+}
+
+void DirectBodyHandler::maybeContinue(const Http::Request& request, const std::shared_ptr<Pistache::Tcp::Peer>& peer) {
+  const auto expect = request.headers().tryGetRaw("Expect");
+  if (!expect || !equalsIgnoreCase(expect->value(), "100-continue")) return;
+  // Through the transport's write queue, so it goes out in order with any answer still queued
+  // for this connection.
+  static const std::string kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+  transport()->asyncWrite(peer->fd(), Pistache::RawBuffer(kContinue, kContinue.size()));
 }
 
 Http::ResponseWriter DirectBodyHandler::writerFor(const Http::Request& request,

@@ -112,6 +112,20 @@ TEST(DirectBodyHandler, PipelinedRequestsAreAnsweredInOrder) {
   EXPECT_EQ(r.body, digest(b));
 }
 
+TEST(DirectBodyHandler, ExpectContinueIsAnsweredBeforeTheBodyIsSent) {
+  Server server;
+  RawClient client(server.port());
+  ASSERT_TRUE(client.connected());
+  const auto body = randomBody(100'000, 5);
+  client.send("POST /echo HTTP/1.1\r\nHost: t\r\nConnection: keep-alive\r\nExpect: 100-Continue\r\nContent-Length: " +
+              std::to_string(body.size()) + "\r\n\r\n");
+  EXPECT_EQ(client.read().status, 100);  // without it the body is never sent and this times out
+  client.send(body);
+  const auto r = client.read();
+  ASSERT_EQ(r.status, 200);
+  EXPECT_EQ(r.body, digest(body));
+}
+
 TEST(DirectBodyHandler, ChunkedBodiesAreReadByPistache) {
   Server server;
   RawClient client(server.port());
