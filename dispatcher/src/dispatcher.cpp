@@ -3,7 +3,9 @@
 // from runs.state), offsets, and the inbox other threads post to.
 #include "batchrun/dispatcher/dispatcher.hpp"
 
+#include <algorithm>
 #include <chrono>
+#include <functional>
 
 #include "batchrun/common/logging.hpp"
 #include "batchrun/common/events.hpp"
@@ -160,14 +162,36 @@ void Dispatcher::onLaneRecord(int lane, const Message& m) {
   if (run.lane.empty()) run.lane = topics_.lanes[static_cast<size_t>(lane)].name;
   // Known run: a re-delivery after a rebalance, or the same run submitted again (dedup by run_id).
   if (auto it = runs_.find(run.run_id); it != runs_.end()) {
-    const auto& lo = it->second.lane_offset;
-    if (lo && lo->tp == ref.tp && lo->offset == ref.offset) return;  // the same record, still pending
+    Entry& known = it->second;
+    const auto same = [&](const OffsetRef& o) { return o.tp == ref.tp && o.offset == ref.offset; };
+    if (known.lane_offset && same(*known.lane_offset)) return;  // the same record, still pending
+    for (const auto& a : known.aliases) {
+      if (same(a.lane_offset)) return;
+    }
     tracker.add(ref.offset);
+    if (!run.batch_id.empty() && run.batch_id != known.run.batch_id &&
+        std::none_of(known.aliases.begin(), known.aliases.end(),
+                     [&](const BatchAlias& a) { return a.batch_id == run.batch_id; })) {
+      // Another batch asked for this run: it counts the run's end too (finish()).
+      known.aliases.push_back(BatchAlias{run.batch_id, run.batch_size, run.created_at, ref});
+      return;
+    }
     offsetDone(ref);
     return;
   }
-  if (finished_[run.partition].count(run.run_id)) {
+  auto& finished = finished_[run.partition];
+  if (auto f = finished.find(run.run_id); f != finished.end()) {
     tracker.add(ref.offset);
+    if (!run.batch_id.empty() && std::hash<std::string>{}(run.batch_id) != f->second.batch_hash) {
+      // Another batch's request for a run that has ended: count its end in that batch now (a
+      // repeat after a restart counts once: batches count distinct runs).
+      run.status = f->second.status;
+      Write progress;
+      progress.msg = makeProgressRecord(topics_.batch_progress, run);
+      progress.done = {ref};
+      produce(std::move(progress));
+      return;
+    }
     offsetDone(ref);
     return;
   }
@@ -350,7 +374,7 @@ void Dispatcher::rebuild() {
 
 void Dispatcher::adoptRebuilt(Run run) {
   if (isTerminal(run.status)) {
-    finished_[run.partition].insert(run.run_id);
+    finished_[run.partition][run.run_id] = Finished{run.status, std::hash<std::string>{}(run.batch_id)};
     return;
   }
   if (run.status == RunStatus::kQueued) return;  // only requests are queued; the lane record follows

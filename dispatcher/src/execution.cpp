@@ -3,6 +3,7 @@
 #include <random>
 
 #include "batchrun/common/logging.hpp"
+#include "batchrun/dispatcher/batch_progress.hpp"
 #include "batchrun/dispatcher/dispatcher.hpp"
 #include "batchrun/dispatcher/worker_request.hpp"
 
@@ -266,7 +267,19 @@ void Dispatcher::finish(Entry& e, RunStatus status, std::vector<OffsetRef> done)
   }
   // The callback goes out once the terminal record is durable: it never reports an unrecorded end.
   record(e, std::move(done), failureCallbackOf(e));
-  finished_[run.partition].insert(run.run_id);
+  for (const auto& a : e.aliases) {
+    // The end counts in every batch that requested the run; each alias's lane record is released
+    // once its batch's progress record is durable.
+    Run counted = run;
+    counted.batch_id = a.batch_id;
+    counted.batch_size = a.batch_size;
+    counted.created_at = a.created_at;
+    Write progress;
+    progress.msg = makeProgressRecord(topics_.batch_progress, counted);
+    progress.done = {a.lane_offset};
+    produce(std::move(progress));
+  }
+  finished_[run.partition][run.run_id] = Finished{run.status, std::hash<std::string>{}(run.batch_id)};
   runs_.erase(run.run_id);  // `e` is gone after this line
 }
 

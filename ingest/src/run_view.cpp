@@ -214,6 +214,7 @@ bool RunView::indexLocked(const Indexed& f, std::string record, const Where& whe
                                                                   : runs_.try_emplace(key).first;
   const bool inserted = runs_.size() != before;
   Entry& e = it->second;
+  if (!inserted && !f.batch_id.empty()) aliasLocked(it, f);
   if (!inserted) {
     // The highest version wins; equal versions are the same transition seen twice (the second
     // sighting may know where it sits).
@@ -226,33 +227,14 @@ bool RunView::indexLocked(const Indexed& f, std::string record, const Where& whe
       if (e.partition < 0 && where.partition >= 0) e.partition = where.partition;
       return true;
     }
-    if (e.batch != kNoBatch) --batches_[e.batch].counts[static_cast<int>(e.status)];
+    forEachBatchLocked(it->first, e, [&](Batch& b) { --b.counts[static_cast<int>(e.status)]; });
   } else {
     e.workflow = workflows_.intern(f.workflow_id);
     e.created_at = f.created_at;
     if (!f.batch_id.empty()) {
-      if (last_batch_ != kNoBatch && batches_[last_batch_].project == key.project &&
-          batches_[last_batch_].id == f.batch_id) {
-        e.batch = last_batch_;
-      } else {
-        std::string bkey = std::to_string(key.project) + "/" + std::string(f.batch_id);
-        auto [bit, fresh] = batch_ids_.try_emplace(std::move(bkey), static_cast<uint32_t>(batches_.size()));
-        if (fresh) {
-          batches_.emplace_back();
-          batches_.back().project = key.project;
-          batches_.back().id = f.batch_id;
-        }
-        e.batch = last_batch_ = bit->second;
-      }
+      e.batch = batchLocked(key.project, f.batch_id);
       Batch& b = batches_[e.batch];
-      // Runs of a batch mostly arrive in id order, so this is nearly always an append.
-      if (b.runs.empty() || b.runs.back()->first < key) {
-        b.runs.push_back(it);
-      } else {
-        b.runs.insert(std::upper_bound(b.runs.begin(), b.runs.end(), key,
-                                       [](const Key& k, Map::const_iterator r) { return k < r->first; }),
-                      it);
-      }
+      addToBatch(b, it);
       if (b.created_at == 0 || (f.created_at > 0 && f.created_at < b.created_at)) b.created_at = f.created_at;
     }
   }
@@ -263,13 +245,55 @@ bool RunView::indexLocked(const Indexed& f, std::string record, const Where& whe
   e.status = f.status;
   e.completed_at = f.completed_at;
   if (where.partition >= 0) e.partition = where.partition;
-  if (e.batch != kNoBatch) {
-    Batch& b = batches_[e.batch];
+  if (e.batch != kNoBatch) batches_[e.batch].declared = std::max<int>(batches_[e.batch].declared, static_cast<int>(f.batch_size));
+  forEachBatchLocked(it->first, e, [&](Batch& b) {
     ++b.counts[static_cast<int>(e.status)];
-    b.declared = std::max<int>(b.declared, static_cast<int>(f.batch_size));
     if (isTerminal(e.status)) b.completed_at = std::max(b.completed_at, f.completed_at);
-  }
+  });
   return true;
+}
+
+uint32_t RunView::batchLocked(uint32_t project, std::string_view batch_id) {
+  if (last_batch_ != kNoBatch && batches_[last_batch_].project == project && batches_[last_batch_].id == batch_id) {
+    return last_batch_;
+  }
+  std::string bkey = std::to_string(project) + "/" + std::string(batch_id);
+  auto [bit, fresh] = batch_ids_.try_emplace(std::move(bkey), static_cast<uint32_t>(batches_.size()));
+  if (fresh) {
+    batches_.emplace_back();
+    batches_.back().project = project;
+    batches_.back().id = batch_id;
+  }
+  return last_batch_ = bit->second;
+}
+
+void RunView::addToBatch(Batch& b, Map::iterator it) {
+  // Runs of a batch mostly arrive in id order, so this is nearly always an append.
+  const Key& key = it->first;
+  if (b.runs.empty() || b.runs.back()->first < key) {
+    b.runs.push_back(it);
+  } else {
+    b.runs.insert(std::upper_bound(b.runs.begin(), b.runs.end(), key,
+                                   [](const Key& k, Map::const_iterator r) { return k < r->first; }),
+                  it);
+  }
+}
+
+void RunView::aliasLocked(Map::iterator it, const Indexed& f) {
+  // A request of another batch for a run already held: two ingest instances took the same
+  // per-item idempotency key at once, so both batches hold the one run and count its status.
+  Entry& e = it->second;
+  const uint32_t b = batchLocked(it->first.project, f.batch_id);
+  if (b == e.batch) return;
+  auto& extra = aliases_[it->first];
+  if (std::find(extra.begin(), extra.end(), b) != extra.end()) return;
+  extra.push_back(b);
+  Batch& batch = batches_[b];
+  addToBatch(batch, it);
+  ++batch.counts[static_cast<int>(e.status)];
+  batch.declared = std::max<int>(batch.declared, static_cast<int>(f.batch_size));
+  if (batch.created_at == 0 || (f.created_at > 0 && f.created_at < batch.created_at)) batch.created_at = f.created_at;
+  if (isTerminal(e.status)) batch.completed_at = std::max(batch.completed_at, e.completed_at);
 }
 
 Run RunView::summaryOf(const Map::value_type& kv) const {
@@ -484,7 +508,8 @@ std::optional<std::vector<OpenRun>> RunView::openRuns(std::string_view project, 
   if (!b) return std::nullopt;
   std::vector<OpenRun> open;
   for (const auto& it : batches_[*b].runs) {
-    if (isTerminal(it->second.status)) continue;
+    // A run another batch requested too (aliasLocked) is that batch's to cancel.
+    if (isTerminal(it->second.status) || it->second.batch != *b) continue;
     open.push_back({formatUuid(it->first.id), it->second.partition});
   }
   return open;

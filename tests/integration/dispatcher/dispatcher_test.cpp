@@ -198,6 +198,50 @@ TEST_F(DispatcherTest, ResubmittedRunIsNotExecutedAgain) {
   EXPECT_EQ(worker_->requestsByRun()[r.run_id], 1);
 }
 
+// Two ingest instances that take the same per-item idempotency key at the same moment both write
+// the run's request, each under its own batch: the run executes once and counts in every batch
+// that requested it, whether the other request is read while the run is running or after it ended.
+TEST_F(DispatcherTest, ARunRequestedByTwoBatchesRunsOnceAndCompletesBoth) {
+  auto member = [&](const std::string& input, const std::string& batch, int size) {
+    batchrun::Run r = sys_->makeRun("demo", input);
+    r.concurrency_key = "alias-key";  // one partition, as the same routing key gives
+    r.batch_id = batch;
+    r.batch_size = size;
+    return r;
+  };
+  const std::string a = "batch-" + uuidv7(), b = "batch-" + uuidv7(), c = "batch-" + uuidv7();
+  batchrun::Run shared = member(R"({"sleep_ms":500})", a, 2);
+  batchrun::Run in_a = member("{}", a, 2);
+  batchrun::Run shared_b = shared;  // the other instance's request: same run id, batch b
+  shared_b.batch_id = b;
+  batchrun::Run in_b = member("{}", b, 2);
+  std::vector<batchrun::Run> runs{shared, in_a, shared_b, in_b};
+  sys_->submitAll(runs);
+  auto completed = [&](const std::string& batch) {
+    for (auto& e : sys_->events().ofType(event_type::kBatchCompleted)) {
+      if (e.batch_id == batch) return true;
+    }
+    return false;
+  };
+  ASSERT_TRUE(waitFor([&] { return completed(a) && completed(b); }, 60s)) << sys_->dispatcher(0).log().substr(0, 4000);
+  // Read after the run ended: counted at once.
+  batchrun::Run shared_c = shared;
+  shared_c.batch_id = c;
+  shared_c.batch_size = 1;
+  sys_->submit(shared_c);
+  ASSERT_TRUE(waitFor([&] { return completed(c); }, 60s)) << sys_->dispatcher(0).log().substr(0, 4000);
+  for (auto& e : sys_->events().ofType(event_type::kBatchCompleted)) {
+    if (e.batch_id == b) {
+      EXPECT_NE(e.body.find("\"total\":2"), std::string::npos) << e.body;
+    }
+    if (e.batch_id == c) {
+      EXPECT_NE(e.body.find("\"completed\":1"), std::string::npos) << e.body;
+    }
+  }
+  EXPECT_EQ(worker_->requestsByRun()[shared.run_id], 1);
+  EXPECT_EQ(sys_->events().forRun(shared.run_id).size(), 2u);  // started + completed, once
+}
+
 TEST_F(DispatcherTest, RunWithoutEndpointFailsAfterWaitingWithoutHoldingUpOthers) {
   batchrun::Run r = sys_->makeRun("unregistered", "{}");
   r.concurrency_key = "waits-for-workflow";  // same partition and fairness key as the run behind it

@@ -434,6 +434,45 @@ TEST_F(RunViewRecords, GetNowAndListNowAnswerOnlyWhatNeedsNoKafkaRead) {
   EXPECT_EQ(kafka_->reads, 0);
 }
 
+// Two ingest instances taking the same per-item key at once each write the run's lane record under
+// their own batch: one run, and both batches count it.
+TEST_F(RunViewRecords, ARunRequestedByTwoBatchesCountsInBoth) {
+  const std::string a = batchId(1), b = batchId(2);
+  auto shared = laneRun("p", 1, a, 2);
+  auto own = laneRun("p", 2, a, 2);
+  auto again = shared;  // the other instance's record: same run id, its own batch
+  again.batch_id = b;
+  again.batch_size = 1;
+  follow(shared, "t.normal", 0, 10);
+  follow(own, "t.normal", 0, 11);
+  follow(again, "t.normal", 0, 12);
+  auto tb = view_.batch("p", b);
+  ASSERT_TRUE(tb);
+  EXPECT_EQ(tb->total, 1);
+  EXPECT_EQ(tb->terminal, 0);
+  auto open_b = view_.openRuns("p", b);
+  ASSERT_TRUE(open_b);
+  EXPECT_TRUE(open_b->empty()) << "cancelling batch b must not cancel batch a's run";
+
+  follow(advanced(shared, RunStatus::kRunning), "t.state", 0, 1);
+  follow(advanced(advanced(shared, RunStatus::kRunning), RunStatus::kCompleted, 1'700'000'009'000), "t.state", 0, 2);
+  tb = view_.batch("p", b);
+  ASSERT_TRUE(tb);
+  EXPECT_EQ(tb->terminal, 1);
+  EXPECT_EQ(tb->counts[static_cast<int>(RunStatus::kCompleted)], 1);
+  EXPECT_EQ(tb->counts[static_cast<int>(RunStatus::kQueued)], 0);
+  EXPECT_EQ(tb->completed_at, 1'700'000'009'000);
+  auto ta = view_.batch("p", a);
+  ASSERT_TRUE(ta);
+  EXPECT_EQ(ta->total, 2);
+  EXPECT_EQ(ta->terminal, 1);
+  EXPECT_EQ(ta->counts[static_cast<int>(RunStatus::kCompleted)], 1);
+  // The same record read again changes nothing.
+  follow(again, "t.normal", 0, 12);
+  EXPECT_EQ(view_.batch("p", b)->terminal, 1);
+  EXPECT_EQ(view_.batch("p", b)->total, 1);
+}
+
 TEST_F(RunViewRecords, KafkaNotAnsweringIsAnErrorNotAMissingRun) {
   const std::string b = batchId(1);
   auto r = laneRun("p", 1, b, 1);

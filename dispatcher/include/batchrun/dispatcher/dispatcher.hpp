@@ -60,6 +60,14 @@ class Dispatcher : private RebalanceListener, private DeliveryHandler {
   };
   // kAwaitingWorkflow: its workflow is unknown; waiting for the registration (workflow_wait.cpp).
   enum class Phase { kWaiting, kRunning, kAwaiting, kBackoff, kAwaitingWorkflow };
+  // A batch that requested an existing run; its lane record stays uncommitted until the run
+  // ends, so a restart reads it again and rebuilds the alias.
+  struct BatchAlias {
+    std::string batch_id;
+    int batch_size = 0;
+    int64_t created_at = 0;
+    OffsetRef lane_offset;
+  };
   struct Entry {
     Run run;
     Phase phase = Phase::kWaiting;
@@ -75,6 +83,9 @@ class Dispatcher : private RebalanceListener, private DeliveryHandler {
     std::shared_ptr<const HttpResult> last_answer;  // the attempt's answer, kept only for a failure callback
     int64_t workflow_grace_until = 0;     // kAwaitingWorkflow: no_endpoint not before this
     uint64_t workflow_sync = 0;           // kAwaitingWorkflow: the registry catch-up it waits for
+    // Other batches whose request named this run (two ingest instances took the same per-item
+    // idempotency key at once: one run, requested by both batches). Each counts the run's end.
+    std::vector<BatchAlias> aliases;
   };
   struct Call {
     std::string run_id;
@@ -154,7 +165,13 @@ class Dispatcher : private RebalanceListener, private DeliveryHandler {
   ConcurrencyLimits limits_;
   Scheduler scheduler_;
   std::unordered_map<std::string, Entry> runs_;                       // active (non-terminal) runs
-  std::unordered_map<int32_t, std::unordered_set<std::string>> finished_;  // dedup: terminal run ids per partition
+  // Dedup: terminal runs per partition, with their status and a hash of their batch id (a request
+  // of another batch for the run counts it there too, see BatchAlias).
+  struct Finished {
+    RunStatus status = RunStatus::kCompleted;
+    size_t batch_hash = 0;
+  };
+  std::unordered_map<int32_t, std::unordered_map<std::string, Finished>> finished_;
   std::unordered_map<std::string, OffsetRef> pending_cancels_;        // cancels for runs not read yet
   std::unordered_map<uint64_t, Call> calls_;
   std::map<TopicPartition, OffsetTracker> trackers_;

@@ -189,6 +189,18 @@ class RunView {
   };
   bool applyLocked(std::string record, const Where& where);
   bool indexLocked(const Indexed& f, std::string record, const Where& where);
+  uint32_t batchLocked(uint32_t project, std::string_view batch_id);  // its index, created if new
+  static void addToBatch(Batch& b, Map::iterator it);
+  void aliasLocked(Map::iterator it, const Indexed& f);
+  // f on the run's batch and on every other batch that requested it (aliases_).
+  template <typename F>
+  void forEachBatchLocked(const Key& key, const Entry& e, F f) {
+    if (e.batch != kNoBatch) f(batches_[e.batch]);
+    if (aliases_.empty()) return;
+    if (auto a = aliases_.find(key); a != aliases_.end()) {
+      for (uint32_t b : a->second) f(batches_[b]);
+    }
+  }
   // A run this instance produced, indexed from the Run itself (its record is never parsed).
   void indexOwnLocked(const Run& r, const Where& where);
   // Follower callback: lane records are indexed from their headers, runs.state records parsed.
@@ -220,7 +232,10 @@ class RunView {
   std::string lane_prefix_;  // a lane's topic is lane_prefix_ + lane (set by follow())
   std::vector<Batch> batches_;
   std::unordered_map<std::string, uint32_t, NameHash, std::equal_to<>> batch_ids_;  // "project/batch" → index
-  uint32_t last_batch_ = kNoBatch;  // a batch's runs arrive together: the last one found is checked first
+  uint32_t last_batch_ = kNoBatch;
+  // Runs that more than one batch requested (see aliasLocked): the other batches. Empty unless two
+  // ingest instances took the same per-item key at the same moment.
+  std::map<Key, std::vector<uint32_t>> aliases_;  // a batch's runs arrive together: the last one found is checked first
   OwnRecords own_;  // its own lock: taken by HTTP threads and the follower without mu_
   std::unique_ptr<RecordReader> reader_;
   std::unique_ptr<TopicFollower> follower_;  // last: its thread calls apply()
