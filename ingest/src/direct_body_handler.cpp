@@ -20,8 +20,9 @@ constexpr const char* kConnectionData = "batchrun.conn";
 // A head (request line + headers) longer than this is refused with 431 instead of being buffered
 // up to Pistache's whole-request limit.
 constexpr size_t kMaxHeadBytes = 64 * 1024;
-// A connection keeps its body buffer for the next request up to this size, so steady traffic of
-// large batches reuses warm memory while a connection that once sent a huge body gives it back.
+// A connection keeps its body buffer for the next request up to this size (and while all
+// connections together keep less than the handler's budget), so steady traffic of large batches
+// reuses warm memory while idle connections and huge bodies give theirs back.
 constexpr size_t kKeepBodyBytes = 4 * 1024 * 1024;
 
 // Message::body_ is protected and 0.0.5 has no setter: a pointer to it formed through a derived
@@ -47,6 +48,13 @@ struct DirectBodyHandler::Connection {
   std::string body;       // the body being read (size = Content-Length); kept across requests
   size_t have = 0;        // bytes of it read
   uint64_t drop_left = 0; // bytes of a refused body still to skip
+  std::shared_ptr<std::atomic<size_t>> kept;  // the handler's count of kept buffer bytes
+  size_t kept_budget = 0;
+  size_t counted = 0;     // what `kept` holds for this connection's buffer
+
+  ~Connection() {
+    if (kept) kept->fetch_sub(counted);
+  }
 
   // Feeds the parser up to the end of the head; returns the bytes consumed.
   size_t scanHead(const char* buffer, size_t len) {
@@ -86,19 +94,43 @@ struct DirectBodyHandler::Connection {
     crlf = 0;
     have = 0;
     body.clear();
-    if (body.capacity() > kKeepBodyBytes) std::string().swap(body);
+    keepOrRelease();
     parser->reset();
+  }
+
+  void keepOrRelease() {
+    // An empty string's own (small-string) room is no allocation.
+    const size_t capacity = body.capacity() > std::string().capacity() ? body.capacity() : 0;
+    if (capacity <= counted) {
+      kept->fetch_sub(counted - capacity);
+      counted = capacity;
+      return;
+    }
+    if (capacity <= kKeepBodyBytes) {
+      const size_t more = capacity - counted;
+      if (kept->fetch_add(more) + more <= kept_budget) {
+        counted = capacity;
+        return;
+      }
+      kept->fetch_sub(more);
+    }
+    kept->fetch_sub(counted);
+    counted = 0;
+    std::string().swap(body);
   }
 };
 
-DirectBodyHandler::DirectBodyHandler(const Pistache::Rest::Router& routes, uint64_t max_body, TooLarge on_too_large)
-    : RouterHandler(routes), max_body_(max_body), on_too_large_(std::move(on_too_large)) {}
+DirectBodyHandler::DirectBodyHandler(const Pistache::Rest::Router& routes, uint64_t max_body, TooLarge on_too_large,
+                                     size_t kept_budget)
+    : RouterHandler(routes), max_body_(max_body), on_too_large_(std::move(on_too_large)), kept_budget_(kept_budget) {}
 
 void DirectBodyHandler::onInput(const char* buffer, size_t len, const std::shared_ptr<Pistache::Tcp::Peer>& peer) {
   auto data = peer->tryGetData(kConnectionData);
   if (!data) {
     auto fresh = std::make_shared<Connection>();
     fresh->parser = getParser(peer);
+    fresh->kept = kept_;
+    fresh->kept_budget = kept_budget_;
     peer->putData(kConnectionData, fresh);
     data = std::move(fresh);
   }

@@ -9,11 +9,13 @@
 #include <random>
 #include <string>
 
+#include "../../support/wait.hpp"
 #include "raw_http_client.hpp"
 
 namespace batchrun::ingest {
 namespace {
 
+using namespace std::chrono_literals;
 using testing::RawClient;
 
 uint64_t fnv1a(std::string_view s) {
@@ -28,7 +30,7 @@ std::string digest(std::string_view body) {
 
 class Server {
  public:
-  explicit Server(uint64_t max_body = 16 * 1024 * 1024) {
+  explicit Server(uint64_t max_body = 16 * 1024 * 1024, size_t kept_budget = size_t{64} << 20) {
     using namespace Pistache;
     Rest::Routes::Post(router_, "/echo", [](const Rest::Request& req, Http::ResponseWriter rw) {
       rw.send(Http::Code::Ok, digest(req.body()));
@@ -40,17 +42,22 @@ class Server {
     });
     endpoint_ = std::make_unique<Http::Endpoint>(Address("127.0.0.1", Port(0)));
     endpoint_->init(Http::Endpoint::options().threads(1).maxRequestSize(max_body + 65536).flags(Tcp::Options::ReuseAddr));
-    endpoint_->setHandler(std::make_shared<DirectBodyHandler>(
-        router_, max_body, [](Http::ResponseWriter& rw, uint64_t length) {
+    handler_ = std::make_shared<DirectBodyHandler>(
+        router_, max_body,
+        [](Http::ResponseWriter& rw, uint64_t length) {
           rw.send(Http::Code::Request_Entity_Too_Large, "too large: " + std::to_string(length));
-        }));
+        },
+        kept_budget);
+    endpoint_->setHandler(handler_);
     endpoint_->serveThreaded();
   }
   ~Server() { endpoint_->shutdown(); }
   uint16_t port() const { return static_cast<uint16_t>(endpoint_->getPort()); }
+  size_t keptBytes() const { return handler_->keptBytes(); }
 
  private:
   Pistache::Rest::Router router_;
+  std::shared_ptr<DirectBodyHandler> handler_;
   std::unique_ptr<Pistache::Http::Endpoint> endpoint_;
 };
 
@@ -78,6 +85,36 @@ TEST(DirectBodyHandler, ReadsLargeBodiesWholeOnAKeptAliveConnection) {
     EXPECT_EQ(r.body, digest(body));
     EXPECT_EQ(r.headers.at("connection"), "Keep-Alive");
   }
+}
+
+// The buffers connections keep between requests are bounded over all connections, and given back
+// when a connection goes or a body was larger than a buffer worth keeping.
+TEST(DirectBodyHandler, KeptBodyBuffersStayWithinTheBudget) {
+  Server server(16 * 1024 * 1024, 4 * 1024 * 1024);
+  const std::string ping = "GET /ping HTTP/1.1\r\nHost: t\r\nConnection: keep-alive\r\n\r\n";
+  // One request after another on the same connection: the first one's buffer is settled by then
+  // (the server has one HTTP thread).
+  auto post3mb = [&](RawClient& c, unsigned seed) {
+    c.send(post(randomBody(3'000'000, seed)));
+    ASSERT_EQ(c.read().status, 200);
+    c.send(ping);
+    ASSERT_EQ(c.read().body, "pong");
+  };
+  RawClient first(server.port()), second(server.port());
+  post3mb(first, 1);
+  EXPECT_GE(server.keptBytes(), 3'000'000u);
+  EXPECT_LE(server.keptBytes(), 4u * 1024 * 1024);
+  post3mb(second, 2);  // would go over the budget: given back
+  EXPECT_GE(server.keptBytes(), 3'000'000u);
+  EXPECT_LE(server.keptBytes(), 4u * 1024 * 1024);
+  first.close();
+  EXPECT_TRUE(batchrun::testing::waitFor([&] { return server.keptBytes() == 0; }, 10s)) << server.keptBytes();
+  RawClient big(server.port());
+  big.send(post(randomBody(5'000'000, 3)));  // over the size worth keeping
+  ASSERT_EQ(big.read().status, 200);
+  big.send(ping);
+  ASSERT_EQ(big.read().body, "pong");
+  EXPECT_EQ(server.keptBytes(), 0u);
 }
 
 TEST(DirectBodyHandler, HeadsAndBodiesSplitAnywhereArriveIntact) {

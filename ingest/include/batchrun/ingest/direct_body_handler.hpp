@@ -17,6 +17,7 @@
 // clones it); a connection's state lives in its Peer, touched only by that reactor thread.
 #include <pistache/router.h>
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -29,11 +30,15 @@ class DirectBodyHandler : public Pistache::Rest::Private::RouterHandler {
 
   using TooLarge = std::function<void(Pistache::Http::ResponseWriter&, uint64_t content_length)>;
 
-  DirectBodyHandler(const Pistache::Rest::Router& routes, uint64_t max_body, TooLarge on_too_large);
+  // kept_budget: what all connections together may keep of their body buffers between requests.
+  DirectBodyHandler(const Pistache::Rest::Router& routes, uint64_t max_body, TooLarge on_too_large,
+                    size_t kept_budget = size_t{64} << 20);
 
   void onInput(const char* buffer, size_t len, const std::shared_ptr<Pistache::Tcp::Peer>& peer) override;
 
   struct Connection;  // per-peer state (direct_body_handler.cpp)
+  // Bytes of body buffers kept between requests, over all connections (for tests and metrics).
+  size_t keptBytes() const { return kept_->load(); }
 
  private:
   void serve(Connection& conn, const char* buffer, size_t len, const std::shared_ptr<Pistache::Tcp::Peer>& peer);
@@ -50,6 +55,9 @@ class DirectBodyHandler : public Pistache::Rest::Private::RouterHandler {
 
   uint64_t max_body_;
   TooLarge on_too_large_;
+  size_t kept_budget_;
+  // Shared by Pistache's per-thread clones of this handler and by every connection's state.
+  std::shared_ptr<std::atomic<size_t>> kept_ = std::make_shared<std::atomic<size_t>>(0);
 };
 
 }  // namespace batchrun::ingest
