@@ -38,10 +38,10 @@ bool admitBody(const Pistache::Rest::Request& request, Pistache::Http::ResponseW
   return true;
 }
 
-void readLater(CompatDeps& deps, Pistache::Http::ResponseWriter& rw, const ErrorReplier& reply, ReadPool::Job job) {
-  if (auto back = deps.reads.run(std::move(rw), std::move(job))) {
-    reply(*back, Code::Service_Unavailable, "unavailable", "too many reads waiting for Kafka", {}, 1);
-  }
+std::function<void(Pistache::Http::ResponseWriter&)> busyReply(ErrorReplier reply) {
+  return [reply = std::move(reply)](Pistache::Http::ResponseWriter& rw) {
+    reply(rw, Code::Service_Unavailable, "unavailable", "too many reads waiting for Kafka", {}, 1);
+  };
 }
 
 Status requestCancel(CompatDeps& deps, const Run& run) {

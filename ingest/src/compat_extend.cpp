@@ -110,10 +110,9 @@ void addExtendRoutes(Pistache::Rest::Router& router, CompatDeps& deps) {
         out += '}';
         replyJson(w, Code::Ok, out);
       };
-      if (auto now = d->view.listNow(*project, parsed.query)) return answer(rw, std::move(*now));
-      readLater(*d, rw, reply, [d, project = *project, query = parsed.query, answer](ResponseWriter& w) {
-        answer(w, d->view.list(project, query));
-      });
+      d->reads.answer<RunPage>(std::move(rw), d->view.listNow(*project, parsed.query),
+                               [d, project = *project, query = parsed.query] { return d->view.list(project, query); },
+                               answer, busyReply(reply));
     });
     return Route::Result::Ok;
   });
@@ -132,10 +131,9 @@ void addExtendRoutes(Pistache::Rest::Router& router, CompatDeps& deps) {
         replyJson(w, Code::Ok, legacy ? "{\"success\":true,\"workflowRun\":" + extendRunJson(*run) + "}"
                                       : extendRunJson(*run));
       };
-      if (auto now = d->view.getNow(*project, id)) return answer(rw, std::move(*now));
-      readLater(*d, rw, reply, [d, project = *project, id, answer](ResponseWriter& w) {
-        answer(w, d->view.get(project, id));
-      });
+      d->reads.answer<std::optional<Run>>(std::move(rw), d->view.getNow(*project, id),
+                                          [d, project = *project, id] { return d->view.get(project, id); }, answer,
+                                          busyReply(reply));
     });
     return Route::Result::Ok;
   });

@@ -141,11 +141,9 @@ void addPolosRoutes(Pistache::Rest::Router& router, CompatDeps& deps) {
         if (!*run) return polosReply(w, Code::Not_Found, "", "Execution not found", {}, 0);
         replyJson(w, Code::Ok, polosExecutionJson(**run));
       };
-      // Answered here when its record is cached; a read that must fetch goes to the read pool.
-      if (auto now = d->view.getNow(*project, id)) return answer(rw, std::move(*now));
-      readLater(*d, rw, kPolosReply, [d, project = *project, id, answer](ResponseWriter& w) {
-        answer(w, d->view.get(project, id));
-      });
+      d->reads.answer<std::optional<Run>>(std::move(rw), d->view.getNow(*project, id),
+                                          [d, project = *project, id] { return d->view.get(project, id); }, answer,
+                                          busyReply(kPolosReply));
     });
     return Route::Result::Ok;
   });

@@ -73,9 +73,7 @@ std::optional<BatchTotals> emptyBatch(const BatchEvents& events, const std::stri
   return t;
 }
 
-void busy(std::optional<ResponseWriter> rw) {
-  if (rw) replyFor(*rw, Error::unavailable("too many reads waiting for Kafka"));
-}
+void busy(ResponseWriter& rw) { replyFor(rw, Error::unavailable("too many reads waiting for Kafka")); }
 
 }  // namespace
 
@@ -93,11 +91,8 @@ void addReadRoutes(Pistache::Rest::Router& router, const ApiKeys& keys, const Ru
       if (!run) return replyError(w, Code::Not_Found, "not_found", "no run " + id);
       replyJson(w, Code::Ok, runJson(*run));
     };
-    // Answered here when the record is cached; a read that must fetch goes to the pool.
-    if (auto now = view.getNow(*project, id)) return answer(rw, std::move(*now)), Route::Result::Ok;
-    busy(reads.run(std::move(rw), [&view, project = *project, id, answer](ResponseWriter& w) {
-      answer(w, view.get(project, id));
-    }));
+    reads.answer<std::optional<Run>>(std::move(rw), view.getNow(*project, id),
+                                     [&view, project = *project, id] { return view.get(project, id); }, answer, busy);
     return Route::Result::Ok;
   });
 
@@ -125,9 +120,9 @@ void addReadRoutes(Pistache::Rest::Router& router, const ApiKeys& keys, const Ru
       out += '}';
       replyJson(w, Code::Ok, out);
     };
-    if (auto now = view.listNow(*project, parsed.query)) return answer(rw, std::move(*now)), Route::Result::Ok;
-    busy(reads.run(std::move(rw), [&view, project = *project, query = std::move(parsed.query), answer](
-                                      ResponseWriter& w) { answer(w, view.list(project, query)); }));
+    reads.answer<RunPage>(std::move(rw), view.listNow(*project, parsed.query),
+                          [&view, project = *project, query = parsed.query] { return view.list(project, query); },
+                          answer, busy);
     return Route::Result::Ok;
   });
 

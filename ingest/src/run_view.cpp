@@ -283,8 +283,9 @@ void RunView::aliasLocked(Map::iterator it, const Indexed& f) {
   // A request of another batch for a run already held: two ingest instances took the same
   // per-item idempotency key at once, so both batches hold the one run and count its status.
   Entry& e = it->second;
+  // Nearly always the run's own batch (its state records): decided without a batch lookup.
+  if (e.batch != kNoBatch && batches_[e.batch].id == f.batch_id) return;
   const uint32_t b = batchLocked(it->first.project, f.batch_id);
-  if (b == e.batch) return;
   auto& extra = aliases_[it->first];
   if (std::find(extra.begin(), extra.end(), b) != extra.end()) return;
   extra.push_back(b);

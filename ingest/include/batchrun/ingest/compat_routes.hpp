@@ -48,9 +48,8 @@ bool admitBody(const Pistache::Rest::Request& request, Pistache::Http::ResponseW
 // waiting for Kafka's acknowledgement. The run must not be terminal and must know its partition.
 Status requestCancel(CompatDeps& deps, const Run& run);
 
-// Hands a run read (job answers through the writer it is given) to deps.reads, off the HTTP
-// thread; `rw` is moved from. A full read queue is a 503 in the dialect's shape at once.
-void readLater(CompatDeps& deps, Pistache::Http::ResponseWriter& rw, const ErrorReplier& reply, ReadPool::Job job);
+// The answer to a full read queue (ReadPool::answer's `busy`): a 503 in the dialect's shape.
+std::function<void(Pistache::Http::ResponseWriter&)> busyReply(ErrorReplier reply);
 
 // Runs f; an exception becomes a 500 in the dialect's shape if nothing was sent yet.
 void guardedCompat(Pistache::Http::ResponseWriter& rw, const ErrorReplier& reply, const std::function<void()>& f);

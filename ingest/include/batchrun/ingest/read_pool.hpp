@@ -19,6 +19,7 @@
 #include <thread>
 #include <vector>
 
+#include "batchrun/common/result.hpp"
 #include "batchrun/ingest/submission.hpp"
 
 namespace batchrun::ingest {
@@ -35,6 +36,19 @@ class ReadPool {
   // Queues job(rw) for a pool thread. When the queue is full (or the pool stopped) the writer is
   // handed back unanswered, for the caller to answer 503 in its API's shape.
   std::optional<Pistache::Http::ResponseWriter> run(Pistache::Http::ResponseWriter rw, Job job);
+  // The read routes' one pattern: answer at once with `now` when it holds a value (the read needed
+  // no Kafka, see RunView::getNow/listNow), else run fetch() on the pool and answer with its result.
+  // `busy` answers (a 503 in the route's API shape) when the queue is full.
+  template <typename T>
+  void answer(Pistache::Http::ResponseWriter rw, std::optional<T> now, std::function<Result<T>()> fetch,
+              std::function<void(Pistache::Http::ResponseWriter&, const Result<T>&)> reply,
+              const std::function<void(Pistache::Http::ResponseWriter&)>& busy) {
+    if (now) return reply(rw, Result<T>(std::move(*now)));
+    auto back = run(std::move(rw), [fetch = std::move(fetch), reply](Pistache::Http::ResponseWriter& w) {
+      reply(w, fetch());
+    });
+    if (back) busy(*back);
+  }
   // Finishes the queued jobs and joins the threads; later run() calls hand their writer back.
   void stop();
 
