@@ -95,6 +95,7 @@ struct HttpClient::Impl {
   CURLM* multi = nullptr;
   std::mutex mu;
   std::deque<std::unique_ptr<Transfer>> incoming;  // guarded by mu
+  bool closed = false;  // guarded by mu: set by stop(); submit() then drops the request
   std::atomic<size_t> in_flight{0};
   std::atomic<bool> stopping{false};
   std::unordered_set<Transfer*> active;  // loop thread only (and stop() after the join)
@@ -266,18 +267,24 @@ void HttpClient::submit(HttpRequest req, Callback done) {
   auto t = std::make_unique<Transfer>();
   t->req = std::move(req);
   t->done = std::move(done);
+  // The wakeup happens under the lock so stop() cannot free the multi handle between the check and
+  // the call; a request submitted after stop() is dropped like one still in flight at stop().
+  std::lock_guard lock(impl_->mu);
+  if (impl_->closed) return;
   impl_->in_flight.fetch_add(1);
-  {
-    std::lock_guard lock(impl_->mu);
-    impl_->incoming.push_back(std::move(t));
-  }
+  impl_->incoming.push_back(std::move(t));
   curl_multi_wakeup(impl_->multi);
 }
 
 size_t HttpClient::inFlight() const { return impl_->in_flight.load(); }
 
 void HttpClient::stop() {
-  if (!impl_ || !impl_->multi) return;
+  if (!impl_) return;
+  {
+    std::lock_guard lock(impl_->mu);
+    if (impl_->closed) return;
+    impl_->closed = true;
+  }
   impl_->stopping.store(true);
   curl_multi_wakeup(impl_->multi);
   if (impl_->thread.joinable()) impl_->thread.join();

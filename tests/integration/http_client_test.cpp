@@ -11,6 +11,7 @@
 #include <mutex>
 #include <optional>
 #include <set>
+#include <thread>
 
 #include "batchrun/common/http_client.hpp"
 #include "process.hpp"
@@ -217,6 +218,28 @@ TEST(HttpClient, StopAbandonsInFlightWithoutCallbacks) {
     client.stop();
   }
   EXPECT_EQ(called.load(), 0);
+}
+
+// A sender (the webhook Deliverer's pump) may still submit while the owner stops the client: the
+// late requests are dropped without callbacks and never touch the freed curl handle (TSan/ASan).
+TEST(HttpClient, SubmitRacingStopIsDroppedSafely) {
+  TestServer server;
+  HttpClient client(kLocal);
+  std::atomic<bool> go{true};
+  std::atomic<int> submitted{0};
+  std::thread sender([&] {
+    while (go.load()) {
+      client.submit(request("POST", server.url("/hang"), "", 60000), [](HttpResult&&) {});
+      ++submitted;
+    }
+  });
+  ASSERT_TRUE(waitFor([&] { return submitted.load() > 50; }, 10s));
+  client.stop();
+  int after_stop = submitted.load();
+  ASSERT_TRUE(waitFor([&] { return submitted.load() > after_stop + 50; }, 10s));  // still submitting
+  go.store(false);
+  sender.join();
+  EXPECT_EQ(client.inFlight(), 0u);
 }
 
 TEST(OutboundPolicy, ClassifiesPrivateAndPublicAddresses) {
