@@ -19,7 +19,7 @@
 #include "batchrun/ingest/run_view.hpp"
 
 using namespace batchrun;
-using Clock = std::chrono::steady_clock;
+using Steady = std::chrono::steady_clock;
 
 namespace {
 
@@ -28,7 +28,7 @@ size_t heapBytes() {
   return mi.uordblks + mi.hblkhd;
 }
 
-double secondsSince(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+double secondsSince(Steady::time_point t) { return std::chrono::duration<double>(Steady::now() - t).count(); }
 
 }  // namespace
 
@@ -62,7 +62,7 @@ int main(int argc, char** argv) {
   ingest::RunView view;
   double index_lane = 0;
   size_t before = heapBytes();
-  auto t = Clock::now();
+  auto t = Steady::now();
   for (int i = 0; i < n; ++i) view.apply(lane[i], i % 6, "runs.requested.bulk", i);
   double apply_lane = secondsSince(t);
   size_t after_lane = heapBytes();
@@ -72,7 +72,7 @@ int main(int argc, char** argv) {
     ingest::RunView indexed;
     std::vector<int32_t> partitions(static_cast<size_t>(batch_size));
     std::vector<int64_t> offsets(static_cast<size_t>(batch_size));
-    t = Clock::now();
+    t = Steady::now();
     for (int first = 0; first < n; first += batch_size) {
       const int end = std::min(n, first + batch_size);
       std::vector<Run> request(runs.begin() + first, runs.begin() + end);
@@ -86,7 +86,7 @@ int main(int argc, char** argv) {
 
   // The state records replace the lane records: running, then completed with a small output.
   // (`lane` stays allocated so the heap difference is the view's alone.)
-  t = Clock::now();
+  t = Steady::now();
   int64_t state_offset = 0;
   for (auto& r : runs) {
     r.status = RunStatus::kRunning;
@@ -106,7 +106,7 @@ int main(int argc, char** argv) {
 
   ingest::RunQuery q;
   q.limit = 100;
-  t = Clock::now();
+  t = Steady::now();
   int pages = 0;
   for (; pages < 200; ++pages) {
     auto page = view.list("big-project", q);
@@ -117,10 +117,10 @@ int main(int argc, char** argv) {
   ingest::RunQuery by_batch;
   by_batch.batch_id = runs[static_cast<size_t>(n / 2 + 1)].batch_id;
   by_batch.limit = 1000;
-  t = Clock::now();
+  t = Steady::now();
   auto whole_batch = view.list(runs[static_cast<size_t>(n / 2 + 1)].project, by_batch).value();
   double batch_page = secondsSince(t);
-  t = Clock::now();
+  t = Steady::now();
   for (int i = 0; i < 100000; ++i) (void)view.batch(runs[static_cast<size_t>(i % n)].project, runs[static_cast<size_t>(i % n)].batch_id);
   double batch_totals = secondsSince(t) / 100000;
 

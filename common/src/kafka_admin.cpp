@@ -46,7 +46,12 @@ std::vector<TopicSpec> standardTopics(const KafkaSettings& s) {
                                                 {"min.cleanable.dirty.ratio", "0.2"}};
   std::vector<TopicSpec> out;
   for (const auto& lane : t.laneTopics()) out.push_back(spec(lane, del));
-  out.push_back(spec(t.state, compact));
+  // Compacted (a run's latest record) and deleted after the run retention: runs.state follows the
+  // runs of the window, not every run ever accepted. Hour segments let deletion keep up.
+  auto state = compact;
+  state["cleanup.policy"] = "compact,delete";
+  state["retention.ms"] = std::to_string(s.run_retention_ms);
+  out.push_back(spec(t.state, state));
   out.push_back(spec(t.control, del));
   out.push_back(spec(t.events, del));
   out.push_back(spec(t.batch_progress, del));

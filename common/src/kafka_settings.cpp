@@ -13,6 +13,9 @@ KafkaSettings loadKafkaSettings(EnvReader& env) {
   env.integer("BATCHRUN_KAFKA_REPLICATION", s.replication_factor, 1, 10);
   env.integer("BATCHRUN_KAFKA_MIN_INSYNC", s.min_insync_replicas, 1, 10);
   env.integer("BATCHRUN_KAFKA_MESSAGE_TIMEOUT_MS", s.message_timeout_ms, 1000, 3'600'000);
+  int64_t retention_days = s.run_retention_ms / (24 * 3600 * 1000);
+  env.integer("BATCHRUN_RUN_RETENTION_DAYS", retention_days, 7, 3650);
+  s.run_retention_ms = retention_days * 24 * 3600 * 1000;
   if (s.min_insync_replicas > s.replication_factor) {
     env.problem("BATCHRUN_KAFKA_MIN_INSYNC: " + std::to_string(s.min_insync_replicas) +
                 " exceeds BATCHRUN_KAFKA_REPLICATION " + std::to_string(s.replication_factor));

@@ -31,7 +31,8 @@ Dispatcher::Dispatcher(const Config& config, Producer& producer, HttpClient& htt
       clock_(clock),
       metrics_(metrics),
       limits_(config.max_inflight),
-      scheduler_(static_cast<int>(lane_topics_.size()), config.min_lane_share_percent / 100.0) {}
+      scheduler_(static_cast<int>(lane_topics_.size()), config.min_lane_share_percent / 100.0),
+      finished_(config.service.kafka.run_retention_ms) {}
 
 Dispatcher::~Dispatcher() { stop(); }
 
@@ -98,6 +99,7 @@ void Dispatcher::loop() {
       log::warn("dispatcher consumer error", {{"error", m.errorString()}});
     }
     if (!rebuilding_.empty()) rebuild();
+    finished_.tick(clock_.nowMs());
     bool busy = drainInbox();
     if (!draining_) busy |= pollRecords();
     busy |= fireTimers();
@@ -179,13 +181,12 @@ void Dispatcher::onLaneRecord(int lane, const Message& m) {
     offsetDone(ref);
     return;
   }
-  auto& finished = finished_[run.partition];
-  if (auto f = finished.find(run.run_id); f != finished.end()) {
+  if (const auto* f = finished_.find(run.partition, run.run_id)) {
     tracker.add(ref.offset);
-    if (!run.batch_id.empty() && std::hash<std::string>{}(run.batch_id) != f->second.batch_hash) {
+    if (!run.batch_id.empty() && std::hash<std::string>{}(run.batch_id) != f->batch_hash) {
       // Another batch's request for a run that has ended: count its end in that batch now (a
       // repeat after a restart counts once: batches count distinct runs).
-      run.status = f->second.status;
+      run.status = f->status;
       Write progress;
       progress.msg = makeProgressRecord(topics_.batch_progress, run);
       progress.done = {ref};
@@ -323,7 +324,7 @@ void Dispatcher::dropPartition(int32_t p) {
   for (auto it = buffered_.begin(); it != buffered_.end();) {
     it = it->first.second == p ? buffered_.erase(it) : std::next(it);
   }
-  finished_.erase(p);
+  finished_.dropPartition(p);
   log::info("partition handed over", {{"partition", std::to_string(p)}});
 }
 
@@ -341,7 +342,6 @@ void Dispatcher::rebuild() {
     log::warn("state rebuild failed; retrying", {{"error", st.error().message}});
     return;  // rebuilding_ stays set: the next turn tries again
   }
-  for (int32_t p : parts) finished_[p];
   // The previous owner may have died with a state record durable but its event (or batch progress
   // record) not: they are produced side by side. Announce again what it recorded in its last
   // moments — the same stable event ids, so consumers drop what they already have.
@@ -374,7 +374,7 @@ void Dispatcher::rebuild() {
 
 void Dispatcher::adoptRebuilt(Run run) {
   if (isTerminal(run.status)) {
-    finished_[run.partition][run.run_id] = Finished{run.status, std::hash<std::string>{}(run.batch_id)};
+    finished_.add(run.partition, run.run_id, {run.status, std::hash<std::string>{}(run.batch_id)});
     return;
   }
   if (run.status == RunStatus::kQueued) return;  // only requests are queued; the lane record follows

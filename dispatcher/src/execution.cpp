@@ -279,7 +279,7 @@ void Dispatcher::finish(Entry& e, RunStatus status, std::vector<OffsetRef> done)
     progress.done = {a.lane_offset};
     produce(std::move(progress));
   }
-  finished_[run.partition][run.run_id] = Finished{run.status, std::hash<std::string>{}(run.batch_id)};
+  finished_.add(run.partition, run.run_id, {run.status, std::hash<std::string>{}(run.batch_id)});
   runs_.erase(run.run_id);  // `e` is gone after this line
 }
 
@@ -326,7 +326,7 @@ void Dispatcher::cancel(const std::string& run_id, const OffsetRef& ref) {
   auto it = runs_.find(run_id);
   if (it == runs_.end()) {
     int32_t p = ref.tp.partition;
-    if (finished_[p].count(run_id)) {
+    if (finished_.find(p, run_id)) {
       offsetDone(ref);  // already terminal: nothing to cancel
     } else {
       // Not read yet (deep in a backlog): cancel it when its request arrives. The control offset

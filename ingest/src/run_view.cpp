@@ -120,7 +120,9 @@ uint16_t RunView::topicIdLocked(std::string_view topic) { return static_cast<uin
 bool RunView::apply(std::string_view record, int32_t partition, std::string_view topic, int64_t offset) {
   std::unique_lock lock(mu_);
   Where where{partition, topic.empty() ? uint16_t{0} : topicIdLocked(topic), topic.empty() ? -1 : offset};
-  return applyLocked(std::string(record), where);
+  const bool ok = applyLocked(std::string(record), where);
+  maybeForgetLocked(1);
+  return ok;
 }
 
 void RunView::applyFollowed(const Message& m, const std::string& state_topic) {
@@ -133,7 +135,9 @@ void RunView::applyFollowed(const Message& m, const std::string& state_topic) {
     if (auto f = laneHeaders(m)) {
       if (holds(f->project, f->run_id)) return;
       std::unique_lock lock(mu_);
-      if (indexLocked(*f, {}, Where{m.partition(), topicIdLocked(topic), m.offset()})) return;
+      const bool ok = indexLocked(*f, {}, Where{m.partition(), topicIdLocked(topic), m.offset()});
+      maybeForgetLocked(1);
+      if (ok) return;
     }
   }
   if (!apply(m.value(), m.partition(), topic, m.offset())) {
@@ -176,6 +180,7 @@ void RunView::noteAccepted(const std::vector<Run>& runs, const std::vector<int32
     }
     indexOwnLocked(runs[i], Where{partitions[i], topic, offsets[i]});
   }
+  maybeForgetLocked(runs.size());
 }
 
 void RunView::expectOwn(const std::vector<Run>& runs) { own_.expect(runs, steadyMs()); }
@@ -204,6 +209,8 @@ bool RunView::applyLocked(std::string record, const Where& where) {
 }
 
 bool RunView::indexLocked(const Indexed& f, std::string record, const Where& where) {
+  // Past the retention (run_view_retention.cpp): forgotten, or about to be.
+  if (f.created_at > 0 && f.created_at < cutoff_ms_) return true;
   Key key;
   if (!parseUuid(f.run_id, key.id)) return false;
   key.project = projects_.intern(f.project);
@@ -258,11 +265,18 @@ uint32_t RunView::batchLocked(uint32_t project, std::string_view batch_id) {
     return last_batch_;
   }
   std::string bkey = std::to_string(project) + "/" + std::string(batch_id);
-  auto [bit, fresh] = batch_ids_.try_emplace(std::move(bkey), static_cast<uint32_t>(batches_.size()));
+  auto [bit, fresh] = batch_ids_.try_emplace(std::move(bkey), kNoBatch);
   if (fresh) {
-    batches_.emplace_back();
-    batches_.back().project = project;
-    batches_.back().id = batch_id;
+    // The slot of a forgotten batch if there is one (run_view_retention.cpp).
+    if (free_batches_.empty()) {
+      bit->second = static_cast<uint32_t>(batches_.size());
+      batches_.emplace_back();
+    } else {
+      bit->second = free_batches_.back();
+      free_batches_.pop_back();
+    }
+    batches_[bit->second].project = project;
+    batches_[bit->second].id = batch_id;
   }
   return last_batch_ = bit->second;
 }

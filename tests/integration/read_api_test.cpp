@@ -221,3 +221,21 @@ TEST(ReadApi, ASecondInstanceStartedLaterAndARestartServeTheSameAnswers) {
 }
 
 }  // namespace
+
+// Runs are kept for the run retention (30 days by default): an older run read from Kafka (a
+// restarted ingest reading the topics from the beginning) is not served, nor is its batch.
+TEST(ReadApi, RunsOlderThanTheRunRetentionAreNotServed) {
+  ReadHarness h;
+  const std::string base = h.startIngest();
+  const std::string old_batch = uuidv7(), new_batch = uuidv7();
+  batchrun::Run old = h.makeRun("project-a", old_batch, 0, 1);
+  old.created_at -= 31LL * 24 * 3600 * 1000;
+  batchrun::Run fresh = h.makeRun("project-a", new_batch, 3, 1);  // the same partition, read after it
+  ASSERT_EQ(old.partition, fresh.partition);
+  h.produceLane({old});
+  h.produceLane({fresh});
+  ASSERT_TRUE(waitFor([&] { return h.get(base, "/v1/runs/" + fresh.run_id).status == 200; }, 30s));
+  EXPECT_EQ(h.get(base, "/v1/runs/" + old.run_id).status, 404);
+  EXPECT_EQ(h.get(base, "/v1/batches/" + old_batch).status, 404);
+  EXPECT_EQ(h.get(base, "/v1/batches/" + new_batch).status, 200);
+}

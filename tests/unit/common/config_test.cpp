@@ -1,6 +1,9 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "batchrun/common/config.hpp"
+#include "batchrun/common/kafka_admin.hpp"
 #include "batchrun/common/kafka_settings.hpp"
 #include "batchrun/common/service_config.hpp"
 
@@ -45,4 +48,25 @@ TEST(Config, DefaultLanesFollowTheDesign) {
   EXPECT_EQ(laneFor(s.lanes, 89).name, "low");
   EXPECT_EQ(laneFor(s.lanes, 90).name, "bulk");
   EXPECT_EQ(Topics(s).requested("bulk"), "batchrun.runs.requested.bulk");
+}
+
+TEST(Config, RunRetentionIsDaysAndAtLeastTheLanesWeek) {
+  {
+    EnvReader env(std::map<std::string, std::string>{{"BATCHRUN_RUN_RETENTION_DAYS", "10"}});
+    auto s = loadKafkaSettings(env);
+    ASSERT_TRUE(env.ok()) << env.report();
+    EXPECT_EQ(s.run_retention_ms, 10LL * 24 * 3600 * 1000);
+    // runs.state deletes what is older than the retention, and keeps compacting.
+    auto specs = standardTopics(s);
+    auto state = std::find_if(specs.begin(), specs.end(), [&](const TopicSpec& t) { return t.name == Topics(s).state; });
+    ASSERT_NE(state, specs.end());
+    EXPECT_EQ(state->config.at("cleanup.policy"), "compact,delete");
+    EXPECT_EQ(state->config.at("retention.ms"), std::to_string(s.run_retention_ms));
+  }
+  {
+    EnvReader env(std::map<std::string, std::string>{{"BATCHRUN_RUN_RETENTION_DAYS", "3"}});
+    loadKafkaSettings(env);
+    EXPECT_NE(env.report().find("BATCHRUN_RUN_RETENTION_DAYS"), std::string::npos) << env.report();
+  }
+  EXPECT_EQ(KafkaSettings{}.run_retention_ms, 30LL * 24 * 3600 * 1000);
 }

@@ -23,12 +23,17 @@ struct KafkaSettings {
   int replication_factor = 1;  // 3 in production
   int min_insync_replicas = 1; // 2 in production
   int64_t message_timeout_ms = 30000;
+  // How long a run is kept after it was created: runs.state deletes older records (compact,delete),
+  // ingest's read view forgets such runs and dispatchers their dedup entries, so memory, disk and
+  // restart time follow the runs of this window rather than every run ever accepted. At least the
+  // lanes' 7 days, so a run cannot be forgotten while its request may still be waiting.
+  int64_t run_retention_ms = 30LL * 24 * 3600 * 1000;
   std::vector<Lane> lanes = {{"high", 25}, {"normal", 50}, {"low", 89}, {"bulk", 100}};
   std::map<std::string, std::string> extra;  // BATCHRUN_KAFKA_CONFIG="k=v,k=v", passed to librdkafka
 };
 
 // Reads BATCHRUN_KAFKA_BROKERS, _TOPIC_PREFIX, _PARTITIONS, _REPLICATION, _MIN_INSYNC,
-// _MESSAGE_TIMEOUT_MS, BATCHRUN_LANES ("high:25,normal:50,low:89,bulk:100"), BATCHRUN_KAFKA_CONFIG.
+// _MESSAGE_TIMEOUT_MS, BATCHRUN_RUN_RETENTION_DAYS, BATCHRUN_LANES ("high:25,normal:50,low:89,bulk:100"), BATCHRUN_KAFKA_CONFIG.
 KafkaSettings loadKafkaSettings(EnvReader& env);
 
 // The lane for a priority (1..100); lanes are sorted by max_priority.

@@ -32,6 +32,7 @@
 #include "batchrun/dispatcher/config.hpp"
 #include "batchrun/dispatcher/dispatcher_metrics.hpp"
 #include "batchrun/dispatcher/failure_callbacks.hpp"
+#include "batchrun/dispatcher/finished_runs.hpp"
 #include "batchrun/dispatcher/limits.hpp"
 #include "batchrun/dispatcher/offset_tracker.hpp"
 #include "batchrun/dispatcher/outcome.hpp"
@@ -166,12 +167,8 @@ class Dispatcher : private RebalanceListener, private DeliveryHandler {
   Scheduler scheduler_;
   std::unordered_map<std::string, Entry> runs_;                       // active (non-terminal) runs
   // Dedup: terminal runs per partition, with their status and a hash of their batch id (a request
-  // of another batch for the run counts it there too, see BatchAlias).
-  struct Finished {
-    RunStatus status = RunStatus::kCompleted;
-    size_t batch_hash = 0;
-  };
-  std::unordered_map<int32_t, std::unordered_map<std::string, Finished>> finished_;
+  // of another batch for the run counts it there too, see BatchAlias); bounded by the run retention.
+  FinishedRuns finished_;
   std::unordered_map<std::string, OffsetRef> pending_cancels_;        // cancels for runs not read yet
   std::unordered_map<uint64_t, Call> calls_;
   std::map<TopicPartition, OffsetTracker> trackers_;

@@ -25,6 +25,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "batchrun/common/clock.hpp"
 #include "batchrun/common/ids.hpp"
 #include "batchrun/common/kafka_settings.hpp"
 #include "batchrun/common/record_reader.hpp"
@@ -114,6 +115,16 @@ class RunView {
   // The batch's runs that are not terminal yet; nullopt if the batch is unknown to this project.
   std::optional<std::vector<OpenRun>> openRuns(std::string_view project, std::string_view batch_id) const;
   size_t size() const;
+
+  // Forget runs created more than `retention_ms` before clock.nowMs() (0: keep every run), as
+  // runs.state deletes their records after the same time (KafkaSettings::run_retention_ms): the
+  // view then holds the runs of the retention window, not every run ever read. Runs are forgotten
+  // a batch at a time, in small steps taken as new runs are indexed (see forgetExpired).
+  void setRetention(int64_t retention_ms, const Clock& clock);
+  // One step of forgetting: looks at up to `max_entries` runs from where the last step stopped
+  // (wrapping around) and forgets those created before `cutoff_ms`, with their whole batch; a run
+  // indexed later that was created before the cutoff is ignored. Returns the runs forgotten.
+  size_t forgetExpired(int64_t cutoff_ms, size_t max_entries);
 
  private:
   struct Key {
@@ -223,6 +234,13 @@ class RunView {
   // The pending run (0 or 1) of a get(); false when the id or project is unknown.
   bool pendingRun(std::string_view project, std::string_view run_id, std::vector<Pending>& pending) const;
   std::optional<uint32_t> findBatch(uint32_t project, std::string_view batch_id) const;
+  // Retention (run_view_retention.cpp), under the unique lock.
+  void maybeForgetLocked(size_t indexed);
+  size_t forgetExpiredLocked(int64_t cutoff_ms, size_t max_entries);
+  size_t forgetBatchLocked(uint32_t b);
+  size_t forgetRunLocked(Map::const_iterator it);
+  // Drops run `it` from batch `b`'s runs and counts (it was one of its runs by alias).
+  void unlinkLocked(uint32_t b, Map::const_iterator it);
 
   mutable std::shared_mutex mu_;
   Map runs_;
@@ -233,6 +251,14 @@ class RunView {
   std::vector<Batch> batches_;
   std::unordered_map<std::string, uint32_t, NameHash, std::equal_to<>> batch_ids_;  // "project/batch" → index
   uint32_t last_batch_ = kNoBatch;
+  std::vector<uint32_t> free_batches_;  // slots of forgotten batches, reused by batchLocked
+  // Retention: the clock (null: keep every run), the window, the last cutoff applied (runs created
+  // before it are not indexed), where the next step starts, and runs indexed since the last step.
+  const Clock* clock_ = nullptr;
+  int64_t retention_ms_ = 0;
+  int64_t cutoff_ms_ = std::numeric_limits<int64_t>::min();
+  std::optional<Key> forget_from_;
+  size_t indexed_since_forget_ = 0;
   // Runs that more than one batch requested (see aliasLocked): the other batches. Empty unless two
   // ingest instances took the same per-item key at the same moment.
   std::map<Key, std::vector<uint32_t>> aliases_;  // a batch's runs arrive together: the last one found is checked first
