@@ -2,6 +2,8 @@
 
 #include <rapidjson/document.h>
 
+#include <algorithm>
+
 #include "batchrun/common/clock.hpp"
 #include "batchrun/common/events.hpp"
 #include "batchrun/common/logging.hpp"
@@ -76,6 +78,7 @@ void BatchEvents::apply(std::string_view batch_id, std::string_view run_id, std:
   {
     std::lock_guard lock(mu_);
     Log& log = batches_[std::string(batch_id)];
+    log.last_ms = std::max(log.last_ms, record_ms > 0 ? record_ms : clock_.nowMs());
     if (type == event_type::kBatchCompleted) {
       if (log.completed) return;
       const Completed fields = completedOf(body);
@@ -148,6 +151,7 @@ std::optional<BatchEvents::Completed> BatchEvents::emptyBatch(std::string_view p
 void BatchEvents::sweep() {
   std::lock_guard lock(mu_);
   int64_t now = clock_.nowMs();
+  std::erase_if(batches_, [&](const auto& kv) { return now - kv.second.last_ms >= config_.forget_ms; });
   for (auto& [id, log] : batches_) {
     if (!log.completed || log.events.empty() || now - log.completed_seen_ms < config_.retain_ms) continue;
     log.base += log.events.size();

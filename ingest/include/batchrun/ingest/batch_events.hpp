@@ -8,7 +8,8 @@
 // partition); it is held back until every run of the batch has a terminal event here, or a grace
 // period has passed, so it is always the last event a stream sends.
 // Memory: event bodies of a batch are dropped `retain_ms` after its batch.completed was read;
-// a stream of such a batch then replays only batch.completed (see docs/performance.md).
+// a stream of such a batch then replays only batch.completed (see docs/performance.md); a batch
+// with no event for runs.events' retention (7 days) is forgotten whole.
 // Thread-safe.
 #include <cstdint>
 #include <functional>
@@ -38,6 +39,9 @@ using SseEventPtr = std::shared_ptr<const SseEvent>;
 struct BatchEventsConfig {
   int64_t retain_ms = 3'600'000;       // BATCHRUN_SSE_RETAIN_S: keep a completed batch's events this long
   int64_t completion_grace_ms = 5'000; // send batch.completed at the latest this long after reading it
+  // runs.events' retention: a batch with no event for this long is forgotten whole, as a restarted
+  // ingest (which reads only what the topic still holds) would not know it either.
+  int64_t forget_ms = 7LL * 24 * 3600 * 1000;
 };
 
 class BatchEvents {
@@ -77,7 +81,8 @@ class BatchEvents {
   // Where a stream resuming after `event_id` starts; nullopt when that id was batch.completed
   // (the stream is already complete). Unknown ids replay from the start.
   std::optional<size_t> positionAfter(std::string_view batch_id, std::string_view event_id) const;
-  // Drops the bodies of batches completed more than retain_ms ago.
+  // Drops the bodies of batches completed more than retain_ms ago, and batches with no event for
+  // forget_ms.
   void sweep();
 
  private:
@@ -89,6 +94,7 @@ class BatchEvents {
     SseEventPtr completed;
     int total = -1;  // from batch.completed
     int64_t completed_seen_ms = 0;
+    int64_t last_ms = 0;  // the latest record's timestamp
     std::string project;  // of batch.completed
     int64_t created_at = 0, completed_at = 0;  // from batch.completed
   };
