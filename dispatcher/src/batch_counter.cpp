@@ -3,7 +3,7 @@
 namespace batchrun::dispatcher {
 
 void BatchCounter::apply(const BatchProgress& p) {
-  if (retired_.count(p.batch_id)) return;
+  if (retired_.count(p.batch_id) || retired_old_.count(p.batch_id)) return;
   if (p.done) {
     batches_.erase(p.batch_id);
     complete_.erase(p.batch_id);
@@ -11,6 +11,7 @@ void BatchCounter::apply(const BatchProgress& p) {
     return;
   }
   Batch& b = batches_[p.batch_id];
+  b.touched = generation_;
   if (b.size == 0) {
     b.project = p.project;
     b.size = p.batch_size;
@@ -22,7 +23,23 @@ void BatchCounter::apply(const BatchProgress& p) {
   if (!b.announced && static_cast<int>(b.runs.size()) >= b.size) complete_.insert(p.batch_id);
 }
 
+void BatchCounter::rotate(int64_t now_ms) {
+  if (rotated_at_ < 0) rotated_at_ = now_ms;
+  if (now_ms - rotated_at_ < forget_ms_ / 2) return;
+  rotated_at_ = now_ms;
+  ++generation_;
+  retired_old_ = std::move(retired_);
+  retired_.clear();
+  // Untouched for two rotations: no record for at least forget_ms.
+  std::erase_if(batches_, [&](const auto& kv) {
+    if (kv.second.touched + 2 > generation_) return false;
+    complete_.erase(kv.first);
+    return true;
+  });
+}
+
 std::vector<BatchSummary> BatchCounter::takeCompleted(int64_t now_ms) {
+  rotate(now_ms);
   std::vector<BatchSummary> out;
   for (const auto& id : complete_) {
     Batch& b = batches_[id];
@@ -51,6 +68,7 @@ void BatchCounter::clear() {
   batches_.clear();
   complete_.clear();
   retired_.clear();
+  retired_old_.clear();
 }
 
 }  // namespace batchrun::dispatcher

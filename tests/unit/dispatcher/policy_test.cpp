@@ -109,6 +109,30 @@ TEST(BatchCounter, DoneMarkerRetiresABatchDuringReplay) {
   EXPECT_TRUE(c.takeCompleted(0).empty());
 }
 
+TEST(BatchCounter, ForgetsBatchesWithNoRecordForTheTopicsRetention) {
+  BatchCounter c(1000);
+  c.takeCompleted(0);
+  c.apply(progress("idle", "r1", "completed", 2));  // its second run never ends
+  c.apply(progress("busy", "r1", "completed", 3));
+  BatchProgress marker;
+  marker.batch_id = "done";
+  marker.done = true;
+  c.apply(marker);
+  c.takeCompleted(500);  // first rotation: everything stays
+  EXPECT_EQ(c.open(), 2u);
+  c.apply(progress("busy", "r2", "completed", 3));
+  c.apply(progress("done", "r9", "completed", 1));  // a late duplicate: still retired
+  EXPECT_EQ(c.open(), 2u);
+  EXPECT_TRUE(c.takeCompleted(1000).empty());  // second: "idle" had no record for the whole window
+  EXPECT_EQ(c.open(), 1u);
+  c.apply(progress("busy", "r3", "completed", 3));
+  auto done = c.takeCompleted(1100);
+  ASSERT_EQ(done.size(), 1u);
+  EXPECT_EQ(done[0].batch_id, "busy");
+  c.apply(progress("idle", "r2", "completed", 2));  // after it was forgotten: a new count, 1 of 2
+  EXPECT_TRUE(c.takeCompleted(1200).empty());
+}
+
 TEST(BatchProgressCodec, RoundTrips) {
   auto p = progress("b1", "r1", "timed_out", 7);
   p.created_at = 123;
