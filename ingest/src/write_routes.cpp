@@ -284,7 +284,14 @@ void WriteHandler::produce(int64_t created_at, const std::optional<IdempotencyRe
     messages.push_back(makeBatchCompletedEvent(d_.topics.events, empty, created_at));
   }
   const size_t first_run = messages.size();
-  for (const Run& r : *runs) messages.push_back(requestMessage(d_.topics, r));
+  for (Run& r : *runs) {
+    messages.push_back(requestMessage(d_.topics, r));
+    // The record holds them now, and what runs on after the produce needs only the index fields:
+    // a request waiting for Kafka no longer holds its inputs twice (≈ 1 MB per 1,000-item batch).
+    // No CPU change measured (docs/performance.md).
+    std::string().swap(r.input);
+    std::string().swap(r.metadata);
+  }
 
   SubmissionSpec spec;
   spec.success_code = dialect_.success_code;
