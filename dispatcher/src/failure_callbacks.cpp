@@ -97,7 +97,9 @@ void FailureCallbacks::tryOnce(const std::shared_ptr<Job>& job) {
 void FailureCallbacks::onAnswer(const std::shared_ptr<Job>& job, const HttpResult& r) {
   // On the HttpClient's thread (or the loop's, for a refused URL): decide, never block.
   const bool ok = r.status >= 200 && r.status < 300;
-  bool again = !ok && callbackRetryable(r) && job->tries < options_.attempts;
+  // Read before the job is queued again: from then on the loop may be retrying it (++tries).
+  const int tried = job->tries;
+  bool again = !ok && callbackRetryable(r) && tried < options_.attempts;
   std::string why = r.status ? "http_" + std::to_string(r.status) : r.error;
   {
     std::lock_guard lock(mu_);
@@ -109,11 +111,11 @@ void FailureCallbacks::onAnswer(const std::shared_ptr<Job>& job, const HttpResul
     if (again) {
       static thread_local std::mt19937_64 rng{std::random_device{}()};
       double unit = std::uniform_real_distribution<double>(0.0, 1.0)(rng);
-      later_.emplace(Clock::now() + std::chrono::milliseconds(options_.retry.delayMs(job->tries, unit)), job);
+      later_.emplace(Clock::now() + std::chrono::milliseconds(options_.retry.delayMs(tried, unit)), job);
     }
   }
   cv_.notify_all();
-  const std::string tries = std::to_string(job->tries);
+  const std::string tries = std::to_string(tried);
   if (ok) {
     counters_.delivered.inc();
     log::info("failure callback delivered", {{"run_id", job->run.run_id}, {"tries", tries}});
