@@ -8,6 +8,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <gtest/gtest.h>
+
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -18,7 +21,8 @@
 
 namespace batchrun::testing {
 
-ChildProcess::ChildProcess(std::string path, std::map<std::string, std::string> env, std::vector<std::string> args) {
+ChildProcess::ChildProcess(std::string path, std::map<std::string, std::string> env, std::vector<std::string> args)
+    : path_(path) {
   log_path_ = "/tmp/batchrun-test-" + uuidv7() + ".log";
   pid_ = fork();
   if (pid_ < 0) throw std::runtime_error("fork failed");
@@ -42,7 +46,21 @@ ChildProcess::ChildProcess(std::string path, std::map<std::string, std::string> 
 
 ChildProcess::~ChildProcess() {
   if (running()) kill9();
+  if (auto report = sanitizerReport(log()); !report.empty()) {
+    ADD_FAILURE() << path_ << " reported:\n" << report;
+  }
   std::remove(log_path_.c_str());
+}
+
+std::string sanitizerReport(const std::string& output) {
+  size_t first = std::string::npos;
+  for (const char* mark : {"WARNING: ThreadSanitizer", "ERROR: AddressSanitizer", "ERROR: LeakSanitizer",
+                           "runtime error:"}) {
+    first = std::min(first, output.find(mark));
+  }
+  if (first == std::string::npos) return {};
+  const size_t line = output.rfind('\n', first);
+  return output.substr(line == std::string::npos ? 0 : line + 1, 6000);
 }
 
 bool ChildProcess::running() {

@@ -24,10 +24,17 @@ class ChildProcess {
   pid_t pid() const { return pid_; }
 
  private:
+  std::string path_;
   pid_t pid_ = -1;
   int status_ = -1;
   std::string log_path_;
 };
+
+// The first sanitizer report (ThreadSanitizer, AddressSanitizer, LeakSanitizer, UBSan) in a
+// process's output, from its first line on; empty when there is none. A child process's report
+// does not fail the test by itself: its exit code is often not looked at (stopped with a signal,
+// started detached by scripts/run), so ~ChildProcess and the e2e teardown look for one.
+std::string sanitizerReport(const std::string& output);
 
 // A free TCP port on 127.0.0.1 (bound and released; good enough for tests that start children).
 int freePort();
