@@ -30,9 +30,9 @@ void BatchCounter::rotate(int64_t now_ms) {
   ++generation_;
   retired_old_ = std::move(retired_);
   retired_.clear();
-  // Untouched for two rotations: no record for at least forget_ms.
+  // Untouched for two whole rotation periods: no record for at least forget_ms (at most 1.5 x).
   std::erase_if(batches_, [&](const auto& kv) {
-    if (kv.second.touched + 2 > generation_) return false;
+    if (kv.second.touched + 3 > generation_) return false;
     complete_.erase(kv.first);
     return true;
   });
