@@ -2,7 +2,9 @@
 
 #include <librdkafka/rdkafka.h>
 
+#include <algorithm>
 #include <chrono>
+#include <map>
 #include <memory>
 #include <thread>
 
@@ -123,7 +125,60 @@ Status ensureTopics(const KafkaSettings& settings, const std::vector<TopicSpec>&
                 {{"topic", s.name}, {"has", std::to_string(*n)}, {"configured", std::to_string(s.partitions)}});
     }
   }
+  if (auto drift = configDrift(settings, specs, timeout_ms); !drift) {
+    log::warn("could not compare the topics' configuration", {{"error", drift.error().message}});
+  } else {
+    for (const auto& d : *drift) log::warn("topic exists with other settings (see docs/topics.md)", {{"difference", d}});
+  }
   return {};
+}
+
+Result<std::vector<std::string>> configDrift(const KafkaSettings& settings, const std::vector<TopicSpec>& specs,
+                                             int timeout_ms) {
+  auto rk = adminHandle(settings);
+  if (!rk) return rk.error();
+  std::vector<rd_kafka_ConfigResource_t*> resources;
+  for (const auto& s : specs) resources.push_back(rd_kafka_ConfigResource_new(RD_KAFKA_RESOURCE_TOPIC, s.name.c_str()));
+  char err[512];
+  rd_kafka_queue_t* q = rd_kafka_queue_new(rk->get());
+  rd_kafka_AdminOptions_t* opts = rd_kafka_AdminOptions_new(rk->get(), RD_KAFKA_ADMIN_OP_DESCRIBECONFIGS);
+  rd_kafka_AdminOptions_set_request_timeout(opts, timeout_ms, err, sizeof err);
+  rd_kafka_DescribeConfigs(rk->get(), resources.data(), resources.size(), opts, q);
+  rd_kafka_event_t* ev = rd_kafka_queue_poll(q, timeout_ms + 5000);
+  Result<std::vector<std::string>> out = std::vector<std::string>();
+  if (!ev) {
+    out = Error::unavailable("describe configs: no answer from Kafka at " + settings.brokers);
+  } else if (rd_kafka_event_error(ev)) {
+    out = Error::unavailable(std::string("describe configs: ") + rd_kafka_event_error_string(ev));
+  } else {
+    size_t n = 0;
+    const rd_kafka_ConfigResource_t** described =
+        rd_kafka_DescribeConfigs_result_resources(rd_kafka_event_DescribeConfigs_result(ev), &n);
+    for (size_t i = 0; i < n; ++i) {
+      if (rd_kafka_ConfigResource_error(described[i])) continue;  // e.g. not created: nothing to compare
+      const std::string name = rd_kafka_ConfigResource_name(described[i]);
+      auto spec = std::find_if(specs.begin(), specs.end(), [&](const TopicSpec& s) { return s.name == name; });
+      if (spec == specs.end()) continue;
+      std::map<std::string, std::string> has;
+      size_t entries = 0;
+      const rd_kafka_ConfigEntry_t** config = rd_kafka_ConfigResource_configs(described[i], &entries);
+      for (size_t e = 0; e < entries; ++e) {
+        const char* value = rd_kafka_ConfigEntry_value(config[e]);
+        has[rd_kafka_ConfigEntry_name(config[e])] = value ? value : "";
+      }
+      for (const auto& [key, want] : spec->config) {
+        auto it = has.find(key);
+        if (it != has.end() && it->second != want) {
+          out->push_back(name + " " + key + "=" + it->second + " (configured: " + want + ")");
+        }
+      }
+    }
+  }
+  if (ev) rd_kafka_event_destroy(ev);
+  rd_kafka_AdminOptions_destroy(opts);
+  rd_kafka_queue_destroy(q);
+  rd_kafka_ConfigResource_destroy_array(resources.data(), resources.size());
+  return out;
 }
 
 Result<int> partitionCount(const KafkaSettings& settings, const std::string& topic, int timeout_ms) {

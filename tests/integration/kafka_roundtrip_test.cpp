@@ -2,6 +2,7 @@
 // topic creation twice, a follower reading a topic to its end.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <memory>
 #include <mutex>
@@ -26,6 +27,29 @@ TEST(KafkaIntegration, TopicCreationTwiceIsHarmless) {
   auto n = partitionCount(s, Topics(s).state);
   ASSERT_TRUE(n);
   EXPECT_EQ(*n, 3);
+  // Created as specified: nothing differs.
+  auto drift = configDrift(s, specs);
+  ASSERT_TRUE(drift) << drift.error().message;
+  EXPECT_TRUE(drift->empty()) << drift->front();
+}
+
+// Topics are never altered: a runs.state created before the run retention (compaction only) is
+// reported, so the operator can apply the new settings (docs/topics.md).
+TEST(KafkaIntegration, AnExistingTopicWithOtherSettingsIsReported) {
+  auto s = uniqueKafkaSettings(1);
+  auto specs = standardTopics(s);
+  const std::string state = Topics(s).state;
+  TopicSpec old = *std::find_if(specs.begin(), specs.end(), [&](const TopicSpec& t) { return t.name == state; });
+  old.config = {{"cleanup.policy", "compact"}};
+  ASSERT_TRUE(ensureTopics(s, {old}));
+  auto drift = configDrift(s, specs);
+  ASSERT_TRUE(drift) << drift.error().message;
+  std::string all;
+  for (const auto& d : *drift) all += d + "\n";
+  EXPECT_NE(all.find(state + " cleanup.policy=compact (configured: compact,delete)"), std::string::npos) << all;
+  EXPECT_NE(all.find(state + " retention.ms="), std::string::npos) << all;
+  // With segment.ms and min.cleanable.dirty.ratio (the broker's defaults); topics not created are skipped.
+  EXPECT_EQ(drift->size(), 4u) << all;
 }
 
 TEST(KafkaIntegration, ProduceThenConsumeWithDeliveryResult) {
