@@ -37,6 +37,7 @@ void RunView::maybeForgetLocked(size_t indexed) {
 
 size_t RunView::forgetExpiredLocked(int64_t cutoff_ms, size_t max_entries) {
   cutoff_ms_ = std::max(cutoff_ms_, cutoff_ms);
+  if (max_entries == 0) return 0;  // (the resume point below needs at least one run looked at)
   // Collect first, then forget: forgetting a batch erases runs anywhere in the map.
   std::vector<uint32_t> batches;
   std::vector<Key> loose;  // expired runs without a batch
