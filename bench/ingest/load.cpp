@@ -218,9 +218,7 @@ void runRaw(const Options& o) {
     m.key = r.run_id;
     m.value = encodeRun(r);
     // The same headers ingest's requestMessage (run_builder.cpp) writes.
-    m.headers = {{"batch_id", r.batch_id},       {"project", r.project},
-                 {"run_id", r.run_id},           {"workflow_id", r.workflow_id},
-                 {"created_at", std::to_string(r.created_at)}, {"batch_size", std::to_string(r.batch_size)}};
+    m.headers = {{"batch_id", r.batch_id}, {"project", r.project}};
     if ((*producer)->produce(std::move(m), &counter, nullptr)) ++sent;
   }
   double secs = std::chrono::duration<double>(Steady::now() - start).count();

@@ -48,6 +48,8 @@ std::vector<TopicSpec> standardTopics(const KafkaSettings& s) {
                                                 {"min.cleanable.dirty.ratio", "0.2"}};
   std::vector<TopicSpec> out;
   for (const auto& lane : t.laneTopics()) out.push_back(spec(lane, del));
+  // What ingest's read views index queued runs by; kept as long as the lane records it points to.
+  out.push_back(spec(t.run_index, del));
   // Compacted (a run's latest record) and deleted after the run retention: runs.state follows the
   // runs of the window, not every run ever accepted. Hour segments let deletion keep up.
   auto state = compact;

@@ -61,6 +61,7 @@ const Lane& laneFor(const std::vector<Lane>& lanes, int priority) {
 Topics::Topics(const KafkaSettings& s)
     : prefix(s.topic_prefix),
       lanes(s.lanes),
+      run_index(prefix + "runs.index"),
       state(prefix + "runs.state"),
       events(prefix + "runs.events"),
       control(prefix + "runs.control"),

@@ -101,7 +101,7 @@ void App::startWriteSide() {
       .metrics = ingest_metrics_,
       .tracker = submissions_,
       .clock = SystemClock::instance(),
-      .on_accepted = {[this](const std::vector<Run>& runs) { read_.view().expectOwn(runs); },
+      .on_accepted = {read_.view().instance(),
                       [this](const std::vector<Run>& runs, const std::vector<int32_t>& partitions,
                              const std::vector<int64_t>& offsets) {
                         read_.view().noteAccepted(runs, partitions, offsets);
@@ -114,10 +114,11 @@ void App::startWriteSide() {
 
 void App::stop() {
   // Stop taking writes, then let every accepted request get its answer while its connection and
-  // the endpoint still exist (bounded by the producer's message timeout).
+  // the endpoint still exist (bounded by the producer's message timeout, twice: a request's run
+  // index is written after its lane records).
   draining_ = true;
   auto deadline = std::chrono::steady_clock::now() +
-                  std::chrono::milliseconds(config_.service.kafka.message_timeout_ms + 5000);
+                  std::chrono::milliseconds(2 * config_.service.kafka.message_timeout_ms + 5000);
   while (submissions_.live() > 0 && std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }

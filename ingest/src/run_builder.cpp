@@ -62,15 +62,9 @@ OutMessage requestMessage(const Topics& topics, const Run& run) {
   m.topic = topics.requested(run.lane);
   m.key = run.routingKey();
   m.value = encodeRun(run);
-  m.headers.reserve(6);
+  m.headers.reserve(2);
   m.headers.emplace_back("batch_id", run.batch_id);
   m.headers.emplace_back("project", run.project);
-  // What a read view indexes a queued run by, so it never parses the record to index it
-  // (docs/topics.md; parsing every lane record was the largest cost at high ingest rates).
-  m.headers.emplace_back("run_id", run.run_id);
-  m.headers.emplace_back("workflow_id", run.workflow_id);
-  m.headers.emplace_back("created_at", std::to_string(run.created_at));
-  m.headers.emplace_back("batch_size", std::to_string(run.batch_size));
   return m;
 }
 

@@ -3,22 +3,16 @@
 #include <rapidjson/document.h>
 
 #include <algorithm>
-#include <charconv>
-#include <chrono>
 #include <cstring>
 #include <mutex>
 
 #include "batchrun/common/json.hpp"
 #include "batchrun/common/logging.hpp"
+#include "batchrun/ingest/run_index.hpp"
 
 namespace batchrun::ingest {
 
 namespace {
-
-int64_t steadyMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
 
 // Hex digit values by byte, -1 for anything else: parseUuid runs for every record the view reads.
 constexpr std::array<int8_t, 256> kHex = [] {
@@ -30,23 +24,6 @@ constexpr std::array<int8_t, 256> kHex = [] {
 }();
 
 }  // namespace
-
-std::optional<RunView::Indexed> RunView::laneHeaders(const Message& m) {
-  auto run_id = m.header("run_id"), project = m.header("project"), workflow = m.header("workflow_id"),
-       created = m.header("created_at"), batch = m.header("batch_id"), size = m.header("batch_size");
-  // Records from before these headers existed (or from other writers) are parsed instead.
-  if (!run_id || !project || !workflow || !created || !batch || !size) return std::nullopt;
-  Indexed f;
-  f.run_id = *run_id;
-  f.project = *project;
-  f.workflow_id = *workflow;
-  f.batch_id = *batch;
-  auto number = [](std::string_view s, int64_t& out) {
-    return std::from_chars(s.data(), s.data() + s.size(), out).ec == std::errc();
-  };
-  if (!number(*created, f.created_at) || !number(*size, f.batch_size)) return std::nullopt;
-  return f;
-}
 
 bool parseUuid(std::string_view text, Uuid& out) {
   if (text.size() != 36 || text[8] != '-' || text[13] != '-' || text[18] != '-' || text[23] != '-') return false;
@@ -93,12 +70,10 @@ Status RunView::follow(const KafkaSettings& settings, std::function<bool()> kafk
     if (!reader) return reader.error();
     reader_ = std::move(*reader);
   }
-  auto names = topics.laneTopics();
-  names.push_back(topics.state);
-  // Lane records carry partition -1 (ingest cannot know it before the produce); the partition the
-  // record sits in is the run's partition. State records are written to that same partition.
-  auto follower = TopicFollower::start(settings, std::move(names),
-                                       [this, state = topics.state](const Message& m) { applyFollowed(m, state); });
+  // Queued runs from the index records (one per request: following the lane records themselves
+  // cost ≈ 10 % of ingest's CPU at full rate), later states from runs.state.
+  auto follower = TopicFollower::start(settings, {topics.run_index, topics.state},
+                                       [this, index = topics.run_index](const Message& m) { applyFollowed(m, index); });
   if (!follower) return follower.error();
   follower_ = std::move(*follower);
   return {};
@@ -125,24 +100,39 @@ bool RunView::apply(std::string_view record, int32_t partition, std::string_view
   return ok;
 }
 
-void RunView::applyFollowed(const Message& m, const std::string& state_topic) {
-  // A lane record (version 0, status queued) is indexed from its headers (run_builder.cpp) and its
-  // position; one this instance already noted costs a lookup. Parsing every lane record was the
-  // read view's largest cost at high ingest rates (docs/performance.md "Ingest").
+void RunView::applyFollowed(const Message& m, const std::string& index_topic) {
   const char* topic = rd_kafka_topic_name(m.raw()->rkt);
-  if (std::strcmp(topic, state_topic.c_str()) != 0) {
-    if (own_.take(m.value(), steadyMs())) return;
-    if (auto f = laneHeaders(m)) {
-      if (holds(f->project, f->run_id)) return;
-      std::unique_lock lock(mu_);
-      const bool ok = indexLocked(*f, {}, Where{m.partition(), topicIdLocked(topic), m.offset()});
-      maybeForgetLocked(1);
-      if (ok) return;
+  if (std::strcmp(topic, index_topic.c_str()) != 0) {
+    if (!apply(m.value(), m.partition(), topic, m.offset())) {
+      log::warn("read view: undecodable run record", {{"topic", m.topic()}});
     }
+    return;
   }
-  if (!apply(m.value(), m.partition(), topic, m.offset())) {
-    log::warn("read view: undecodable run record", {{"topic", m.topic()}});
+  // This instance's own requests were indexed by noteAccepted before their index record was written.
+  if (auto from = m.header(kInstanceHeader); from && *from == instance_) return;
+  if (!applyIndex(m.value())) log::warn("read view: undecodable run index record", {{"topic", m.topic()}});
+}
+
+bool RunView::applyIndex(std::string_view record) {
+  std::string buffer(record);
+  RunIndex index;
+  if (!decodeRunIndex(buffer, index)) return false;
+  Indexed f;
+  f.project = index.project;
+  f.batch_id = index.batch_id;
+  f.created_at = index.created_at;
+  f.batch_size = index.batch_size;
+  std::unique_lock lock(mu_);
+  std::vector<uint16_t> lanes;  // the lane topics' ids, by the record's lane index
+  lanes.reserve(index.lanes.size());
+  for (auto lane : index.lanes) lanes.push_back(topicIdLocked(lane_prefix_ + std::string(lane)));
+  for (const RunIndexEntry& r : index.runs) {
+    f.run_id = r.run_id;
+    f.workflow_id = index.workflows[r.workflow];
+    indexLocked(f, {}, Where{r.partition, lanes[r.lane], r.offset});
   }
+  maybeForgetLocked(index.runs.size());
+  return true;
 }
 
 const RunView::Map::value_type* RunView::findLocked(std::string_view project, std::string_view run_id) const {
@@ -153,12 +143,6 @@ const RunView::Map::value_type* RunView::findLocked(std::string_view project, st
   key.project = *p;
   auto it = runs_.find(key);
   return it == runs_.end() ? nullptr : &*it;
-}
-
-bool RunView::holds(std::string_view project, std::string_view run_id) const {
-  std::shared_lock lock(mu_);
-  const auto* kv = findLocked(project, run_id);
-  return kv && kv->second.partition >= 0;
 }
 
 void RunView::indexOwnLocked(const Run& r, const Where& where) {
@@ -182,8 +166,6 @@ void RunView::noteAccepted(const std::vector<Run>& runs, const std::vector<int32
   }
   maybeForgetLocked(runs.size());
 }
-
-void RunView::expectOwn(const std::vector<Run>& runs) { own_.expect(runs, steadyMs()); }
 
 bool RunView::applyLocked(std::string record, const Where& where) {
   rapidjson::Document d;

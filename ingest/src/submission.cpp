@@ -13,9 +13,10 @@ int64_t steadyNowNs() {
       .count();
 }
 
-Submission::Submission(SubmissionTracker& tracker, Pistache::Http::ResponseWriter writer, size_t records,
-                       SubmissionSpec spec)
-    : tracker_(tracker),
+Submission::Submission(Producer& producer, SubmissionTracker& tracker, Pistache::Http::ResponseWriter writer,
+                       size_t records, SubmissionSpec spec)
+    : producer_(producer),
+      tracker_(tracker),
       writer_(std::move(writer)),
       spec_(std::move(spec)),
       pending_(static_cast<int>(records) + 1) {}  // +1: held by start() until every produce() was tried
@@ -23,7 +24,7 @@ Submission::Submission(SubmissionTracker& tracker, Pistache::Http::ResponseWrite
 void Submission::start(Producer& producer, SubmissionTracker& tracker, Pistache::Http::ResponseWriter writer,
                        std::vector<OutMessage> messages, SubmissionSpec spec) {
   tracker.enter();
-  auto* self = new Submission(tracker, std::move(writer), messages.size(), std::move(spec));
+  auto* self = new Submission(producer, tracker, std::move(writer), messages.size(), std::move(spec));
   const int n = static_cast<int>(messages.size());
   for (int i = 0; i < n; ++i) {
     // The tag is the record's index: its report hands it to on_delivered.
@@ -41,7 +42,9 @@ void Submission::start(Producer& producer, SubmissionTracker& tracker, Pistache:
 void Submission::onDelivery(const DeliveryReport& report, void* tag) {
   if (report.ok) {
     const auto index = static_cast<size_t>(reinterpret_cast<intptr_t>(tag));
-    if (spec_.on_delivered) spec_.on_delivered(index, report.partition, report.offset);
+    if (spec_.on_delivered && !last_sent_.load()) {
+      spec_.on_delivered(index, report.partition, report.offset);
+    }
   } else {
     fail(report.error, false, report.retryable);
   }
@@ -62,7 +65,30 @@ void Submission::release(int count) {
   if (pending_.fetch_sub(count, std::memory_order_acq_rel) == count) finish();
 }
 
+bool Submission::produceLast(bool ok) {
+  if (!spec_.last_record || last_sent_.load()) return false;
+  std::optional<OutMessage> last;
+  try {
+    last = spec_.last_record(ok);
+  } catch (const std::exception& e) {
+    log::error("submission hook threw", {{"error", e.what()}});
+  }
+  last_sent_.store(true);
+  if (!last) return false;
+  if (!ok) {
+    // The request fails anyway; what was acknowledged still gets its index, on a best-effort basis.
+    (void)producer_.produce(std::move(*last), nullptr, nullptr);
+    return false;
+  }
+  pending_.store(1);
+  Status st = producer_.produce(std::move(*last), this, nullptr);
+  if (st) return true;
+  fail(st.error().message, st.error().code == ErrorCode::kResourceExhausted, st.error().retryable);
+  return false;
+}
+
 void Submission::finish() {
+  if (produceLast(!failed_.load())) return;  // its report finishes the request
   std::unique_ptr<Submission> self(this);
   const bool ok = !failed_.load();
   try {

@@ -11,6 +11,7 @@
 #include "batchrun/ingest/request_edge.hpp"
 #include "batchrun/ingest/request_fields.hpp"
 #include "batchrun/ingest/run_builder.hpp"
+#include "batchrun/ingest/run_index.hpp"
 #include "batchrun/ingest/run_ids.hpp"
 #include "batchrun/ingest/run_request.hpp"
 
@@ -303,26 +304,25 @@ void WriteHandler::produce(int64_t created_at, const std::optional<IdempotencyRe
   spec.started_ns = started_;
   WriteDeps* d = &d_;
   std::string store_key = claimed_ ? w_.store_key : std::string();
-  // Read-your-writes without a copy or a parse: where each lane record was acknowledged goes to
-  // the read view in one go before the answer (one lock per request).
+  // Where each lane record was acknowledged: the read view indexes the runs from it in one go (one
+  // lock per request, no copy or parse), and the request's runs.index record names it.
   struct Acks {
     std::vector<int32_t> partitions;
     std::vector<int64_t> offsets;
   };
-  std::shared_ptr<Acks> acks;
-  if (d_.on_accepted.accepted) {
-    acks = std::make_shared<Acks>(Acks{std::vector<int32_t>(runs->size(), -1), std::vector<int64_t>(runs->size(), -1)});
-    // Each report writes its own slot; on_done reads them after the Submission's acq_rel
-    // countdown, so no lock is needed.
-    spec.on_delivered = [acks, first_run](size_t index, int32_t partition, int64_t offset) {
-      if (index < first_run) return;
-      acks->partitions[index - first_run] = partition;
-      acks->offsets[index - first_run] = offset;
-    };
-  }
-  if (d_.on_accepted.producing) d_.on_accepted.producing(*runs);
-  spec.on_done = [d, runs, acks, store_key, record](const SubmissionOutcome& outcome) mutable {
-    if (acks) d->on_accepted.accepted(*runs, acks->partitions, acks->offsets);
+  auto acks = std::make_shared<Acks>(Acks{std::vector<int32_t>(runs->size(), -1), std::vector<int64_t>(runs->size(), -1)});
+  // Each report writes its own slot; last_record reads them after the Submission's acq_rel
+  // countdown, so no lock is needed.
+  spec.on_delivered = [acks, first_run](size_t index, int32_t partition, int64_t offset) {
+    if (index < first_run) return;
+    acks->partitions[index - first_run] = partition;
+    acks->offsets[index - first_run] = offset;
+  };
+  spec.last_record = [d, runs, acks](bool) {
+    if (d->on_accepted.accepted) d->on_accepted.accepted(*runs, acks->partitions, acks->offsets);
+    return runIndexMessage(d->topics, d->on_accepted.instance, *runs, acks->partitions, acks->offsets);
+  };
+  spec.on_done = [d, runs, store_key, record](const SubmissionOutcome& outcome) mutable {
     if (outcome.ok) {
       std::vector<std::pair<const std::string*, int>> per_lane;  // one counter update per lane
       for (const Run& r : *runs) {

@@ -23,6 +23,16 @@ void createTopicsWithASmallBulkLane(IngestHarness& h) {
   ASSERT_TRUE(ensureTopics(h.settings, specs));
 }
 
+// runs.index refuses record batches over 1 KiB: a request's lane records are acknowledged, then
+// its index record is refused.
+void createTopicsWithASmallRunIndex(IngestHarness& h) {
+  auto specs = standardTopics(h.settings);
+  for (auto& s : specs) {
+    if (s.name == h.topics.run_index) s.config["max.message.bytes"] = "1024";
+  }
+  ASSERT_TRUE(ensureTopics(h.settings, specs));
+}
+
 IngestOptions ownTopics() {
   IngestOptions o;
   o.create_topics = false;
@@ -48,6 +58,24 @@ TEST(IngestFailure, UnacknowledgedItemsMake503AndNoneOfThemIsInKafka) {
             std::string::npos);
   // A small item of the same kind still goes through (and Kafka was not marked unreachable).
   EXPECT_EQ(c.request("POST", "/v1/batches", batchBody(1), IngestHarness::jsonHeaders()).status, 202);
+}
+
+// The answer waits for the request's runs.index record too (what makes its runs readable on every
+// instance): without it, the request is a 503 like any failed delivery. Its lane records were
+// acknowledged and stay (they run; a retry with the key writes the same ids, run once).
+TEST(IngestFailure, AnUnacknowledgedRunIndexMakes503) {
+  IngestHarness h(ownTopics());
+  createTopicsWithASmallRunIndex(h);
+  h.startIngest();
+  HttpConnection c(h.port());
+  auto r = c.request("POST", "/v1/batches", batchBody(300), IngestHarness::jsonHeaders(kIngestKey, "no-index"));
+  ASSERT_EQ(r.status, 503) << r.body;
+  EXPECT_EQ(r.headers["retry-after"], "1");
+  EXPECT_NE(r.body.find("same Idempotency-Key"), std::string::npos) << r.body;
+  EXPECT_EQ(h.readLanes().size(), 300u);
+  EXPECT_TRUE(h.readAll({h.topics.run_index}).empty());
+  EXPECT_NE(h.app().metrics().render().find("batchrun_ingest_produce_errors_total{kind=\"delivery\"} 1"),
+            std::string::npos);
 }
 
 TEST(IngestFailure, ARetryOfAFailedAttemptKeepsItsItemsThatNamedExistingRuns) {

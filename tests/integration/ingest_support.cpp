@@ -170,6 +170,7 @@ std::vector<KafkaRecord> IngestHarness::readAll(const std::vector<std::string>& 
     KafkaRecord r;
     r.topic = m.topic();
     r.partition = m.partition();
+    r.offset = m.offset();
     r.key = std::string(m.key());
     if (m.raw()->payload) r.value = std::string(m.value());
     for (const char* h : {"batch_id", "project", "ce_id", "ce_type", "batchrun_batch_id", "batchrun_project"}) {

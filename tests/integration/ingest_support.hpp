@@ -44,6 +44,7 @@ class HttpConnection {
 struct KafkaRecord {
   std::string topic;
   int32_t partition = -1;
+  int64_t offset = -1;
   std::string key;
   std::optional<std::string> value;  // nullopt: a tombstone (null value)
   std::map<std::string, std::string> headers;  // the lane and event headers the tests look at

@@ -3,9 +3,11 @@
 #include <gtest/gtest.h>
 #include <rapidjson/document.h>
 
+#include <map>
 #include <set>
 
 #include "batchrun/common/run.hpp"
+#include "batchrun/ingest/run_index.hpp"
 #include "ingest_support.hpp"
 
 using namespace batchrun;
@@ -75,6 +77,28 @@ TEST(IngestWrite, AThousandItemBatchLandsInKafkaWithLanesKeysHeadersAndValues) {
     seen.insert(run->run_id);
   }
   EXPECT_EQ(seen.size(), 1000u);
+
+  // So is the request's index record, naming where each run's lane record sits: any instance's
+  // read view knows every run of a 2xx, even if this one died right after answering.
+  auto index = h.readAll({h.topics.run_index});
+  ASSERT_EQ(index.size(), 1u);
+  EXPECT_EQ(index[0].key, batch_id);
+  std::string buffer = *index[0].value;
+  ingest::RunIndex got;
+  ASSERT_TRUE(ingest::decodeRunIndex(buffer, got));
+  EXPECT_EQ(got.batch_id, batch_id);
+  EXPECT_EQ(got.project, kIngestProject);
+  EXPECT_EQ(got.batch_size, 1000);
+  ASSERT_EQ(got.runs.size(), 1000u);
+  std::map<std::string, const KafkaRecord*> lane_of;
+  for (const auto& rec : records) lane_of[decodeRun(*rec.value)->run_id] = &rec;
+  for (const auto& entry : got.runs) {
+    const KafkaRecord* rec = lane_of.at(std::string(entry.run_id));
+    EXPECT_EQ(h.topics.requested(std::string(got.lanes[entry.lane])), rec->topic);
+    EXPECT_EQ(entry.partition, rec->partition);
+    EXPECT_EQ(entry.offset, rec->offset);
+    EXPECT_EQ(got.workflows[entry.workflow], "wf");
+  }
 }
 
 TEST(IngestWrite, ASingleRunIs201WithPriority50AndCarriesTraceparent) {

@@ -196,9 +196,9 @@ TEST(ReadApi, ASecondInstanceStartedLaterAndARestartServeTheSameAnswers) {
   std::string batch = uuidv7();
   std::vector<batchrun::Run> runs;
   for (int i = 0; i < 30; ++i) runs.push_back(h.makeRun("project-a", batch, i, 30));
-  // Half as ingest writes them today (indexed from headers), half as older records (parsed).
+  // Two requests: two index records.
   h.produceLane({runs.begin(), runs.begin() + 15});
-  h.produceLane({runs.begin() + 15, runs.end()}, false);
+  h.produceLane({runs.begin() + 15, runs.end()});
   std::vector<batchrun::Run*> some;
   for (int i = 0; i < 10; ++i) some.push_back(&runs[i]);
   h.transitionAll(some, RunStatus::kRunning);
@@ -218,6 +218,45 @@ TEST(ReadApi, ASecondInstanceStartedLaterAndARestartServeTheSameAnswers) {
   h.stopIngest(0);
   std::string restarted = h.startIngest();
   EXPECT_EQ(answers(restarted), expected);
+}
+
+// A batch accepted over HTTP by one instance is read on another (which learns of it from the
+// request's runs.index record, not from the lane records) and by the first after a restart.
+TEST(ReadApi, ABatchAcceptedByOneInstanceIsServedByAnotherAndAfterARestart) {
+  ReadHarness h;
+  std::string first = h.startIngest();
+  std::string second = h.startIngest();
+  std::string body = R"({"workflow_id":"wf","runs":[)";
+  for (int i = 0; i < 40; ++i) {
+    if (i) body += ',';
+    body += R"({"input":{"i":)" + std::to_string(i) + R"(},"destination":"http://127.0.0.1:9/run"})";
+  }
+  body += "]}";
+  auto accepted = h.post(first, "/v1/batches", body);
+  ASSERT_EQ(accepted.status, 202) << accepted.body;
+  auto d = parse(accepted.body);
+  const std::string batch = d["batch_id"].GetString();
+  const std::string last_run = d["runs"][39]["run_id"].GetString();
+  // The accepting instance has read its own writes when it answers.
+  auto own = parse(h.get(first, "/v1/batches/" + batch).body);
+  EXPECT_EQ(countOf(own, "queued"), 40);
+
+  for (const std::string& base : {second, std::string()}) {
+    std::string at = base;
+    if (at.empty()) {
+      h.stopIngest(0);
+      at = h.startIngest();  // ready means caught up
+    }
+    ASSERT_TRUE(waitFor([&] { return h.get(at, "/v1/batches/" + batch).body.find("\"queued\":40") != std::string::npos; }, 30s))
+        << h.get(at, "/v1/batches/" + batch).body;
+    auto run = h.get(at, "/v1/runs/" + last_run);
+    ASSERT_EQ(run.status, 200) << run.body;
+    auto r = parse(run.body);
+    EXPECT_EQ(std::string(r["status"].GetString()), "queued");
+    EXPECT_EQ(std::string(r["batch_id"].GetString()), batch);
+    EXPECT_NE(run.body.find(R"("input":{"i":39})"), std::string::npos) << run.body;  // read from its lane record
+    EXPECT_EQ(parse(h.get(at, "/v1/runs?batch_id=" + batch + "&limit=100").body)["runs"].Size(), 40u);
+  }
 }
 
 }  // namespace

@@ -11,6 +11,7 @@
 #include "batchrun/common/ids.hpp"
 #include "batchrun/common/kafka_admin.hpp"
 #include "batchrun/ingest/run_builder.hpp"
+#include "batchrun/ingest/run_index.hpp"
 #include "kafka_env.hpp"
 #include "wait.hpp"
 
@@ -19,12 +20,22 @@ namespace batchrun::testing {
 using namespace std::chrono_literals;
 
 namespace {
+// Counts reports; the tag is the record's index, where its partition and offset are written.
 class CountingHandler final : public DeliveryHandler {
  public:
-  void onDelivery(const DeliveryReport& r, void*) override {
-    if (!r.ok) failed++;
+  explicit CountingHandler(size_t n) : partitions(n, -1), offsets(n, -1) {}
+  void onDelivery(const DeliveryReport& r, void* tag) override {
+    const auto i = static_cast<size_t>(reinterpret_cast<intptr_t>(tag));
+    if (r.ok) {
+      partitions[i] = r.partition;
+      offsets[i] = r.offset;
+    } else {
+      failed++;
+    }
     done++;
   }
+  std::vector<int32_t> partitions;
+  std::vector<int64_t> offsets;
   std::atomic<int> done{0};
   std::atomic<int> failed{0};
 };
@@ -84,12 +95,14 @@ Run ReadHarness::makeRun(const std::string& project, const std::string& batch_id
   return r;
 }
 
-void ReadHarness::produceAll(std::vector<OutMessage> messages) {
-  CountingHandler handler;
+void ReadHarness::produceAll(std::vector<OutMessage> messages, std::vector<int32_t>* partitions,
+                             std::vector<int64_t>* offsets) {
+  CountingHandler handler(messages.size());
   int n = static_cast<int>(messages.size());
-  for (auto& m : messages) {
+  for (size_t i = 0; i < messages.size(); ++i) {
+    auto& m = messages[i];
     while (true) {
-      auto st = producer_->produce(std::move(m), &handler, nullptr);
+      auto st = producer_->produce(std::move(m), &handler, reinterpret_cast<void*>(static_cast<intptr_t>(i)));
       if (st) break;
       ASSERT_TRUE(st.error().retryable) << st.error().message;
       producer_->flush(100);
@@ -97,9 +110,11 @@ void ReadHarness::produceAll(std::vector<OutMessage> messages) {
   }
   ASSERT_TRUE(waitFor([&] { return handler.done.load() == n; }, 60s));
   ASSERT_EQ(handler.failed.load(), 0);
+  if (partitions) *partitions = handler.partitions;
+  if (offsets) *offsets = handler.offsets;
 }
 
-void ReadHarness::produceLane(const std::vector<Run>& runs, bool index_headers) {
+void ReadHarness::produceLane(const std::vector<Run>& runs) {
   std::vector<OutMessage> out;
   for (const auto& r : runs) {
     Run lane = r;
@@ -107,10 +122,24 @@ void ReadHarness::produceLane(const std::vector<Run>& runs, bool index_headers) 
     lane.version = 0;
     OutMessage m = batchrun::ingest::requestMessage(topics, lane);
     m.partition = r.partition;
-    if (!index_headers) m.headers = {{"batch_id", r.batch_id}, {"project", r.project}};
     out.push_back(std::move(m));
   }
-  produceAll(std::move(out));
+  std::vector<int32_t> partitions;
+  std::vector<int64_t> offsets;
+  produceAll(std::move(out), &partitions, &offsets);
+  // Then an index record per request (runs of one project and batch in a row), as ingest writes
+  // it once a request's lane records are acknowledged.
+  std::vector<OutMessage> index;
+  for (size_t from = 0; from < runs.size();) {
+    size_t to = from + 1;
+    while (to < runs.size() && runs[to].batch_id == runs[from].batch_id && runs[to].project == runs[from].project) ++to;
+    auto slice = [&](const auto& v) { return std::vector(v.begin() + from, v.begin() + to); };
+    auto m = batchrun::ingest::runIndexMessage(topics, "read-harness", slice(runs), slice(partitions), slice(offsets));
+    ASSERT_TRUE(m);
+    index.push_back(std::move(*m));
+    from = to;
+  }
+  produceAll(std::move(index));
 }
 
 void ReadHarness::transitionAll(std::vector<Run*> runs, RunStatus status, bool with_event) {

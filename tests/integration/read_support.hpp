@@ -30,10 +30,10 @@ class ReadHarness {
   // A queued run of `project` (batch may be empty), its partition chosen by index.
   Run makeRun(const std::string& project, const std::string& batch_id, int index, int batch_size,
               const std::string& workflow = "wf");
-  // Lane record (version 0, headers batch_id and project), produced to run.partition; waits for all acks.
-  // Lane records as ingest writes them (requestMessage: the index headers the read view uses
-  // instead of parsing), or with only batch_id/project headers as records from before them.
-  void produceLane(const std::vector<Run>& runs, bool index_headers = true);
+  // Lane records (version 0) as ingest writes them, each to run.partition, then once all are
+  // acknowledged a runs.index record (what the read view indexes queued runs by) for each row of
+  // runs of one project and batch, as if each were a request.
+  void produceLane(const std::vector<Run>& runs);
   // The next state of a run: version+1, status, timestamps; produced to runs.state at run.partition
   // together with its event (as the dispatcher does). Updates `run` in place.
   void transition(Run& run, RunStatus status, bool with_event = true);
@@ -50,7 +50,9 @@ class ReadHarness {
   Topics topics;
 
  private:
-  void produceAll(std::vector<OutMessage> messages);
+  // Produces every message and waits for all acks; where each went, if asked.
+  void produceAll(std::vector<OutMessage> messages, std::vector<int32_t>* partitions = nullptr,
+                  std::vector<int64_t>* offsets = nullptr);
   std::unique_ptr<Producer> producer_;
   std::vector<std::unique_ptr<ingest::App>> apps_;
 };

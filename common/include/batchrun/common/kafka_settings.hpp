@@ -48,6 +48,7 @@ struct Topics {
 
   std::string prefix;
   std::vector<Lane> lanes;
+  std::string run_index;     // runs.index: one record per accepted request, its runs and their lane positions
   std::string state;         // runs.state: compacted, key run_id, partition = the run's lane partition
   std::string events;        // runs.events: key run_id (batch.completed: batch_id)
   std::string control;       // runs.control: cancel requests and async results, same partition as the run

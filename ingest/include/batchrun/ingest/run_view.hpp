@@ -1,6 +1,7 @@
 #pragma once
-// RunView: ingest's in-process view of every run, built by a TopicFollower over all lane topics
-// (queued runs, version 0) and runs.state (version >= 1); for each run the record with the highest
+// RunView: ingest's in-process view of every run, built by a TopicFollower over runs.index (queued
+// runs, version 0: one record per accepted request naming its runs and where their lane records
+// sit, run_index.hpp) and runs.state (version >= 1); for each run the record with the highest
 // version wins. Indexed by (project, run id) in run-id order (UUIDv7 = creation order), by batch,
 // and by project, so every read is scoped to the caller's project by construction.
 //
@@ -9,7 +10,7 @@
 // holding every run's ≈1 KB record made the view grow with every run accepted and cost ingest
 // 10-17 % of its CPU in fresh pages (docs/performance.md "Ingest"). Records applied without a
 // position (apply(), tests) keep their bytes.
-// Thread-safe: one writer (the follower thread, or noteAccepted() from HTTP threads) and many
+// Thread-safe: one writer (the follower thread, or noteAccepted() from the delivery thread) and many
 // readers under a shared mutex.
 #include <array>
 #include <cstdint>
@@ -32,7 +33,6 @@
 #include "batchrun/common/result.hpp"
 #include "batchrun/common/run.hpp"
 #include "batchrun/common/topic_follower.hpp"
-#include "batchrun/ingest/own_records.hpp"
 
 namespace batchrun::ingest {
 
@@ -74,9 +74,9 @@ class RunView {
   RunView(const RunView&) = delete;
   RunView& operator=(const RunView&) = delete;
 
-  // Starts following the lane topics and runs.state from the beginning, and reads runs' records
-  // back from them (a KafkaRecordReader) unless setReader() gave one. `kafka_reachable`, if given,
-  // lets reads fail at once while the cluster is unreachable.
+  // Starts following runs.index and runs.state from the beginning, and reads runs' records back
+  // from the lane topics and runs.state (a KafkaRecordReader) unless setReader() gave one.
+  // `kafka_reachable`, if given, lets reads fail at once while the cluster is unreachable.
   Status follow(const KafkaSettings& settings, std::function<bool()> kafka_reachable = {});
   // Where served runs' bytes come from (without one, runs are served from the index fields only),
   // and the lane topics' prefix: a lane's topic is lane_topic_prefix + lane (follow() sets both).
@@ -89,17 +89,19 @@ class RunView {
   // `offset` of `topic` when known (then its bytes are not kept). Older or equal versions than the
   // one held are ignored. Returns false for undecodable records.
   bool apply(std::string_view record, int32_t partition, std::string_view topic = {}, int64_t offset = -1);
-  // Read-your-writes: ingest calls this once Kafka has reported on a request's lane records, before
-  // the answer, under one lock: runs[i]'s record was acknowledged at offsets[i] of partitions[i] of
-  // its lane topic (a partition < 0: it was not). Indexed from the Runs, never parsed.
+  // Applies one runs.index record (run_index.hpp): its runs, queued, at their lane positions.
+  // Returns false for an undecodable record.
+  bool applyIndex(std::string_view record);
+  // Read-your-writes: ingest calls this once Kafka has acknowledged a request's lane records, before
+  // it writes their index record and answers, under one lock: runs[i]'s record was acknowledged at
+  // offsets[i] of partitions[i] of its lane topic (a partition < 0: it was not). Indexed from the
+  // Runs, never parsed.
   void noteAccepted(const std::vector<Run>& runs, const std::vector<int32_t>& partitions,
                     const std::vector<int64_t>& offsets);
-  // Before producing runs' lane records: the follower will skip them when it reads them back
-  // (noteAccepted indexes them), see own_records.hpp.
-  void expectOwn(const std::vector<Run>& runs);
-  // Whether this (project, run id) is held with a known partition: the follower skips the lane
-  // records this instance already noted without parsing them (they are version 0 by definition).
-  bool holds(std::string_view project, std::string_view run_id) const;
+  // This view's instance id: the index records its ingest writes carry it, and the follower skips
+  // them (noteAccepted indexed their runs already). New for every view, so a restarted ingest
+  // reads its earlier records like anyone else's.
+  const std::string& instance() const { return instance_; }
 
   // The run from the index alone (no input, output or other record fields; never reads Kafka):
   // identity, batch, workflow, status, times, version and partition.
@@ -214,9 +216,8 @@ class RunView {
   }
   // A run this instance produced, indexed from the Run itself (its record is never parsed).
   void indexOwnLocked(const Run& r, const Where& where);
-  // Follower callback: lane records are indexed from their headers, runs.state records parsed.
-  void applyFollowed(const Message& m, const std::string& state_topic);
-  static std::optional<Indexed> laneHeaders(const Message& m);
+  // Follower callback: runs.index records are indexed run by run, runs.state records parsed.
+  void applyFollowed(const Message& m, const std::string& index_topic);
   uint16_t topicIdLocked(std::string_view topic);
   Run summaryOf(const Map::value_type& kv) const;
   // The entry of (project, run id) under the caller's lock; nullptr when unknown.
@@ -262,7 +263,7 @@ class RunView {
   // Runs that more than one batch requested (see aliasLocked): the other batches. Empty unless two
   // ingest instances took the same per-item key at the same moment.
   std::map<Key, std::vector<uint32_t>> aliases_;  // a batch's runs arrive together: the last one found is checked first
-  OwnRecords own_;  // its own lock: taken by HTTP threads and the follower without mu_
+  const std::string instance_ = uuidv7();
   std::unique_ptr<RecordReader> reader_;
   std::unique_ptr<TopicFollower> follower_;  // last: its thread calls apply()
 };

@@ -1,7 +1,9 @@
 #pragma once
 // One write request in flight: produces its records and answers the client once Kafka has reported
 // on every one of them — the success answer only if all were acknowledged, else 429 (local queue
-// full) or 503 (delivery failed) with Retry-After.
+// full) or 503 (delivery failed) with Retry-After. A request may add one record that can only be
+// written after the others were acknowledged (`last_record`: the run index, which names where they
+// sit); the answer then waits for it too.
 //
 // Hot path: one heap object per request; one atomic counter of outstanding reports (no lock, no
 // allocation per item here). The Pistache ResponseWriter is moved in, and the answer is sent from
@@ -14,6 +16,7 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -64,6 +67,10 @@ struct SubmissionSpec {
   // Runs on the delivery thread for each record Kafka acknowledged (index into the messages, its
   // partition and offset). Must be quick, must not throw.
   std::function<void(size_t index, int32_t partition, int64_t offset)> on_delivered;
+  // Runs once Kafka has reported on every message (true: all acknowledged), before on_done: the
+  // record to write after them, if any. When all were acknowledged, the answer waits for this one
+  // too (a failure is a 503); otherwise it is written without waiting. Must not block.
+  std::function<std::optional<OutMessage>(bool all_acknowledged)> last_record;
   // The 429/503 answers in the caller's dialect; empty: the native envelope.
   ErrorReplier reply_error;
 };
@@ -77,16 +84,21 @@ class Submission final : public DeliveryHandler {
   void onDelivery(const DeliveryReport& report, void* tag) override;
 
  private:
-  Submission(SubmissionTracker& tracker, Pistache::Http::ResponseWriter writer, size_t records, SubmissionSpec spec);
+  Submission(Producer& producer, SubmissionTracker& tracker, Pistache::Http::ResponseWriter writer, size_t records,
+             SubmissionSpec spec);
   void fail(const std::string& why, bool queue_full, bool retryable);
   void release(int count);
+  // True when the last record went out and its report will finish the request.
+  bool produceLast(bool ok);
   void finish();
 
+  Producer& producer_;
   SubmissionTracker& tracker_;
   Pistache::Http::ResponseWriter writer_;
   SubmissionSpec spec_;
   std::atomic<int> pending_;
   std::atomic<bool> failed_{false};
+  std::atomic<bool> last_sent_{false};  // the reports now arriving are the last record's
   bool queue_full_ = false;           // written by the first failure only (guarded by failed_)
   bool retryable_ = false;            // likewise
   std::string error_;                 // likewise

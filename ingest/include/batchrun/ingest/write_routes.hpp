@@ -30,12 +30,12 @@
 
 namespace batchrun::ingest {
 
-// The read view's read-your-writes. `producing` is told of a request's runs before their lane
-// records are produced; `accepted` once Kafka has reported on all of them, before the answer is
-// sent: runs[i]'s record was acknowledged at offsets[i] of partitions[i] (< 0: it was not). Both
-// must be quick and must not throw.
+// Once Kafka has acknowledged a request's lane records, `accepted` indexes them in this instance's
+// read view (read-your-writes: runs[i]'s record was acknowledged at offsets[i] of partitions[i], < 0:
+// it was not); then their runs.index record is written for every instance's view, carrying
+// `instance` so that this one skips it. `accepted` must be quick and must not throw.
 struct AcceptedHooks {
-  std::function<void(const std::vector<Run>& runs)> producing;
+  std::string instance;
   std::function<void(const std::vector<Run>& runs, const std::vector<int32_t>& partitions,
                      const std::vector<int64_t>& offsets)>
       accepted;

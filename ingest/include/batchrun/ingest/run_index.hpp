@@ -1,0 +1,51 @@
+#pragma once
+// The run index record: one record on runs.index per accepted request, naming each of its runs and
+// where its lane record sits (lane, partition, offset). Every ingest instance's read view follows
+// runs.index and runs.state instead of the lane topics: a request's 1,000 runs are one ≈ 60 KB
+// record to read back instead of 1,000 lane records of ≈ 1 KB each (following the lanes was ≈ 10 %
+// of ingest's CPU at full rate and most of the broker's fetch work, docs/performance.md), and a
+// restarted instance rebuilds its view from a small fraction of the bytes.
+//
+// Value (JSON): {"project","batch_id","created_at","batch_size","workflows":[…],"lanes":[…],
+// "runs":[[run_id, workflow index, lane index, partition, offset], …]} — the fields every run of a
+// request shares once, the rest per run. Header `instance`: the writing instance's view skips it.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "batchrun/common/kafka_producer.hpp"
+#include "batchrun/common/kafka_settings.hpp"
+#include "batchrun/common/run.hpp"
+
+namespace batchrun::ingest {
+
+inline constexpr const char* kInstanceHeader = "instance";
+
+// The index record of a request's runs: runs[i]'s lane record was acknowledged at offsets[i] of
+// partitions[i] of its lane topic (partition < 0: it was not, and it is left out). Every run of a
+// request shares its project, batch, created_at and batch_size. nullopt when no run was acknowledged.
+std::optional<OutMessage> runIndexMessage(const Topics& topics, std::string_view instance, const std::vector<Run>& runs,
+                                          const std::vector<int32_t>& partitions, const std::vector<int64_t>& offsets);
+
+struct RunIndexEntry {
+  std::string_view run_id;
+  uint32_t workflow = 0;  // into RunIndex::workflows
+  uint32_t lane = 0;      // into RunIndex::lanes
+  int32_t partition = -1;
+  int64_t offset = -1;
+};
+
+struct RunIndex {
+  std::string_view project, batch_id;
+  int64_t created_at = 0, batch_size = 0;
+  std::vector<std::string_view> workflows, lanes;
+  std::vector<RunIndexEntry> runs;
+};
+
+// Parses `buffer` in place; the views point into it. False when it is not a well-formed index
+// record (every entry's workflow and lane index in range, positions not negative).
+bool decodeRunIndex(std::string& buffer, RunIndex& out);
+
+}  // namespace batchrun::ingest
