@@ -35,6 +35,9 @@ Status App::start() {
   auto producer = Producer::create(kafka);
   if (!producer) return producer.error();
   producer_ = std::move(*producer);
+  auto index_producer = Producer::create(kafka, {{"linger.ms", "0"}});
+  if (!index_producer) return index_producer.error();
+  index_producer_ = std::move(*index_producer);
   health_ = std::make_unique<KafkaHealth>(*producer_, ingest_metrics_.queueDepth());
   health_->start();
   startWriteSide();
@@ -91,6 +94,7 @@ void App::startWriteSide() {
       .config = config_,
       .topics = topics_,
       .producer = *producer_,
+      .index_producer = index_producer_.get(),
       .idempotency = idempotency_,
       .idempotency_ready = [this] { return idempotency_follower_->caughtUp(); },
       .workflows = workflows_,
@@ -132,10 +136,11 @@ void App::stop() {
   if (idempotency_follower_) idempotency_follower_->stop();
   if (health_) health_->stop();
   read_.stop();
-  if (producer_) {
-    int left = producer_->flush(10000);
+  for (auto* p : {&producer_, &index_producer_}) {
+    if (!*p) continue;
+    int left = (*p)->flush(10000);
     if (left > 0) log::error("undelivered records at shutdown", {{"count", std::to_string(left)}});
-    producer_.reset();
+    p->reset();
   }
 }
 

@@ -75,13 +75,14 @@ bool Submission::produceLast(bool ok) {
   }
   last_sent_.store(true);
   if (!last) return false;
+  Producer& producer = spec_.last_producer ? *spec_.last_producer : producer_;
   if (!ok) {
     // The request fails anyway; what was acknowledged still gets its index, on a best-effort basis.
-    (void)producer_.produce(std::move(*last), nullptr, nullptr);
+    (void)producer.produce(std::move(*last), nullptr, nullptr);
     return false;
   }
   pending_.store(1);
-  Status st = producer_.produce(std::move(*last), this, nullptr);
+  Status st = producer.produce(std::move(*last), this, nullptr);
   if (st) return true;
   fail(st.error().message, st.error().code == ErrorCode::kResourceExhausted, st.error().retryable);
   return false;

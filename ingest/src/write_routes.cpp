@@ -322,6 +322,7 @@ void WriteHandler::produce(int64_t created_at, const std::optional<IdempotencyRe
     if (d->on_accepted.accepted) d->on_accepted.accepted(*runs, acks->partitions, acks->offsets);
     return runIndexMessage(d->topics, d->on_accepted.instance, *runs, acks->partitions, acks->offsets);
   };
+  spec.last_producer = d_.index_producer;
   spec.on_done = [d, runs, store_key, record](const SubmissionOutcome& outcome) mutable {
     if (outcome.ok) {
       std::vector<std::pair<const std::string*, int>> per_lane;  // one counter update per lane

@@ -47,6 +47,9 @@ class App {
   Topics topics_;
   IngestMetrics ingest_metrics_;
   std::unique_ptr<Producer> producer_;
+  // Writes the runs.index records without linger: a request's answer waits for its record, which
+  // would otherwise sit out linger.ms alone in its batch after the lane records had waited theirs.
+  std::unique_ptr<Producer> index_producer_;
   std::unique_ptr<KafkaHealth> health_;
   // Write side (write_routes.hpp, workflow_routes.hpp): the views it consults and what it tracks.
   WorkflowView workflows_;

@@ -71,6 +71,7 @@ struct SubmissionSpec {
   // record to write after them, if any. When all were acknowledged, the answer waits for this one
   // too (a failure is a 503); otherwise it is written without waiting. Must not block.
   std::function<std::optional<OutMessage>(bool all_acknowledged)> last_record;
+  Producer* last_producer = nullptr;       // writes last_record; null: the request's producer
   // The 429/503 answers in the caller's dialect; empty: the native envelope.
   ErrorReplier reply_error;
 };

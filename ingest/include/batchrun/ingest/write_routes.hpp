@@ -45,6 +45,7 @@ struct WriteDeps {
   const IngestConfig& config;
   const Topics& topics;
   Producer& producer;
+  Producer* index_producer;  // the runs.index records (no linger); null: `producer`
   IdempotencyStore& idempotency;
   std::function<bool()> idempotency_ready;  // the window has been read from Kafka
   const WorkflowView& workflows;
