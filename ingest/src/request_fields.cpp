@@ -193,6 +193,8 @@ bool parseObjectInPlace(std::string_view body, std::string& buffer, rapidjson::D
                            std::to_string(static_cast<const char*>(nul) - body.data()) + ": a NUL byte");
     return false;
   }
+  // Spare capacity for RapidJSON's SIMD scan, which reads whole aligned 16-byte blocks.
+  buffer.reserve(body.size() + 16);
   buffer.assign(body);
   doc.ParseInsitu(buffer.data());
   return checkParsed(doc, errors);

@@ -98,6 +98,7 @@ std::optional<OutMessage> runIndexMessage(const Topics& topics, std::string_view
 }
 
 bool decodeRunIndex(std::string& buffer, RunIndex& out) {
+  buffer.reserve(buffer.size() + 16);  // RapidJSON's SIMD scan reads whole aligned 16-byte blocks
   rapidjson::Document d;
   d.ParseInsitu(buffer.data());
   if (d.HasParseError() || !d.IsObject()) return false;
