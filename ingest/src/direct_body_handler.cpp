@@ -93,7 +93,8 @@ struct DirectBodyHandler::Connection {
     head_bytes = 0;
     crlf = 0;
     have = 0;
-    body.clear();
+    // The bytes stay: the next body's resize() zero-fills only beyond them, and a body is
+    // overwritten whole before it is used. Clearing cost every 1 MB body a 1 MB memset.
     keepOrRelease();
     parser->reset();
   }

@@ -187,16 +187,20 @@ bool parseObject(std::string_view body, rapidjson::Document& doc, FieldErrors& e
 }
 
 bool parseObjectInPlace(std::string_view body, std::string& buffer, rapidjson::Document& doc, FieldErrors& errors) {
-  // The in-place parser stops at a NUL; a raw NUL is never valid JSON, so say so instead.
-  if (const void* nul = std::memchr(body.data(), '\0', body.size())) {
-    errors.add(-1, "", "malformed JSON at offset " +
-                           std::to_string(static_cast<const char*>(nul) - body.data()) + ": a NUL byte");
-    return false;
-  }
   // Spare capacity for RapidJSON's SIMD scan, which reads whole aligned 16-byte blocks.
   buffer.reserve(body.size() + 16);
   buffer.assign(body);
-  doc.ParseInsitu(buffer.data());
+  rapidjson::InsituStringStream in(buffer.data());
+  doc.ParseStream<rapidjson::kParseInsituFlag>(in);
+  // The in-place parser stops at a NUL. A raw NUL is never valid JSON: a parse that ended before
+  // the body did (or failed) met one if the body has one, and says so instead.
+  if (doc.HasParseError() || in.Tell() != body.size()) {
+    if (const void* nul = std::memchr(body.data(), '\0', body.size())) {
+      errors.add(-1, "", "malformed JSON at offset " +
+                             std::to_string(static_cast<const char*>(nul) - body.data()) + ": a NUL byte");
+      return false;
+    }
+  }
   return checkParsed(doc, errors);
 }
 

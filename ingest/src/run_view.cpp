@@ -123,12 +123,18 @@ bool RunView::applyIndex(std::string_view record) {
   f.created_at = index.created_at;
   f.batch_size = index.batch_size;
   std::unique_lock lock(mu_);
-  std::vector<uint16_t> lanes;  // the lane topics' ids, by the record's lane index
+  // The record names its project, lanes and workflows once: each is looked up once.
+  f.project_id = projects_.intern(f.project);
+  std::vector<uint16_t> lanes;
   lanes.reserve(index.lanes.size());
   for (auto lane : index.lanes) lanes.push_back(topicIdLocked(lane_prefix_ + std::string(lane)));
+  std::vector<uint32_t> workflows;
+  workflows.reserve(index.workflows.size());
+  for (auto w : index.workflows) workflows.push_back(workflows_.intern(w));
   for (const RunIndexEntry& r : index.runs) {
     f.run_id = r.run_id;
     f.workflow_id = index.workflows[r.workflow];
+    f.workflow = workflows[r.workflow];
     indexLocked(f, {}, Where{r.partition, lanes[r.lane], r.offset});
   }
   maybeForgetLocked(index.runs.size());
@@ -145,24 +151,39 @@ const RunView::Map::value_type* RunView::findLocked(std::string_view project, st
   return it == runs_.end() ? nullptr : &*it;
 }
 
-void RunView::indexOwnLocked(const Run& r, const Where& where) {
-  Indexed f{r.run_id, r.project, r.batch_id, r.workflow_id, r.created_at, r.completed_at, r.version,
-            r.batch_size, r.status};
-  indexLocked(f, {}, where);
-}
-
 void RunView::noteAccepted(const std::vector<Run>& runs, const std::vector<int32_t>& partitions,
                            const std::vector<int64_t>& offsets) {
   std::unique_lock lock(mu_);
-  const std::string* lane = nullptr;  // a request's runs mostly share one lane: intern it once
+  // A request's runs share their project and mostly their lane and workflow: each is looked up
+  // when it differs from the previous run's.
+  const std::string *lane = nullptr, *project = nullptr, *workflow = nullptr;
   uint16_t topic = 0;
+  Indexed f;
   for (size_t i = 0; i < runs.size() && i < partitions.size() && i < offsets.size(); ++i) {
     if (partitions[i] < 0) continue;
-    if (!lane || *lane != runs[i].lane) {
-      lane = &runs[i].lane;
+    const Run& r = runs[i];
+    if (!lane || *lane != r.lane) {
+      lane = &r.lane;
       topic = topicIdLocked(lane_prefix_ + *lane);
     }
-    indexOwnLocked(runs[i], Where{partitions[i], topic, offsets[i]});
+    if (!project || *project != r.project) {
+      project = &r.project;
+      f.project_id = projects_.intern(r.project);
+    }
+    if (!workflow || *workflow != r.workflow_id) {
+      workflow = &r.workflow_id;
+      f.workflow = workflows_.intern(r.workflow_id);
+    }
+    f.run_id = r.run_id;
+    f.project = r.project;
+    f.batch_id = r.batch_id;
+    f.workflow_id = r.workflow_id;
+    f.created_at = r.created_at;
+    f.completed_at = r.completed_at;
+    f.version = r.version;
+    f.batch_size = r.batch_size;
+    f.status = r.status;
+    indexLocked(f, {}, Where{partitions[i], topic, offsets[i]});
   }
   maybeForgetLocked(runs.size());
 }
@@ -195,7 +216,7 @@ bool RunView::indexLocked(const Indexed& f, std::string record, const Where& whe
   if (f.created_at > 0 && f.created_at < cutoff_ms_) return true;
   Key key;
   if (!parseUuid(f.run_id, key.id)) return false;
-  key.project = projects_.intern(f.project);
+  key.project = f.project_id != kNotInterned ? f.project_id : projects_.intern(f.project);
   // Run ids are time-ordered (UUIDv7), so a new run nearly always goes last: try that first
   // instead of descending the tree (cache misses on every level once it holds millions).
   const size_t before = runs_.size();
@@ -218,7 +239,7 @@ bool RunView::indexLocked(const Indexed& f, std::string record, const Where& whe
     }
     forEachBatchLocked(it->first, e, [&](Batch& b) { --b.counts[static_cast<int>(e.status)]; });
   } else {
-    e.workflow = workflows_.intern(f.workflow_id);
+    e.workflow = f.workflow != kNotInterned ? f.workflow : workflows_.intern(f.workflow_id);
     e.created_at = f.created_at;
     if (!f.batch_id.empty()) {
       e.batch = batchLocked(key.project, f.batch_id);

@@ -183,10 +183,14 @@ class RunView {
   };
 
   // The fields the indexes need, from a parsed record or straight from a Run.
+  static constexpr uint32_t kNotInterned = std::numeric_limits<uint32_t>::max();
   struct Indexed {
     std::string_view run_id, project, batch_id, workflow_id;
     int64_t created_at = 0, completed_at = 0, version = 0, batch_size = 0;
     RunStatus status = RunStatus::kQueued;
+    // project and workflow_id already interned by the caller (a request's runs share them: one
+    // lookup per request instead of a hash and compare per run).
+    uint32_t project_id = kNotInterned, workflow = kNotInterned;
   };
   // Where a record sits; offset < 0: unknown (its bytes are kept instead).
   struct Where {
@@ -214,8 +218,6 @@ class RunView {
       for (uint32_t b : a->second) f(batches_[b]);
     }
   }
-  // A run this instance produced, indexed from the Run itself (its record is never parsed).
-  void indexOwnLocked(const Run& r, const Where& where);
   // Follower callback: runs.index records are indexed run by run, runs.state records parsed.
   void applyFollowed(const Message& m, const std::string& index_topic);
   uint16_t topicIdLocked(std::string_view topic);
