@@ -106,10 +106,7 @@ void App::startWriteSide() {
       .tracker = submissions_,
       .clock = SystemClock::instance(),
       .on_accepted = {read_.view().instance(),
-                      [this](const std::vector<Run>& runs, const std::vector<int32_t>& partitions,
-                             const std::vector<int64_t>& offsets) {
-                        read_.view().noteAccepted(runs, partitions, offsets);
-                      }},
+                      [this](const RunIndex& request) { read_.view().noteAccepted(request); }},
       .draining = [this] { return draining_.load(); },
   });
   workflow_deps_.reset(new WorkflowDeps{config_, topics_, *producer_, workflows_, *health_, ingest_metrics_,

@@ -44,48 +44,91 @@ bool namesOf(const rapidjson::Value& doc, const char* key, std::vector<std::stri
   return true;
 }
 
+uint32_t ownSlotOf(std::vector<std::string>& names, const std::string& name) {
+  for (size_t i = 0; i < names.size(); ++i) {
+    if (names[i] == name) return static_cast<uint32_t>(i);
+  }
+  names.push_back(name);
+  return static_cast<uint32_t>(names.size() - 1);
+}
+
 }  // namespace
 
-std::optional<OutMessage> runIndexMessage(const Topics& topics, std::string_view instance, const std::vector<Run>& runs,
-                                          const std::vector<int32_t>& partitions, const std::vector<int64_t>& offsets) {
-  const Run* first = nullptr;
-  std::vector<std::string_view> workflows, lanes;
-  std::string body;
-  body.reserve(64 + runs.size() * 64);
-  for (size_t i = 0; i < runs.size() && i < partitions.size() && i < offsets.size(); ++i) {
-    if (partitions[i] < 0) continue;
+AcceptedRequest::AcceptedRequest(const std::vector<Run>& runs) {
+  index_.runs.resize(runs.size());
+  size_t id_bytes = 0;
+  for (const Run& r : runs) id_bytes += r.run_id.size();
+  ids_.reserve(id_bytes);
+  // A request names one or a few workflows and lanes: the previous run's are checked first.
+  uint32_t workflow = 0, lane = 0;
+  for (size_t i = 0; i < runs.size(); ++i) {
     const Run& r = runs[i];
-    if (!first) first = &r;
+    ids_ += r.run_id;
+    if (workflows_.empty() || workflows_[workflow] != r.workflow_id) workflow = ownSlotOf(workflows_, r.workflow_id);
+    if (lanes_.empty() || lanes_[lane] != r.lane) lane = ownSlotOf(lanes_, r.lane);
+    index_.runs[i].workflow = workflow;
+    index_.runs[i].lane = lane;
+  }
+  // The views are taken once the strings stop growing.
+  size_t at = 0;
+  for (size_t i = 0; i < runs.size(); ++i) {
+    index_.runs[i].run_id = std::string_view(ids_).substr(at, runs[i].run_id.size());
+    at += runs[i].run_id.size();
+  }
+  if (!runs.empty()) {
+    project_ = runs.front().project;
+    batch_id_ = runs.front().batch_id;
+    index_.created_at = runs.front().created_at;
+    index_.batch_size = runs.front().batch_size;
+  }
+  index_.project = project_;
+  index_.batch_id = batch_id_;
+  index_.workflows.assign(workflows_.begin(), workflows_.end());
+  index_.lanes.assign(lanes_.begin(), lanes_.end());
+}
+
+std::optional<OutMessage> runIndexMessage(const Topics& topics, std::string_view instance, const RunIndex& index) {
+  // Only the acknowledged runs are named, so the names are collected afresh.
+  std::vector<std::string_view> workflows, lanes;
+  std::vector<uint32_t> workflow_slot(index.workflows.size(), UINT32_MAX), lane_slot(index.lanes.size(), UINT32_MAX);
+  std::string_view first_run;
+  std::string body;
+  body.reserve(64 + index.runs.size() * 64);
+  for (const RunIndexEntry& r : index.runs) {
+    if (r.partition < 0) continue;
+    if (first_run.empty()) first_run = r.run_id;
+    if (workflow_slot[r.workflow] == UINT32_MAX) workflow_slot[r.workflow] = slotOf(workflows, index.workflows[r.workflow]);
+    if (lane_slot[r.lane] == UINT32_MAX) lane_slot[r.lane] = slotOf(lanes, index.lanes[r.lane]);
     body += body.empty() ? "[\"" : ",[\"";
     body += r.run_id;  // a UUID: nothing to escape
     body += "\",";
-    json::appendInt(body, slotOf(workflows, r.workflow_id));
+    json::appendInt(body, workflow_slot[r.workflow]);
     body += ',';
-    json::appendInt(body, slotOf(lanes, r.lane));
+    json::appendInt(body, lane_slot[r.lane]);
     body += ',';
-    json::appendInt(body, partitions[i]);
+    json::appendInt(body, r.partition);
     body += ',';
-    json::appendInt(body, offsets[i]);
+    json::appendInt(body, r.offset);
     body += ']';
   }
-  if (!first) return std::nullopt;
+  if (first_run.empty()) return std::nullopt;
   OutMessage m;
   m.topic = topics.run_index;
-  m.key = first->batch_id.empty() ? first->run_id : first->batch_id;
+  m.key = std::string(index.batch_id.empty() ? first_run : index.batch_id);
   std::string& v = m.value;
   v.reserve(body.size() + 256);
   v += '{';
   json::appendKey(v, "project");
-  json::appendString(v, first->project);
+  json::appendString(v, index.project);
   v += ',';
   json::appendKey(v, "batch_id");
-  json::appendString(v, first->batch_id);
+  json::appendString(v, index.batch_id);
   v += ',';
   json::appendKey(v, "created_at");
-  json::appendInt(v, first->created_at);
+  json::appendInt(v, index.created_at);
   v += ',';
   json::appendKey(v, "batch_size");
-  json::appendInt(v, first->batch_size);
+  json::appendInt(v, index.batch_size);
   v += ',';
   appendNames(v, "workflows", workflows);
   v += ',';
@@ -95,6 +138,15 @@ std::optional<OutMessage> runIndexMessage(const Topics& topics, std::string_view
   v += "]}";
   m.headers.emplace_back(kInstanceHeader, std::string(instance));
   return m;
+}
+
+std::optional<OutMessage> runIndexMessage(const Topics& topics, std::string_view instance, const std::vector<Run>& runs,
+                                          const std::vector<int32_t>& partitions, const std::vector<int64_t>& offsets) {
+  AcceptedRequest request(runs);
+  for (size_t i = 0; i < runs.size(); ++i) {
+    request.acknowledged(i, i < partitions.size() ? partitions[i] : -1, i < offsets.size() ? offsets[i] : -1);
+  }
+  return runIndexMessage(topics, instance, request.index());
 }
 
 bool decodeRunIndex(std::string& buffer, RunIndex& out) {

@@ -117,28 +117,35 @@ bool RunView::applyIndex(std::string_view record) {
   std::string buffer(record);
   RunIndex index;
   if (!decodeRunIndex(buffer, index)) return false;
-  Indexed f;
-  f.project = index.project;
-  f.batch_id = index.batch_id;
-  f.created_at = index.created_at;
-  f.batch_size = index.batch_size;
   std::unique_lock lock(mu_);
+  indexRequestLocked(index);
+  return true;
+}
+
+void RunView::indexRequestLocked(const RunIndex& request) {
+  Indexed f;
+  f.project = request.project;
+  f.batch_id = request.batch_id;
+  f.created_at = request.created_at;
+  f.batch_size = request.batch_size;
   // The record names its project, lanes and workflows once: each is looked up once.
   f.project_id = projects_.intern(f.project);
   std::vector<uint16_t> lanes;
-  lanes.reserve(index.lanes.size());
-  for (auto lane : index.lanes) lanes.push_back(topicIdLocked(lane_prefix_ + std::string(lane)));
+  lanes.reserve(request.lanes.size());
+  for (auto lane : request.lanes) lanes.push_back(topicIdLocked(lane_prefix_ + std::string(lane)));
   std::vector<uint32_t> workflows;
-  workflows.reserve(index.workflows.size());
-  for (auto w : index.workflows) workflows.push_back(workflows_.intern(w));
-  for (const RunIndexEntry& r : index.runs) {
+  workflows.reserve(request.workflows.size());
+  for (auto w : request.workflows) workflows.push_back(workflows_.intern(w));
+  size_t indexed = 0;
+  for (const RunIndexEntry& r : request.runs) {
+    if (r.partition < 0) continue;
     f.run_id = r.run_id;
-    f.workflow_id = index.workflows[r.workflow];
+    f.workflow_id = request.workflows[r.workflow];
     f.workflow = workflows[r.workflow];
     indexLocked(f, {}, Where{r.partition, lanes[r.lane], r.offset});
+    ++indexed;
   }
-  maybeForgetLocked(index.runs.size());
-  return true;
+  maybeForgetLocked(indexed);
 }
 
 const RunView::Map::value_type* RunView::findLocked(std::string_view project, std::string_view run_id) const {
@@ -151,41 +158,18 @@ const RunView::Map::value_type* RunView::findLocked(std::string_view project, st
   return it == runs_.end() ? nullptr : &*it;
 }
 
+void RunView::noteAccepted(const RunIndex& request) {
+  std::unique_lock lock(mu_);
+  indexRequestLocked(request);
+}
+
 void RunView::noteAccepted(const std::vector<Run>& runs, const std::vector<int32_t>& partitions,
                            const std::vector<int64_t>& offsets) {
-  std::unique_lock lock(mu_);
-  // A request's runs share their project and mostly their lane and workflow: each is looked up
-  // when it differs from the previous run's.
-  const std::string *lane = nullptr, *project = nullptr, *workflow = nullptr;
-  uint16_t topic = 0;
-  Indexed f;
-  for (size_t i = 0; i < runs.size() && i < partitions.size() && i < offsets.size(); ++i) {
-    if (partitions[i] < 0) continue;
-    const Run& r = runs[i];
-    if (!lane || *lane != r.lane) {
-      lane = &r.lane;
-      topic = topicIdLocked(lane_prefix_ + *lane);
-    }
-    if (!project || *project != r.project) {
-      project = &r.project;
-      f.project_id = projects_.intern(r.project);
-    }
-    if (!workflow || *workflow != r.workflow_id) {
-      workflow = &r.workflow_id;
-      f.workflow = workflows_.intern(r.workflow_id);
-    }
-    f.run_id = r.run_id;
-    f.project = r.project;
-    f.batch_id = r.batch_id;
-    f.workflow_id = r.workflow_id;
-    f.created_at = r.created_at;
-    f.completed_at = r.completed_at;
-    f.version = r.version;
-    f.batch_size = r.batch_size;
-    f.status = r.status;
-    indexLocked(f, {}, Where{partitions[i], topic, offsets[i]});
+  AcceptedRequest request(runs);
+  for (size_t i = 0; i < runs.size(); ++i) {
+    request.acknowledged(i, i < partitions.size() ? partitions[i] : -1, i < offsets.size() ? offsets[i] : -1);
   }
-  maybeForgetLocked(runs.size());
+  noteAccepted(request.index());
 }
 
 bool RunView::applyLocked(std::string record, const Where& where) {

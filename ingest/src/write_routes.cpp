@@ -266,18 +266,18 @@ void WriteHandler::produce(int64_t created_at, const std::optional<IdempotencyRe
   // An earlier attempt got as far as Kafka: every item is answered as deduplicated.
   const std::vector<bool> answered = prior ? std::vector<bool>(items, true) : existing;
   std::string success_body = dialect_.success_body(all, ctx.batch_id, created_at, answered);
-  auto runs = std::make_shared<std::vector<Run>>(takeNew(all, existing));
-  if (!prior && runs->size() < items) d_.metrics.deduplicatedRuns().inc(static_cast<double>(items - runs->size()));
+  std::vector<Run> runs = takeNew(all, existing);
+  if (!prior && runs.size() < items) d_.metrics.deduplicatedRuns().inc(static_cast<double>(items - runs.size()));
 
   std::vector<OutMessage> messages;
-  messages.reserve(runs->size() + 1);
+  messages.reserve(runs.size() + 1);
   IdempotencyRecord record{w_.fingerprint, ctx.batch_id, created_at, static_cast<int>(items), false,
                            indexesOf(existing)};
   if (claimed_ && !prior) {
     // Written with the items: a retry after a partial failure finds it and produces the same ids.
     messages.push_back(OutMessage{d_.topics.idempotency, w_.store_key, encodeIdempotencyRecord(record), {}});
   }
-  if (ctx.is_batch && runs->empty()) {
+  if (ctx.is_batch && runs.empty()) {
     // Every item named an existing run: the batch has nothing of its own to run, so it is complete
     // now. Its batch.completed (the id the dispatcher would give it, so a retry repeats the same
     // event) tells webhook and SSE subscribers, and lets GET /v1/batches/{id} find the batch.
@@ -285,14 +285,10 @@ void WriteHandler::produce(int64_t created_at, const std::optional<IdempotencyRe
     messages.push_back(makeBatchCompletedEvent(d_.topics.events, empty, created_at));
   }
   const size_t first_run = messages.size();
-  for (Run& r : *runs) {
-    messages.push_back(requestMessage(d_.topics, r));
-    // The record holds them now, and what runs on after the produce needs only the index fields:
-    // a request waiting for Kafka no longer holds its inputs twice (≈ 1 MB per 1,000-item batch).
-    // No CPU change measured (docs/performance.md).
-    std::string().swap(r.input);
-    std::string().swap(r.metadata);
-  }
+  for (const Run& r : runs) messages.push_back(requestMessage(d_.topics, r));
+  // What runs on after the produce needs only each run's id, workflow, lane and position: the Runs
+  // (and a second copy of every input) are freed when this returns, not when Kafka answers.
+  auto accepted = std::make_shared<AcceptedRequest>(runs);
 
   SubmissionSpec spec;
   spec.success_code = dialect_.success_code;
@@ -304,40 +300,23 @@ void WriteHandler::produce(int64_t created_at, const std::optional<IdempotencyRe
   spec.started_ns = started_;
   WriteDeps* d = &d_;
   std::string store_key = claimed_ ? w_.store_key : std::string();
-  // Where each lane record was acknowledged: the read view indexes the runs from it in one go (one
-  // lock per request, no copy or parse), and the request's runs.index record names it.
-  struct Acks {
-    std::vector<int32_t> partitions;
-    std::vector<int64_t> offsets;
+  // Each report writes its own run's position; last_record reads them after the Submission's acq_rel
+  // countdown, so no lock is needed. The read view indexes the request from them in one go (one
+  // lock per request, no copy or parse), and its runs.index record names them.
+  spec.on_delivered = [accepted, first_run](size_t index, int32_t partition, int64_t offset) {
+    if (index >= first_run) accepted->acknowledged(index - first_run, partition, offset);
   };
-  auto acks = std::make_shared<Acks>(Acks{std::vector<int32_t>(runs->size(), -1), std::vector<int64_t>(runs->size(), -1)});
-  // Each report writes its own slot; last_record reads them after the Submission's acq_rel
-  // countdown, so no lock is needed.
-  spec.on_delivered = [acks, first_run](size_t index, int32_t partition, int64_t offset) {
-    if (index < first_run) return;
-    acks->partitions[index - first_run] = partition;
-    acks->offsets[index - first_run] = offset;
-  };
-  spec.last_record = [d, runs, acks](bool) {
-    if (d->on_accepted.accepted) d->on_accepted.accepted(*runs, acks->partitions, acks->offsets);
-    return runIndexMessage(d->topics, d->on_accepted.instance, *runs, acks->partitions, acks->offsets);
+  spec.last_record = [d, accepted](bool) {
+    if (d->on_accepted.accepted) d->on_accepted.accepted(accepted->index());
+    return runIndexMessage(d->topics, d->on_accepted.instance, accepted->index());
   };
   spec.last_producer = d_.index_producer;
-  spec.on_done = [d, runs, store_key, record](const SubmissionOutcome& outcome) mutable {
+  spec.on_done = [d, accepted, store_key, record](const SubmissionOutcome& outcome) mutable {
     if (outcome.ok) {
-      std::vector<std::pair<const std::string*, int>> per_lane;  // one counter update per lane
-      for (const Run& r : *runs) {
-        bool found = false;
-        for (auto& [lane, count] : per_lane) {
-          if (*lane == r.lane) {
-            ++count;
-            found = true;
-            break;
-          }
-        }
-        if (!found) per_lane.emplace_back(&r.lane, 1);
-      }
-      for (auto& [lane, count] : per_lane) d->metrics.accepted(*lane).inc(count);
+      const RunIndex& index = accepted->index();
+      std::vector<int> per_lane(index.lanes.size());  // one counter update per lane
+      for (const RunIndexEntry& r : index.runs) ++per_lane[r.lane];
+      for (size_t l = 0; l < per_lane.size(); ++l) d->metrics.accepted(std::string(index.lanes[l])).inc(per_lane[l]);
       if (!store_key.empty()) {
         record.complete = true;
         d->idempotency.put(store_key, record);

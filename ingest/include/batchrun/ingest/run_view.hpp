@@ -33,6 +33,7 @@
 #include "batchrun/common/result.hpp"
 #include "batchrun/common/run.hpp"
 #include "batchrun/common/topic_follower.hpp"
+#include "batchrun/ingest/run_index.hpp"
 
 namespace batchrun::ingest {
 
@@ -93,9 +94,11 @@ class RunView {
   // Returns false for an undecodable record.
   bool applyIndex(std::string_view record);
   // Read-your-writes: ingest calls this once Kafka has acknowledged a request's lane records, before
-  // it writes their index record and answers, under one lock: runs[i]'s record was acknowledged at
-  // offsets[i] of partitions[i] of its lane topic (a partition < 0: it was not). Indexed from the
-  // Runs, never parsed.
+  // it writes their index record and answers, under one lock: the request's runs at their lane
+  // positions (a partition < 0: not acknowledged, left out). Never parsed.
+  void noteAccepted(const RunIndex& request);
+  // The same from one request's Runs (they share project, batch, created_at and batch_size): runs[i]'s
+  // record was acknowledged at offsets[i] of partitions[i] of its lane topic.
   void noteAccepted(const std::vector<Run>& runs, const std::vector<int32_t>& partitions,
                     const std::vector<int64_t>& offsets);
   // This view's instance id: the index records its ingest writes carry it, and the follower skips
@@ -220,6 +223,8 @@ class RunView {
   }
   // Follower callback: runs.index records are indexed run by run, runs.state records parsed.
   void applyFollowed(const Message& m, const std::string& index_topic);
+  // A request's runs, queued, at their lane positions: one lookup of its shared names.
+  void indexRequestLocked(const RunIndex& request);
   uint16_t topicIdLocked(std::string_view topic);
   Run summaryOf(const Map::value_type& kv) const;
   // The entry of (project, run id) under the caller's lock; nullptr when unknown.

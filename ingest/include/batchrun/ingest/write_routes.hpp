@@ -23,6 +23,7 @@
 #include "batchrun/ingest/ingest_metrics.hpp"
 #include "batchrun/ingest/item_dedup.hpp"
 #include "batchrun/ingest/kafka_health.hpp"
+#include "batchrun/ingest/run_index.hpp"
 #include "batchrun/ingest/run_request.hpp"
 #include "batchrun/ingest/submission.hpp"
 #include "batchrun/ingest/workflow_check.hpp"
@@ -31,14 +32,12 @@
 namespace batchrun::ingest {
 
 // Once Kafka has acknowledged a request's lane records, `accepted` indexes them in this instance's
-// read view (read-your-writes: runs[i]'s record was acknowledged at offsets[i] of partitions[i], < 0:
-// it was not); then their runs.index record is written for every instance's view, carrying
-// `instance` so that this one skips it. `accepted` must be quick and must not throw.
+// read view (read-your-writes: each run at its lane position; a partition < 0: not acknowledged);
+// then their runs.index record is written for every instance's view, carrying `instance` so that
+// this one skips it. `accepted` must be quick and must not throw.
 struct AcceptedHooks {
   std::string instance;
-  std::function<void(const std::vector<Run>& runs, const std::vector<int32_t>& partitions,
-                     const std::vector<int64_t>& offsets)>
-      accepted;
+  std::function<void(const RunIndex& request)> accepted;
 };
 
 struct WriteDeps {
