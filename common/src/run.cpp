@@ -49,7 +49,7 @@ void num(std::string& out, const char (&k)[N], int64_t v) {
   out.push_back(',');
 }
 template <size_t N>
-void raw(std::string& out, const char (&k)[N], const std::string& v) {
+void raw(std::string& out, const char (&k)[N], std::string_view v) {
   key(out, k);
   out += v;
   out.push_back(',');
@@ -69,15 +69,17 @@ void optStr(std::string& out, const char (&k)[N], const std::string& v) {
 
 }  // namespace
 
-std::string encodeRun(const Run& r) {
+std::string encodeRun(const Run& r) { return encodeRun(r, r.input); }
+
+std::string encodeRun(const Run& r, std::string_view input) {
   std::string out;
-  out.reserve(512 + r.input.size() + r.metadata.size() + r.output.size());
+  out.reserve(512 + input.size() + r.metadata.size() + r.output.size());
   out.push_back('{');
   str(out, "run_id", r.run_id);
   str(out, "batch_id", r.batch_id);
   str(out, "project", r.project);
   str(out, "workflow_id", r.workflow_id);
-  raw(out, "input", r.input);
+  raw(out, "input", input);
   raw(out, "metadata", r.metadata);
   num(out, "priority", r.priority);
   str(out, "lane", r.lane);

@@ -10,7 +10,8 @@
 namespace batchrun::ingest {
 
 std::vector<Run> buildRuns(std::vector<RunItem>&& items, const RunContext& ctx, const std::vector<Lane>& lanes,
-                           const WorkflowView* workflows) {
+                           const WorkflowView* workflows, std::vector<std::string_view>* body_inputs) {
+  if (body_inputs) body_inputs->assign(items.size(), {});
   // A batch usually names one or a few workflows: look each up once, not once per item.
   std::unordered_map<std::string, std::optional<Workflow>> seen;
   std::vector<Run> runs(items.size());
@@ -27,7 +28,14 @@ std::vector<Run> buildRuns(std::vector<RunItem>&& items, const RunContext& ctx, 
     r.batch_id = ctx.batch_id;
     r.project = ctx.project;
     r.workflow_id = std::move(item.workflow_id);
-    r.input = std::move(item.input);
+    if (item.input_text.empty()) {
+      r.input = std::move(item.input);
+    } else if (body_inputs) {
+      r.input.clear();
+      (*body_inputs)[static_cast<size_t>(i)] = item.input_text;
+    } else {
+      r.input = std::string(item.input_text);
+    }
     r.metadata = std::move(item.metadata);
     r.priority = item.priority;
     r.lane = laneFor(lanes, item.priority).name;
@@ -57,11 +65,13 @@ std::vector<Run> buildRuns(std::vector<RunItem>&& items, const RunContext& ctx, 
   return runs;
 }
 
-OutMessage requestMessage(const Topics& topics, const Run& run) {
+OutMessage requestMessage(const Topics& topics, const Run& run) { return requestMessage(topics, run, run.input); }
+
+OutMessage requestMessage(const Topics& topics, const Run& run, std::string_view input) {
   OutMessage m;
   m.topic = topics.requested(run.lane);
   m.key = run.routingKey();
-  m.value = encodeRun(run);
+  m.value = encodeRun(run, input);
   m.headers.reserve(2);
   m.headers.emplace_back("batch_id", run.batch_id);
   m.headers.emplace_back("project", run.project);

@@ -70,7 +70,12 @@ void parseItem(const Value& obj, int index, const Defaults& d, bool allow_workfl
     const Value& v = m->value;
     if (name == "input") {
       has_input = true;
-      out.input = valueText(src, *m);
+      // Parsed in place: the body's own text, copied once later into the record.
+      if (auto text = src ? sourceText(*src, *m) : std::nullopt) {
+        out.input_text = *text;
+      } else {
+        out.input = json::stringify(v);
+      }
     } else if (name == "workflow_id" && allow_workflow_id) {
       errors.workflowId(index, itemField(index, "workflow_id"), v, out.workflow_id);
     } else if (name == "workflow_id") {
@@ -121,7 +126,7 @@ void parseItem(const Value& obj, int index, const Defaults& d, bool allow_workfl
   } else {
     out.metadata = d.metadata_text;
   }
-  int64_t bytes = static_cast<int64_t>(out.input.size() + out.metadata.size());
+  int64_t bytes = static_cast<int64_t>(out.inputText().size() + out.metadata.size());
   if (bytes > limits.max_item_bytes) {
     errors.add(index, index < 0 ? std::string("input") : "runs[" + std::to_string(index) + "]",
                "is " + std::to_string(bytes) + " bytes (input + metadata); the limit is " +

@@ -72,7 +72,8 @@ class WriteHandler {
   void admitAndProduce();
   // False (and a 400) when an item has neither a registered workflow nor a destination.
   bool checkWorkflows();
-  std::vector<Run> build(const RunContext& ctx, const WorkflowView* workflows);
+  std::vector<Run> build(const RunContext& ctx, const WorkflowView* workflows,
+                         std::vector<std::string_view>* body_inputs = nullptr);
   // The idempotency decision: true to go on producing (prior set for a pending earlier attempt).
   bool checkIdempotency(std::optional<IdempotencyRecord>& prior);
   void produce(int64_t created_at, const std::optional<IdempotencyRecord>& prior);
@@ -122,8 +123,9 @@ void WriteHandler::handleParsed(std::string project, std::vector<RunItem> items)
   admitAndProduce();
 }
 
-std::vector<Run> WriteHandler::build(const RunContext& ctx, const WorkflowView* workflows) {
-  auto runs = buildRuns(std::move(w_.items), ctx, d_.topics.lanes, workflows);
+std::vector<Run> WriteHandler::build(const RunContext& ctx, const WorkflowView* workflows,
+                                     std::vector<std::string_view>* body_inputs) {
+  auto runs = buildRuns(std::move(w_.items), ctx, d_.topics.lanes, workflows, body_inputs);
   if (dialect_.adjust) dialect_.adjust(runs);
   return runs;
 }
@@ -252,7 +254,9 @@ void WriteHandler::produce(int64_t created_at, const std::optional<IdempotencyRe
       }
     }
   }
-  std::vector<Run> all = build(ctx, &d_.workflows);
+  // Inputs still in the request body (the batch parser's): each is copied once, into its record.
+  std::vector<std::string_view> body_inputs;
+  std::vector<Run> all = build(ctx, &d_.workflows, &body_inputs);
   const size_t items = all.size();
   // A retry repeats the earlier attempt's choice of existing runs (its idempotency record), so the
   // batch keeps the size that attempt gave its records; a first attempt asks the read view.
@@ -285,7 +289,12 @@ void WriteHandler::produce(int64_t created_at, const std::optional<IdempotencyRe
     messages.push_back(makeBatchCompletedEvent(d_.topics.events, empty, created_at));
   }
   const size_t first_run = messages.size();
-  for (const Run& r : runs) messages.push_back(requestMessage(d_.topics, r));
+  for (const Run& r : runs) {
+    // A batch's run keeps its item's index (a single run is item 0).
+    const auto item = static_cast<size_t>(r.batch_index);
+    const bool in_body = item < body_inputs.size() && !body_inputs[item].empty();
+    messages.push_back(requestMessage(d_.topics, r, in_body ? body_inputs[item] : std::string_view(r.input)));
+  }
   // What runs on after the produce needs only each run's id, workflow, lane and position: the Runs
   // (and a second copy of every input) are freed when this returns, not when Kafka answers.
   auto accepted = std::make_shared<AcceptedRequest>(runs);

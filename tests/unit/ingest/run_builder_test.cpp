@@ -207,3 +207,33 @@ TEST(RunBuilder, AnswersShowAnExistingRunsOwnCreationTimeAndStatus) {
   EXPECT_STREQ(s["created_at"].GetString(), "2020-09-13T12:26:40.000Z");
   EXPECT_TRUE(s["deduplicated"].GetBool());
 }
+
+TEST(RunBuilder, InputsLeftInTheBodyAreNamedNotCopiedAndTheRecordCarriesThem) {
+  const std::string body = R"({"runs":[{"input":{"a":"x\"y"}},{"input":[1, 2]}]})";
+  auto items = std::vector<RunItem>{item(90), item(90), item(90)};
+  const std::string_view text(body);
+  items[0].input_text = text.substr(text.find(R"({"a")"), 12);
+  items[2].input_text = text.substr(text.find("[1, 2]"), 6);
+  ASSERT_EQ(items[0].input_text, R"({"a":"x\"y"})");
+  ASSERT_EQ(items[2].input_text, "[1, 2]");
+  auto copied = items;
+
+  std::vector<std::string_view> in_body;
+  auto runs = buildRuns(std::move(items), ctx(), kLanes, nullptr, &in_body);
+  ASSERT_EQ(in_body.size(), 3u);
+  EXPECT_EQ(in_body[0], R"({"a":"x\"y"})");
+  EXPECT_TRUE(in_body[1].empty());  // an input of its own: moved into the run
+  EXPECT_EQ(runs[1].input, R"({"x":1})");
+  EXPECT_TRUE(runs[0].input.empty());
+  const Topics topics{KafkaSettings{}};
+  auto m = requestMessage(topics, runs[2], in_body[2]);
+  auto decoded = decodeRun(m.value);
+  ASSERT_TRUE(decoded) << m.value;
+  EXPECT_EQ(decoded->input, "[1,2]");  // re-serialised by the decoder
+  EXPECT_NE(m.value.find(R"("input":[1, 2],)"), std::string::npos) << m.value;  // the body's own text
+
+  // Without somewhere to name them, the inputs are copied into the runs.
+  auto runs_copied = buildRuns(std::move(copied), ctx(), kLanes, nullptr);
+  EXPECT_EQ(runs_copied[0].input, R"({"a":"x\"y"})");
+  EXPECT_EQ(runs_copied[2].input, "[1, 2]");
+}

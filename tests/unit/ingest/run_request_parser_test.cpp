@@ -39,12 +39,12 @@ TEST(BatchRequestParser, AcceptsAValidBatchAndAppliesTopLevelDefaults) {
   const auto& a = p.items[0];
   EXPECT_EQ(a.workflow_id, "wf");
   EXPECT_EQ(a.priority, 70);
-  EXPECT_EQ(a.input, R"({"n":1})");
+  EXPECT_EQ(a.inputText(), R"({"n":1})");
   EXPECT_EQ(a.metadata, R"({"team":"a","env":"x"})");
   EXPECT_EQ(a.timeout_seconds, 0);  // unset: the workflow's or the system default applies later
   const auto& b = p.items[1];
   EXPECT_EQ(b.workflow_id, "other");
-  EXPECT_EQ(b.input, "null");
+  EXPECT_EQ(b.inputText(), "null");
   EXPECT_EQ(b.priority, 5);
   EXPECT_EQ(b.metadata, R"({"team":"a","env":"y","k":1})");  // the item's keys win
   EXPECT_EQ(b.idempotency_key, "item-1");

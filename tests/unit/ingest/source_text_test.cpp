@@ -69,9 +69,9 @@ TEST(SourceText, BatchItemsKeepTheirInputAndMetadataTextAsSent) {
       {1000, 1 << 20});
   ASSERT_TRUE(p.errors.empty());
   ASSERT_EQ(p.items.size(), 2u);
-  EXPECT_EQ(p.items[0].input, R"({"pad": "a\"b", "n": [1, 2]})");
+  EXPECT_EQ(p.items[0].inputText(), R"({"pad": "a\"b", "n": [1, 2]})");
   EXPECT_EQ(p.items[0].metadata, R"({"t": "x"})");
-  EXPECT_EQ(p.items[1].input, R"("s")");
+  EXPECT_EQ(p.items[1].inputText(), R"("s")");
   EXPECT_EQ(p.items[1].metadata, R"({"u":1})");
 }
 

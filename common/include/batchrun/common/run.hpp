@@ -65,6 +65,9 @@ struct Run {
 
 // Encodes the full record (used for lane topics and runs.state).
 std::string encodeRun(const Run& run);
+// The same with `input` in place of run.input (ingest passes the request body's text of it, so an
+// item's input is copied once, into the record).
+std::string encodeRun(const Run& run, std::string_view input);
 Result<Run> decodeRun(std::string_view json);
 
 // Appends the public fields of a run (what events, webhooks and GET /v1/runs show) to a JSON

@@ -27,12 +27,16 @@ struct RunContext {
   bool is_batch = true;
 };
 
-// Items are consumed (their JSON text is moved into the runs).
+// Items are consumed (their JSON text is moved into the runs). With `body_inputs`, an item whose
+// input is text of the request body (RunItem::input_text) stays there: its run's input is left empty
+// and (*body_inputs)[item index] names it (the record copies it from the body); without, it is copied.
 std::vector<Run> buildRuns(std::vector<RunItem>&& items, const RunContext& ctx, const std::vector<Lane>& lanes,
-                           const WorkflowView* workflows);
+                           const WorkflowView* workflows, std::vector<std::string_view>* body_inputs = nullptr);
 
 // encodeRun(run) to runs.requested.<lane>, keyed by the routing key, headers batch_id and project.
 OutMessage requestMessage(const Topics& topics, const Run& run);
+// The same with the run's input given (its text in the request body).
+OutMessage requestMessage(const Topics& topics, const Run& run, std::string_view input);
 
 // {"batch_id","created_at","runs":[{"run_id","created_at","deduplicated"}]}: one entry per item, with
 // the run's own created_at (a deduplicated item's is its existing run's) and deduplicated[i].
