@@ -296,7 +296,7 @@ void WriteHandler::produce(int64_t created_at, const std::optional<IdempotencyRe
     messages.push_back(requestMessage(d_.topics, r, in_body ? body_inputs[item] : std::string_view(r.input)));
   }
   // What runs on after the produce needs only each run's id, workflow, lane and position: the Runs
-  // (and a second copy of every input) are freed when this returns, not when Kafka answers.
+  // are freed when this returns, not when Kafka answers.
   auto accepted = std::make_shared<AcceptedRequest>(runs);
 
   SubmissionSpec spec;

@@ -59,7 +59,7 @@ class AcceptedRequest {
   const RunIndex& index() const { return index_; }
 
  private:
-  std::string project_, batch_id_, ids_;  // ids_: the run ids, 36 characters each
+  std::string project_, batch_id_, ids_;  // ids_: the run ids, back to back
   std::vector<std::string> workflows_, lanes_;
   RunIndex index_;
 };
