@@ -8,12 +8,14 @@ namespace batchrun::ingest {
 
 namespace {
 
-// The position of `name` in `names`, appended if new: a request names one or a few of each.
-uint32_t slotOf(std::vector<std::string_view>& names, std::string_view name) {
+// The position of `name` in `names` (views or owned strings), appended if new: a request names one
+// or a few of each.
+template <typename Name>
+uint32_t slotOf(std::vector<Name>& names, std::string_view name) {
   for (size_t i = 0; i < names.size(); ++i) {
     if (names[i] == name) return static_cast<uint32_t>(i);
   }
-  names.push_back(name);
+  names.emplace_back(name);
   return static_cast<uint32_t>(names.size() - 1);
 }
 
@@ -44,14 +46,6 @@ bool namesOf(const rapidjson::Value& doc, const char* key, std::vector<std::stri
   return true;
 }
 
-uint32_t ownSlotOf(std::vector<std::string>& names, const std::string& name) {
-  for (size_t i = 0; i < names.size(); ++i) {
-    if (names[i] == name) return static_cast<uint32_t>(i);
-  }
-  names.push_back(name);
-  return static_cast<uint32_t>(names.size() - 1);
-}
-
 }  // namespace
 
 AcceptedRequest::AcceptedRequest(const std::vector<Run>& runs) {
@@ -64,8 +58,8 @@ AcceptedRequest::AcceptedRequest(const std::vector<Run>& runs) {
   for (size_t i = 0; i < runs.size(); ++i) {
     const Run& r = runs[i];
     ids_ += r.run_id;
-    if (workflows_.empty() || workflows_[workflow] != r.workflow_id) workflow = ownSlotOf(workflows_, r.workflow_id);
-    if (lanes_.empty() || lanes_[lane] != r.lane) lane = ownSlotOf(lanes_, r.lane);
+    if (workflows_.empty() || workflows_[workflow] != r.workflow_id) workflow = slotOf(workflows_, r.workflow_id);
+    if (lanes_.empty() || lanes_[lane] != r.lane) lane = slotOf(lanes_, r.lane);
     index_.runs[i].workflow = workflow;
     index_.runs[i].lane = lane;
   }
@@ -85,6 +79,14 @@ AcceptedRequest::AcceptedRequest(const std::vector<Run>& runs) {
   index_.batch_id = batch_id_;
   index_.workflows.assign(workflows_.begin(), workflows_.end());
   index_.lanes.assign(lanes_.begin(), lanes_.end());
+}
+
+AcceptedRequest::AcceptedRequest(const std::vector<Run>& runs, const std::vector<int32_t>& partitions,
+                                 const std::vector<int64_t>& offsets)
+    : AcceptedRequest(runs) {
+  for (size_t i = 0; i < runs.size() && i < partitions.size() && i < offsets.size(); ++i) {
+    acknowledged(i, partitions[i], offsets[i]);
+  }
 }
 
 std::optional<OutMessage> runIndexMessage(const Topics& topics, std::string_view instance, const RunIndex& index) {
@@ -142,11 +144,7 @@ std::optional<OutMessage> runIndexMessage(const Topics& topics, std::string_view
 
 std::optional<OutMessage> runIndexMessage(const Topics& topics, std::string_view instance, const std::vector<Run>& runs,
                                           const std::vector<int32_t>& partitions, const std::vector<int64_t>& offsets) {
-  AcceptedRequest request(runs);
-  for (size_t i = 0; i < runs.size(); ++i) {
-    request.acknowledged(i, i < partitions.size() ? partitions[i] : -1, i < offsets.size() ? offsets[i] : -1);
-  }
-  return runIndexMessage(topics, instance, request.index());
+  return runIndexMessage(topics, instance, AcceptedRequest(runs, partitions, offsets).index());
 }
 
 bool decodeRunIndex(std::string& buffer, RunIndex& out) {

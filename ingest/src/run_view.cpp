@@ -165,11 +165,7 @@ void RunView::noteAccepted(const RunIndex& request) {
 
 void RunView::noteAccepted(const std::vector<Run>& runs, const std::vector<int32_t>& partitions,
                            const std::vector<int64_t>& offsets) {
-  AcceptedRequest request(runs);
-  for (size_t i = 0; i < runs.size(); ++i) {
-    request.acknowledged(i, i < partitions.size() ? partitions[i] : -1, i < offsets.size() ? offsets[i] : -1);
-  }
-  noteAccepted(request.index());
+  noteAccepted(AcceptedRequest(runs, partitions, offsets).index());
 }
 
 bool RunView::applyLocked(std::string record, const Where& where) {

@@ -48,6 +48,9 @@ class AcceptedRequest {
  public:
   // Every run of a request shares its project, batch, created_at and batch_size.
   explicit AcceptedRequest(const std::vector<Run>& runs);
+  // Already acknowledged: runs[i]'s lane record at offsets[i] of partitions[i] (a partition < 0: not).
+  AcceptedRequest(const std::vector<Run>& runs, const std::vector<int32_t>& partitions,
+                  const std::vector<int64_t>& offsets);
   AcceptedRequest(const AcceptedRequest&) = delete;
   AcceptedRequest& operator=(const AcceptedRequest&) = delete;
 
