@@ -6,7 +6,8 @@
 //
 // HTTP: each connection is one keep-alive socket on its own thread, posting the same 1,000-item
 // batch (items of ~item-bytes) back to back for the duration; an item counts when its 202 came.
-// Raw: Producer::create with batchrun's settings (acks=all, idempotence, lz4, linger 5 ms) sends
+// Raw: Producer::create with batchrun's settings (acks=all, idempotence, lz4, linger 5 ms; plus what
+// the environment gives the services, e.g. BATCHRUN_KAFKA_CONFIG) sends
 // the very records ingest would write (encodeRun of such items, key, batch_id/project headers) to a
 // bulk lane topic of a fresh prefix, keeping at most connections × items unacknowledged — the
 // same amount in flight as the HTTP clients can have.
@@ -27,6 +28,7 @@
 #include <vector>
 
 #include "batchrun/common/clock.hpp"
+#include "batchrun/common/config.hpp"
 #include "batchrun/common/ids.hpp"
 #include "batchrun/common/kafka_admin.hpp"
 #include "batchrun/common/kafka_producer.hpp"
@@ -175,10 +177,16 @@ class Counter final : public DeliveryHandler {
 };
 
 void runRaw(const Options& o) {
-  KafkaSettings s;
+  // The settings the services load (BATCHRUN_KAFKA_PARTITIONS, BATCHRUN_KAFKA_CONFIG, ...), so an
+  // override given to ingest applies to the raw producer too; only brokers and prefix are its own.
+  EnvReader env;
+  KafkaSettings s = loadKafkaSettings(env);
+  if (!env.ok()) {
+    std::fprintf(stderr, "raw: %s\n", env.report().c_str());
+    return;
+  }
   s.brokers = o.raw_brokers;
   s.topic_prefix = "bench-raw-" + std::to_string(SystemClock::instance().nowMs()) + ".";
-  if (const char* p = std::getenv("BATCHRUN_KAFKA_PARTITIONS")) s.partitions = std::atoi(p);
   if (auto st = ensureTopics(s, standardTopics(s)); !st) {
     std::fprintf(stderr, "raw: %s\n", st.error().message.c_str());
     return;
