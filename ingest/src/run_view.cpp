@@ -212,7 +212,7 @@ bool RunView::indexLocked(const Indexed& f, std::string record, const Where& whe
       if (f.version == e.version && e.offset < 0 && where.offset >= 0) {
         e.topic = where.topic;
         e.offset = where.offset;
-        std::string().swap(e.record);
+        e.record.reset();
       }
       if (e.partition < 0 && where.partition >= 0) e.partition = where.partition;
       return true;
@@ -228,7 +228,7 @@ bool RunView::indexLocked(const Indexed& f, std::string record, const Where& whe
       if (b.created_at == 0 || (f.created_at > 0 && f.created_at < b.created_at)) b.created_at = f.created_at;
     }
   }
-  e.record = std::move(record);
+  e.record = record.empty() ? nullptr : std::make_unique<std::string>(std::move(record));
   e.topic = where.topic;
   e.offset = where.offset;
   e.version = f.version;
@@ -314,7 +314,7 @@ Run RunView::summaryOf(const Map::value_type& kv) const {
 
 RunView::Pending RunView::pendingOf(const Map::value_type& kv) const {
   const Entry& e = kv.second;
-  Pending p{summaryOf(kv), e.record, {}};
+  Pending p{summaryOf(kv), e.record ? *e.record : std::string(), {}};
   if (e.offset >= 0) p.ref = RecordRef{topics_.names[e.topic], e.partition, e.offset};
   return p;
 }

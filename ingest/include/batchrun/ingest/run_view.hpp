@@ -151,7 +151,10 @@ class RunView {
   };
   static constexpr uint32_t kNoBatch = std::numeric_limits<uint32_t>::max();
   struct Entry {
-    std::string record;     // the winning record's bytes, only when it has no position (offset < 0)
+    // The winning record's bytes, only when it has no position (offset < 0: apply(), tests). A
+    // pointer, as nearly every entry has none: the inline string it replaced cost 31 heap bytes per
+    // run (168 → 137 per queued run in bench/read_view).
+    std::unique_ptr<std::string> record;
     int64_t offset = -1;    // the winning record's offset in topics_[topic], partition `partition`
     int64_t version = 0;
     int64_t created_at = 0;
