@@ -46,6 +46,14 @@ Request request(const std::string& b, int n) {
   return q;
 }
 
+// `good` with the first `from` replaced by `to`.
+std::string replaced(std::string good, const std::string& from, const std::string& to) {
+  auto at = good.find(from);
+  EXPECT_NE(at, std::string::npos) << from;
+  if (at != std::string::npos) good.replace(at, from.size(), to);
+  return good;
+}
+
 }  // namespace
 
 TEST(RunIndex, ARequestsAcknowledgedRunsRoundTrip) {
@@ -78,6 +86,59 @@ TEST(RunIndex, ARequestsAcknowledgedRunsRoundTrip) {
   EXPECT_EQ(got.lanes.size(), 2u);
 }
 
+TEST(RunIndex, ConsecutiveIdsAreNamedByTheFirstAlone) {
+  const std::string b = batchId(1);
+  Request q = request(b, 300);  // runId(1..300): the low 64 bits count up, as a plain request's ids do
+  auto m = runIndexMessage(Topics(settings()), "me", q.runs, q.partitions, q.offsets);
+  ASSERT_TRUE(m);
+  EXPECT_NE(m->value.find("\"first_run_id\":\"" + q.runs[0].run_id + "\""), std::string::npos) << m->value;
+  EXPECT_EQ(m->value.find(q.runs[1].run_id), std::string::npos);  // implied, not written
+  EXPECT_LT(m->value.size(), 300u * 24);
+
+  std::string buffer = m->value;
+  RunIndex got;
+  ASSERT_TRUE(decodeRunIndex(buffer, got)) << m->value;
+  ASSERT_EQ(got.runs.size(), q.runs.size());
+  for (size_t i = 0; i < q.runs.size(); ++i) {
+    EXPECT_EQ(got.runs[i].run_id, q.runs[i].run_id) << i;
+    EXPECT_EQ(got.workflows[got.runs[i].workflow], q.runs[i].workflow_id);
+    EXPECT_EQ(got.lanes[got.runs[i].lane], q.runs[i].lane);
+    EXPECT_EQ(got.runs[i].partition, q.partitions[i]);
+    EXPECT_EQ(got.runs[i].offset, q.offsets[i]);
+  }
+}
+
+TEST(RunIndex, IdsThatAreNotARangeAreWrittenOut) {
+  // A gap, and upper case (which would not come back the same).
+  for (const std::string& third : {runId(7), std::string("0190AAAA-0000-7000-8000-000000000003")}) {
+    Request q = request(batchId(1), 3);
+    q.runs[2].run_id = third;
+    auto m = runIndexMessage(Topics(settings()), "me", q.runs, q.partitions, q.offsets);
+    ASSERT_TRUE(m);
+    EXPECT_EQ(m->value.find("first_run_id"), std::string::npos) << m->value;
+    std::string buffer = m->value;
+    RunIndex got;
+    ASSERT_TRUE(decodeRunIndex(buffer, got));
+    ASSERT_EQ(got.runs.size(), 3u);
+    EXPECT_EQ(got.runs[2].run_id, third);
+  }
+}
+
+TEST(RunIndex, MalformedRangeRecordsAreRefused) {
+  Request q = request(batchId(1), 2);
+  const std::string good = runIndexMessage(Topics(settings()), "me", q.runs, q.partitions, q.offsets)->value;
+  ASSERT_NE(good.find("first_run_id"), std::string::npos) << good;
+  auto with = [&](const std::string& from, const std::string& to) { return replaced(good, from, to); };
+  for (std::string bad : {with("\"first_run_id\":\"" + runId(1) + "\"", "\"first_run_id\":\"run-1\""),
+                          with("\"first_run_id\":\"" + runId(1) + "\"", "\"first_run_id\":7"),
+                          with(runId(1) + "\",\"runs", "0190aaaa-0000-7000-8000-00000000000A\",\"runs"),  // upper case
+                          with("[0,0,0,100]", "[\"" + runId(1) + "\",0,0,0,100]")}) {  // an id anyway
+    std::string buffer = bad;
+    RunIndex got;
+    EXPECT_FALSE(decodeRunIndex(buffer, got)) << bad;
+  }
+}
+
 TEST(RunIndex, NoRecordWhenNothingWasAcknowledgedAndASingleRunIsKeyedByItsId) {
   Request q = request("", 1);
   EXPECT_FALSE(runIndexMessage(Topics(settings()), "me", q.runs, {-1}, {-1}));
@@ -89,13 +150,7 @@ TEST(RunIndex, NoRecordWhenNothingWasAcknowledgedAndASingleRunIsKeyedByItsId) {
 TEST(RunIndex, MalformedRecordsAreRefused) {
   Request q = request(batchId(1), 1);
   const std::string good = runIndexMessage(Topics(settings()), "me", q.runs, q.partitions, q.offsets)->value;
-  auto with = [&](const std::string& from, const std::string& to) {
-    std::string s = good;
-    auto at = s.find(from);
-    EXPECT_NE(at, std::string::npos) << from;
-    if (at != std::string::npos) s.replace(at, from.size(), to);
-    return s;
-  };
+  auto with = [&](const std::string& from, const std::string& to) { return replaced(good, from, to); };
   for (std::string bad : {std::string("not json"), std::string("{}"), std::string("[]"),
                           with("\"project\":\"p\"", "\"project\":\"\""),       // no project
                           with(",0,0,0,100]", ",1,0,0,100]"),                   // workflow out of range

@@ -1,14 +1,18 @@
 #pragma once
 // The run index record: one record on runs.index per accepted request, naming each of its runs and
 // where its lane record sits (lane, partition, offset). Every ingest instance's read view follows
-// runs.index and runs.state instead of the lane topics: a request's 1,000 runs are one ≈ 60 KB
+// runs.index and runs.state instead of the lane topics: a request's 1,000 runs are one ≈ 16–60 KB
 // record to read back instead of 1,000 lane records of ≈ 1 KB each (following the lanes was ≈ 10 %
 // of ingest's CPU at full rate and most of the broker's fetch work, docs/performance.md), and a
 // restarted instance rebuilds its view from a small fraction of the bytes.
 //
 // Value (JSON): {"project","batch_id","created_at","batch_size","workflows":[…],"lanes":[…],
 // "runs":[[run_id, workflow index, lane index, partition, offset], …]} — the fields every run of a
-// request shares once, the rest per run. Header `instance`: the writing instance's view skips it.
+// request shares once, the rest per run. When every run was acknowledged and their ids are
+// consecutive (a request without idempotency keys), the record carries "first_run_id" and each
+// entry leaves its id out: [workflow index, lane index, partition, offset], run i's id being
+// first_run_id with i added to its low 64 bits. Header `instance`: the writing instance's view
+// skips it.
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -32,10 +36,16 @@ struct RunIndexEntry {
 };
 
 struct RunIndex {
+  RunIndex() = default;
+  // Not copyable: the entries' ids may point into `ids`.
+  RunIndex(const RunIndex&) = delete;
+  RunIndex& operator=(const RunIndex&) = delete;
+
   std::string_view project, batch_id;
   int64_t created_at = 0, batch_size = 0;
   std::vector<std::string_view> workflows, lanes;
   std::vector<RunIndexEntry> runs;  // a partition < 0: not acknowledged, left out of the record and the view
+  std::string ids;  // decodeRunIndex of a record with first_run_id: the ids it implies, back to back
 };
 
 // The runs of one request being written, held in the index's compact form from the moment its
