@@ -193,11 +193,15 @@ std::optional<OutMessage> runIndexMessage(const Topics& topics, std::string_view
   v += ',';
   appendNames(v, "lanes", lanes);
   if (range) {
-    v += ',';
+    // "runs" stays, empty: a reader from before the range form decodes the record as naming no run
+    // instead of refusing it (its view learns these runs once they start, as docs/operations.md says).
+    v += ",\"runs\":[],";
     json::appendKey(v, "first_run_id");
     json::appendString(v, first_run);
+    v += ",\"run_positions\":[";
+  } else {
+    v += ",\"runs\":[";
   }
-  v += ",\"runs\":[";
   v += body;
   v += "]}";
   m.headers.emplace_back(kInstanceHeader, std::string(instance));
@@ -223,28 +227,14 @@ bool decodeRunIndex(std::string& buffer, RunIndex& out) {
   if (!namesOf(d, "workflows", out.workflows) || !namesOf(d, "lanes", out.lanes)) return false;
   auto runs = d.FindMember("runs");
   if (runs == d.MemberEnd() || !runs->value.IsArray()) return false;
-  // With first_run_id, run i's id is first_run_id + i and its entry leaves the id out.
-  std::string_view first;
-  uint64_t low0 = 0;
-  if (auto f = d.FindMember("first_run_id"); f != d.MemberEnd()) {
-    if (!f->value.IsString()) return false;
-    first = std::string_view(f->value.GetString(), f->value.GetStringLength());
-    if (!isUuid(first) || !lowWord(first, low0)) return false;
-    out.ids.clear();
-    out.ids.reserve(36 * runs->value.Size());  // no reallocation: the entries' views point into it
-  }
-  const rapidjson::SizeType fields = first.empty() ? 5 : 4, at = fields - 4;
   const auto workflows = static_cast<uint32_t>(out.workflows.size()), lanes = static_cast<uint32_t>(out.lanes.size());
-  out.runs.reserve(runs->value.Size());
-  for (const auto& r : runs->value.GetArray()) {
-    if (!r.IsArray() || r.Size() != fields || !r[at + 2].IsInt() || !r[at + 3].IsInt64()) return false;
+  // One entry: [run_id, workflow, lane, partition, offset], or without the id when `id` is given.
+  auto entry = [&](const rapidjson::Value& r, std::optional<std::string_view> id) {
+    const rapidjson::SizeType at = id ? 0 : 1;
+    if (!r.IsArray() || r.Size() != at + 4 || !r[at + 2].IsInt() || !r[at + 3].IsInt64()) return false;
+    if (!id && !r[0].IsString()) return false;
     RunIndexEntry e;
-    if (first.empty()) {
-      if (!r[0].IsString()) return false;
-      e.run_id = std::string_view(r[0].GetString(), r[0].GetStringLength());
-    } else {
-      e.run_id = appendId(out.ids, first, low0 + out.runs.size());
-    }
+    e.run_id = id ? *id : std::string_view(r[0].GetString(), r[0].GetStringLength());
     e.partition = r[at + 2].GetInt();
     e.offset = r[at + 3].GetInt64();
     if (!uint32At(r[at], workflows, e.workflow) || !uint32At(r[at + 1], lanes, e.lane) || e.partition < 0 ||
@@ -252,6 +242,26 @@ bool decodeRunIndex(std::string& buffer, RunIndex& out) {
       return false;
     }
     out.runs.push_back(e);
+    return true;
+  };
+  out.runs.reserve(runs->value.Size());
+  for (const auto& r : runs->value.GetArray()) {
+    if (!entry(r, std::nullopt)) return false;
+  }
+  // The range form: run i of "run_positions" has first_run_id's id with i added to its low 64 bits.
+  auto first = d.FindMember("first_run_id");
+  if (first == d.MemberEnd()) return true;
+  auto positions = d.FindMember("run_positions");
+  uint64_t low0 = 0;
+  if (!first->value.IsString() || positions == d.MemberEnd() || !positions->value.IsArray()) return false;
+  const std::string_view first_id(first->value.GetString(), first->value.GetStringLength());
+  if (!isUuid(first_id) || !lowWord(first_id, low0)) return false;
+  out.ids.clear();
+  out.ids.reserve(36 * positions->value.Size());  // no reallocation: the entries' views point into it
+  out.runs.reserve(out.runs.size() + positions->value.Size());
+  uint64_t i = 0;
+  for (const auto& r : positions->value.GetArray()) {
+    if (!entry(r, appendId(out.ids, first_id, low0 + i++))) return false;
   }
   return true;
 }

@@ -131,12 +131,25 @@ TEST(RunIndex, MalformedRangeRecordsAreRefused) {
   auto with = [&](const std::string& from, const std::string& to) { return replaced(good, from, to); };
   for (std::string bad : {with("\"first_run_id\":\"" + runId(1) + "\"", "\"first_run_id\":\"run-1\""),
                           with("\"first_run_id\":\"" + runId(1) + "\"", "\"first_run_id\":7"),
-                          with(runId(1) + "\",\"runs", "0190aaaa-0000-7000-8000-00000000000A\",\"runs"),  // upper case
+                          with(runId(1) + "\",\"run_positions", "0190aaaa-0000-7000-8000-00000000000A\",\"run_positions"),
+                          with("\"run_positions\"", "\"positions\""),
                           with("[0,0,0,100]", "[\"" + runId(1) + "\",0,0,0,100]")}) {  // an id anyway
     std::string buffer = bad;
     RunIndex got;
     EXPECT_FALSE(decodeRunIndex(buffer, got)) << bad;
   }
+}
+
+TEST(RunIndex, AReaderThatKnowsNoRangeSeesARequestWithoutRuns) {
+  // What an ingest from before the range form decodes: no run, no error (it learns the runs once
+  // they start); it reads "runs" alone.
+  Request q = request(batchId(1), 2);
+  std::string value = runIndexMessage(Topics(settings()), "me", q.runs, q.partitions, q.offsets)->value;
+  std::string old = replaced(replaced(value, "\"first_run_id\"", "\"x\""), "\"run_positions\"", "\"y\"");
+  RunIndex got;
+  ASSERT_TRUE(decodeRunIndex(old, got)) << old;
+  EXPECT_TRUE(got.runs.empty());
+  EXPECT_EQ(got.batch_id, batchId(1));
 }
 
 TEST(RunIndex, NoRecordWhenNothingWasAcknowledgedAndASingleRunIsKeyedByItsId) {

@@ -9,10 +9,10 @@
 // Value (JSON): {"project","batch_id","created_at","batch_size","workflows":[…],"lanes":[…],
 // "runs":[[run_id, workflow index, lane index, partition, offset], …]} — the fields every run of a
 // request shares once, the rest per run. When every run was acknowledged and their ids are
-// consecutive (a request without idempotency keys), the record carries "first_run_id" and each
-// entry leaves its id out: [workflow index, lane index, partition, offset], run i's id being
-// first_run_id with i added to its low 64 bits. Header `instance`: the writing instance's view
-// skips it.
+// consecutive (a request without idempotency keys), "runs" is empty and the record carries
+// "first_run_id" and "run_positions":[[workflow index, lane index, partition, offset], …], entry
+// i's run id being first_run_id with i added to its low 64 bits. Header `instance`: the writing
+// instance's view skips it.
 #include <cstdint>
 #include <optional>
 #include <string>
