@@ -34,16 +34,43 @@ uint64_t randomWord() {
 
 }  // namespace
 
-std::string formatUuid(const Uuid& u) {
+void appendUuid(std::string& out, const Uuid& u) {
   static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(36);
   for (size_t i = 0; i < 16; ++i) {
     if (i == 4 || i == 6 || i == 8 || i == 10) out.push_back('-');
     out.push_back(kHex[u[i] >> 4]);
     out.push_back(kHex[u[i] & 0xf]);
   }
+}
+
+std::string formatUuid(const Uuid& u) {
+  std::string out;
+  out.reserve(36);
+  appendUuid(out, u);
   return out;
+}
+
+namespace {
+// Hex digit values by byte, -1 for anything else: parseUuid runs for every record ingest's view reads.
+constexpr std::array<int8_t, 256> kHexValue = [] {
+  std::array<int8_t, 256> t{};
+  t.fill(-1);
+  for (int c = 0; c < 10; ++c) t['0' + c] = static_cast<int8_t>(c);
+  for (int c = 0; c < 6; ++c) t['a' + c] = t['A' + c] = static_cast<int8_t>(10 + c);
+  return t;
+}();
+}  // namespace
+
+bool parseUuid(std::string_view text, Uuid& out) {
+  if (text.size() != 36 || text[8] != '-' || text[13] != '-' || text[18] != '-' || text[23] != '-') return false;
+  static constexpr uint8_t kPos[16] = {0, 2, 4, 6, 9, 11, 14, 16, 19, 21, 24, 26, 28, 30, 32, 34};
+  int bad = 0;
+  for (size_t j = 0; j < 16; ++j) {
+    const int hi = kHexValue[static_cast<uint8_t>(text[kPos[j]])], lo = kHexValue[static_cast<uint8_t>(text[kPos[j] + 1])];
+    bad |= hi | lo;  // any -1 sets the sign bit
+    out[j] = static_cast<uint8_t>(hi << 4 | lo);
+  }
+  return bad >= 0;
 }
 
 Uuid uuidv7Start(int64_t unix_ms) {
@@ -58,14 +85,16 @@ Uuid uuidv7Start(int64_t unix_ms) {
   return u;
 }
 
-std::string uuidv7Next(const Uuid& start, uint64_t n) {
+Uuid uuidPlus(const Uuid& start, uint64_t n) {
   uint64_t low = 0;
   for (int i = 8; i < 16; ++i) low = low << 8 | start[static_cast<size_t>(i)];
-  low += n;  // the headroom keeps the carry out of the variant bits
+  low += n;  // a uuidv7Start's headroom keeps the carry out of the variant bits
   Uuid u = start;
   for (int i = 15; i >= 8; --i, low >>= 8) u[static_cast<size_t>(i)] = static_cast<uint8_t>(low);
-  return formatUuid(u);
+  return u;
 }
+
+std::string uuidv7Next(const Uuid& start, uint64_t n) { return formatUuid(uuidPlus(start, n)); }
 
 // 72 random bits (two fewer than the RFC allows: the same layout as a request's first run id).
 std::string uuidv7(int64_t unix_ms) { return formatUuid(uuidv7Start(unix_ms)); }

@@ -30,56 +30,21 @@ void appendNames(std::string& out, const char* key, const std::vector<std::strin
   out += ']';
 }
 
-// The low 64 bits of a UUID's text (its last 16 hex digits, lowercase as batchrun writes them).
-bool lowWord(std::string_view id, uint64_t& out) {
-  if (id.size() != 36 || id[23] != '-') return false;
-  uint64_t v = 0;
-  for (size_t i = 19; i < 36; ++i) {
-    if (i == 23) continue;
-    const char c = id[i];
-    if (c >= '0' && c <= '9') {
-      v = v << 4 | static_cast<uint64_t>(c - '0');
-    } else if (c >= 'a' && c <= 'f') {
-      v = v << 4 | static_cast<uint64_t>(c - 'a' + 10);
-    } else {
-      return false;
-    }
-  }
-  out = v;
-  return true;
-}
-
-// Whether every run was acknowledged and the ids are first, first + 1, … in their low 64 bits (a
-// request without idempotency keys takes such a range of UUIDv7s, run_ids.cpp): then the record
-// names only the first: ≈ 16 instead of ≈ 55 bytes a run before lz4 (≈ 6 instead of ≈ 10 on the
-// broker's disk), and a restarted view reads the index back in half the time (docs/performance.md).
+// Whether every run was acknowledged and the ids are first, first + 1, … as uuidv7Next counts
+// (a request without idempotency keys takes such a range, run_ids.cpp), each written as batchrun
+// writes ids: then the record names only the first: ≈ 16 instead of ≈ 55 bytes a run before lz4
+// (≈ 6 instead of ≈ 10 on the broker's disk), and a restarted view reads the index back in half the
+// time (docs/performance.md).
 bool consecutiveIds(const RunIndex& index) {
-  if (index.runs.size() < 2) return false;
-  const std::string_view first = index.runs[0].run_id;
-  uint64_t low0 = 0;
-  if (!isUuid(first) || !lowWord(first, low0)) return false;
+  Uuid first;
+  if (index.runs.size() < 2 || !parseUuid(index.runs[0].run_id, first)) return false;
+  std::string expected;
   for (size_t i = 0; i < index.runs.size(); ++i) {
-    const RunIndexEntry& r = index.runs[i];
-    uint64_t low = 0;
-    if (r.partition < 0 || r.run_id.substr(0, 19) != first.substr(0, 19) || !lowWord(r.run_id, low) ||
-        low != low0 + i) {
-      return false;
-    }
+    expected.clear();
+    appendUuid(expected, uuidPlus(first, i));
+    if (index.runs[i].partition < 0 || index.runs[i].run_id != expected) return false;
   }
   return true;
-}
-
-// Appends the id `first` would have with `low` as its low 64 bits; the view is valid while `ids`
-// does not reallocate (the caller reserves).
-std::string_view appendId(std::string& ids, std::string_view first, uint64_t low) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  const size_t at = ids.size();
-  ids.append(first.substr(0, 19));
-  for (int shift = 60; shift >= 0; shift -= 4) {
-    if (shift == 44) ids += '-';
-    ids += kHex[(low >> shift) & 0xf];
-  }
-  return std::string_view(ids).substr(at, 36);
 }
 
 bool uint32At(const rapidjson::Value& v, uint32_t limit, uint32_t& out) {
@@ -252,16 +217,18 @@ bool decodeRunIndex(std::string& buffer, RunIndex& out) {
   auto first = d.FindMember("first_run_id");
   if (first == d.MemberEnd()) return true;
   auto positions = d.FindMember("run_positions");
-  uint64_t low0 = 0;
   if (!first->value.IsString() || positions == d.MemberEnd() || !positions->value.IsArray()) return false;
   const std::string_view first_id(first->value.GetString(), first->value.GetStringLength());
-  if (!isUuid(first_id) || !lowWord(first_id, low0)) return false;
+  Uuid start;
+  if (!parseUuid(first_id, start) || formatUuid(start) != first_id) return false;  // as ingest writes it
   out.ids.clear();
   out.ids.reserve(36 * positions->value.Size());  // no reallocation: the entries' views point into it
   out.runs.reserve(out.runs.size() + positions->value.Size());
   uint64_t i = 0;
   for (const auto& r : positions->value.GetArray()) {
-    if (!entry(r, appendId(out.ids, first_id, low0 + i++))) return false;
+    const size_t at = out.ids.size();
+    appendUuid(out.ids, uuidPlus(start, i++));
+    if (!entry(r, std::string_view(out.ids).substr(at))) return false;
   }
   return true;
 }

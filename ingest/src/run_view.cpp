@@ -12,31 +12,6 @@
 
 namespace batchrun::ingest {
 
-namespace {
-
-// Hex digit values by byte, -1 for anything else: parseUuid runs for every record the view reads.
-constexpr std::array<int8_t, 256> kHex = [] {
-  std::array<int8_t, 256> t{};
-  t.fill(-1);
-  for (int c = 0; c < 10; ++c) t['0' + c] = static_cast<int8_t>(c);
-  for (int c = 0; c < 6; ++c) t['a' + c] = t['A' + c] = static_cast<int8_t>(10 + c);
-  return t;
-}();
-
-}  // namespace
-
-bool parseUuid(std::string_view text, Uuid& out) {
-  if (text.size() != 36 || text[8] != '-' || text[13] != '-' || text[18] != '-' || text[23] != '-') return false;
-  static constexpr uint8_t kPos[16] = {0, 2, 4, 6, 9, 11, 14, 16, 19, 21, 24, 26, 28, 30, 32, 34};
-  int bad = 0;
-  for (size_t j = 0; j < 16; ++j) {
-    const int hi = kHex[static_cast<uint8_t>(text[kPos[j]])], lo = kHex[static_cast<uint8_t>(text[kPos[j] + 1])];
-    bad |= hi | lo;  // any -1 sets the sign bit
-    out[j] = static_cast<uint8_t>(hi << 4 | lo);
-  }
-  return bad >= 0;
-}
-
 std::string canonicalBatchId(std::string id) {
   Uuid u;
   return parseUuid(id, u) ? formatUuid(u) : id;

@@ -19,10 +19,15 @@ std::string uuidv7(int64_t unix_ms);
 // recognises its own records by that range, and a batch lists in item order).
 Uuid uuidv7Start(int64_t unix_ms);
 std::string uuidv7Next(const Uuid& start, uint64_t n);
+// The start with n added to its low 64 bits: id n of uuidv7Next's sequence, as bytes.
+Uuid uuidPlus(const Uuid& start, uint64_t n);
 // Deterministic: the same namespace and name always give the same id.
 std::string uuidv5(const Uuid& ns, std::string_view name);
-std::string formatUuid(const Uuid& u);
+std::string formatUuid(const Uuid& u);  // lower case
+void appendUuid(std::string& out, const Uuid& u);  // formatUuid onto the end of `out`
 bool isUuid(std::string_view s);
+// UUID text (any case) to bytes; false if not a UUID.
+bool parseUuid(std::string_view text, Uuid& out);
 
 // Namespaces for batchrun's derived ids (fixed forever: changing them changes every derived id).
 extern const Uuid kRunNamespace;

@@ -278,8 +278,6 @@ class RunView {
   std::unique_ptr<TopicFollower> follower_;  // last: its thread calls apply()
 };
 
-// UUID text (any case) to bytes; false if not a UUID.
-bool parseUuid(std::string_view text, Uuid& out);
 // A batch id as the view indexes it: ingest writes UUIDs in lower case, and a UUID in any case is
 // the same id. Anything else is returned as it is (it will simply not be found).
 std::string canonicalBatchId(std::string id);
