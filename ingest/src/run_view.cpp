@@ -111,6 +111,10 @@ void RunView::indexRequestLocked(const RunIndex& request) {
   std::vector<uint32_t> workflows;
   workflows.reserve(request.workflows.size());
   for (auto w : request.workflows) workflows.push_back(workflows_.intern(w));
+  if (request.consecutive_ids && indexBlockLocked(request, f.project_id, lanes, workflows)) {
+    maybeForgetLocked(request.runs.size());
+    return;
+  }
   size_t indexed = 0;
   for (const RunIndexEntry& r : request.runs) {
     if (r.partition < 0) continue;
@@ -123,14 +127,116 @@ void RunView::indexRequestLocked(const RunIndex& request) {
   maybeForgetLocked(indexed);
 }
 
-const RunView::Map::value_type* RunView::findLocked(std::string_view project, std::string_view run_id) const {
+bool RunView::indexBlockLocked(const RunIndex& request, uint32_t project, const std::vector<uint16_t>& lanes,
+                               const std::vector<uint32_t>& workflows) {
+  const size_t n = request.runs.size();
+  if (n < 2 || request.batch_id.empty()) return false;
+  for (const RunIndexEntry& r : request.runs) {
+    if (r.partition < 0) return false;
+  }
+  if (request.created_at > 0 && request.created_at < cutoff_ms_) return true;  // past the retention
+  Key first{project, {}};
+  if (!parseUuid(request.runs.front().run_id, first.id)) return false;
+  const Key last{project, uuidPlus(first.id, n - 1)};
+  // Held already (a later state read before this record, the record read twice): run by run.
+  if (auto m = runs_.lower_bound(first); m != runs_.end() && !(last < m->first)) return false;
+  auto next = blocks_.upper_bound(last);
+  if (next != blocks_.begin()) {
+    size_t slot;
+    const auto& prev = *std::prev(next);
+    if (!(prev.first < first) || inBlock(prev, first, slot)) return false;
+  }
+  Block block;
+  block.batch = batchLocked(project, request.batch_id);
+  block.created_at = request.created_at;
+  block.live = n;
+  block.slots.resize(n);
+  for (size_t i = 0; i < n; ++i) {
+    const RunIndexEntry& r = request.runs[i];
+    block.slots[i] = Slot{r.offset, r.partition, workflows[r.workflow], lanes[r.lane], false};
+  }
+  auto it = blocks_.emplace_hint(next, first, std::move(block));
+  block_runs_ += n;
+  Batch& b = batches_[it->second.batch];
+  b.blocks.insert(std::upper_bound(b.blocks.begin(), b.blocks.end(), first,
+                                   [](const Key& k, Blocks::iterator x) { return k < x->first; }),
+                  it);
+  b.counts[static_cast<int>(RunStatus::kQueued)] += static_cast<int>(n);
+  b.declared = std::max<int>(b.declared, static_cast<int>(request.batch_size));
+  if (b.created_at == 0 || (request.created_at > 0 && request.created_at < b.created_at)) b.created_at = request.created_at;
+  return true;
+}
+
+bool RunView::inBlock(const Blocks::value_type& block, const Key& key, size_t& slot) {
+  // uuidPlus adds to the low 64 bits only: the high ones are the block's.
+  if (key.project != block.first.project || Key::word(key.id, 0) != Key::word(block.first.id, 0)) return false;
+  const uint64_t i = Key::word(key.id, 8) - Key::word(block.first.id, 8);
+  if (i >= block.second.slots.size()) return false;
+  slot = static_cast<size_t>(i);
+  return true;
+}
+
+std::optional<RunView::SlotAt> RunView::slotLocked(const Key& key) {
+  auto it = blocks_.upper_bound(key);
+  if (it == blocks_.begin()) return std::nullopt;
+  --it;
+  size_t slot;
+  if (!inBlock(*it, key, slot) || it->second.slots[slot].moved) return std::nullopt;
+  return SlotAt{it, slot};
+}
+
+RunView::Map::iterator RunView::takeFromBlockLocked(SlotAt at) {
+  Block& block = at.block->second;
+  Slot& s = block.slots[at.slot];
+  auto it = runs_.try_emplace(Key{at.block->first.project, uuidPlus(at.block->first.id, at.slot)}).first;
+  Entry& e = it->second;
+  e.offset = s.offset;
+  e.partition = s.partition;
+  e.topic = s.topic;
+  e.workflow = s.workflow;
+  e.created_at = block.created_at;
+  e.batch = block.batch;
+  addToBatch(batches_[block.batch], it);  // still counted as queued
+  s.moved = true;
+  --block_runs_;
+  if (--block.live == 0) {
+    std::erase(batches_[block.batch].blocks, at.block);
+    blocks_.erase(at.block);
+  }
+  return it;
+}
+
+RunView::Fields RunView::fieldsOf(const Map::value_type& kv) {
+  const Entry& e = kv.second;
+  return Fields{kv.first, e.record.get(), e.offset, e.version, e.created_at, e.completed_at,
+                e.batch,  e.workflow,     e.partition, e.topic, e.status};
+}
+
+RunView::Fields RunView::fieldsOf(const Blocks::value_type& block, size_t slot) {
+  const Slot& s = block.second.slots[slot];
+  Fields f;
+  f.key = Key{block.first.project, uuidPlus(block.first.id, slot)};
+  f.offset = s.offset;
+  f.created_at = block.second.created_at;
+  f.batch = block.second.batch;
+  f.workflow = s.workflow;
+  f.partition = s.partition;
+  f.topic = s.topic;
+  return f;
+}
+
+std::optional<RunView::Fields> RunView::findLocked(std::string_view project, std::string_view run_id) const {
   Key key;
-  if (!parseUuid(run_id, key.id)) return nullptr;
+  if (!parseUuid(run_id, key.id)) return std::nullopt;
   auto p = projects_.find(project);
-  if (!p) return nullptr;
+  if (!p) return std::nullopt;
   key.project = *p;
-  auto it = runs_.find(key);
-  return it == runs_.end() ? nullptr : &*it;
+  if (auto it = runs_.find(key); it != runs_.end()) return fieldsOf(*it);
+  if (auto b = blocks_.upper_bound(key); b != blocks_.begin()) {
+    size_t slot;
+    if (inBlock(*--b, key, slot) && !b->second.slots[slot].moved) return fieldsOf(*b, slot);
+  }
+  return std::nullopt;
 }
 
 void RunView::noteAccepted(const RunIndex& request) {
@@ -174,10 +280,19 @@ bool RunView::indexLocked(const Indexed& f, std::string record, const Where& whe
   key.project = f.project_id != kNotInterned ? f.project_id : projects_.intern(f.project);
   // Run ids are time-ordered (UUIDv7), so a new run nearly always goes last: try that first
   // instead of descending the tree (cache misses on every level once it holds millions).
-  const size_t before = runs_.size();
-  auto it = !runs_.empty() && std::prev(runs_.end())->first < key ? runs_.try_emplace(runs_.end(), key)
-                                                                  : runs_.try_emplace(key).first;
-  const bool inserted = runs_.size() != before;
+  Map::iterator it;
+  bool inserted = false;
+  if (auto at = blocks_.empty() ? std::nullopt : slotLocked(key)) {
+    // Held queued in a block: only a later version (or another batch's request) moves it out.
+    const uint32_t batch = at->block->second.batch;
+    if (f.version <= 0 && (f.batch_id.empty() || batches_[batch].id == f.batch_id)) return true;
+    it = takeFromBlockLocked(*at);
+  } else {
+    const size_t before = runs_.size();
+    it = !runs_.empty() && std::prev(runs_.end())->first < key ? runs_.try_emplace(runs_.end(), key)
+                                                               : runs_.try_emplace(key).first;
+    inserted = runs_.size() != before;
+  }
   Entry& e = it->second;
   if (!inserted && !f.batch_id.empty()) aliasLocked(it, f);
   if (!inserted) {
@@ -269,28 +384,26 @@ void RunView::aliasLocked(Map::iterator it, const Indexed& f) {
   if (isTerminal(e.status)) batch.completed_at = std::max(batch.completed_at, e.completed_at);
 }
 
-Run RunView::summaryOf(const Map::value_type& kv) const {
-  const Entry& e = kv.second;
+Run RunView::summaryOf(const Fields& f) const {
   Run r;
-  r.run_id = formatUuid(kv.first.id);
-  r.project = projects_.names[kv.first.project];
-  r.workflow_id = workflows_.names[e.workflow];
-  if (e.batch != kNoBatch) {
-    r.batch_id = batches_[e.batch].id;
-    r.batch_size = batches_[e.batch].declared;
+  r.run_id = formatUuid(f.key.id);
+  r.project = projects_.names[f.key.project];
+  r.workflow_id = workflows_.names[f.workflow];
+  if (f.batch != kNoBatch) {
+    r.batch_id = batches_[f.batch].id;
+    r.batch_size = batches_[f.batch].declared;
   }
-  r.status = e.status;
-  r.created_at = e.created_at;
-  r.completed_at = e.completed_at;
-  r.version = e.version;
-  r.partition = e.partition;
+  r.status = f.status;
+  r.created_at = f.created_at;
+  r.completed_at = f.completed_at;
+  r.version = f.version;
+  r.partition = f.partition;
   return r;
 }
 
-RunView::Pending RunView::pendingOf(const Map::value_type& kv) const {
-  const Entry& e = kv.second;
-  Pending p{summaryOf(kv), e.record ? *e.record : std::string(), {}};
-  if (e.offset >= 0) p.ref = RecordRef{topics_.names[e.topic], e.partition, e.offset};
+RunView::Pending RunView::pendingOf(const Fields& f) const {
+  Pending p{summaryOf(f), f.record ? *f.record : std::string(), {}};
+  if (f.offset >= 0) p.ref = RecordRef{topics_.names[f.topic], f.partition, f.offset};
   return p;
 }
 
@@ -348,16 +461,16 @@ std::vector<Run> RunView::decode(std::vector<Pending>& pending) {
 
 std::optional<Run> RunView::summary(std::string_view project, std::string_view run_id) const {
   std::shared_lock lock(mu_);
-  const auto* kv = findLocked(project, run_id);
-  if (!kv) return std::nullopt;
-  return summaryOf(*kv);
+  const auto f = findLocked(project, run_id);
+  if (!f) return std::nullopt;
+  return summaryOf(*f);
 }
 
 bool RunView::pendingRun(std::string_view project, std::string_view run_id, std::vector<Pending>& pending) const {
   std::shared_lock lock(mu_);
-  const auto* kv = findLocked(project, run_id);
-  if (!kv) return false;
-  pending.push_back(pendingOf(*kv));
+  const auto f = findLocked(project, run_id);
+  if (!f) return false;
+  pending.push_back(pendingOf(*f));
   return true;
 }
 
@@ -418,38 +531,70 @@ void RunView::collectLocked(std::string_view project, const RunQuery& q, RunPage
   }
   Key start{*p, {}};
   bool after = !q.after_run_id.empty() && parseUuid(q.after_run_id, start.id);
-  auto matches = [&](const Entry& e) {
-    return (!q.status || e.status == *q.status) && (!workflow || e.workflow == *workflow) &&
-           e.created_at >= q.created_after && e.created_at < q.created_before;
+  auto matches = [&](const Fields& f) {
+    return (!q.status || f.status == *q.status) && (!workflow || f.workflow == *workflow) &&
+           f.created_at >= q.created_after && f.created_at < q.created_before;
   };
   // Walks candidates in run-id order; stops once the page is full and one more match is known
   // to exist (so next_cursor is only given when there is something after it).
-  auto take = [&](Map::const_iterator it) {
-    if (!matches(it->second)) return true;
+  auto take = [&](const Fields& f) {
+    if (!matches(f)) return true;
     if (static_cast<int>(pending.size()) == q.limit) {
       page.last_run_id = pending.back().run.run_id;
       return false;
     }
-    pending.push_back(pendingOf(*it));
+    pending.push_back(pendingOf(f));
     return true;
   };
+  auto by_key = [](const Key& k, const auto& it) { return k < it->first; };
   if (!q.batch_id.empty()) {
     auto b = findBatch(*p, q.batch_id);
     if (!b) return;
-    const auto& runs = batches_[*b].runs;
-    auto it = after ? std::upper_bound(runs.begin(), runs.end(), start,
-                                       [](const Key& k, Map::const_iterator r) { return k < r->first; })
-                    : runs.begin();
-    for (; it != runs.end(); ++it) {
-      if (!take(*it)) break;
+    const Batch& batch = batches_[*b];
+    auto run = after ? std::upper_bound(batch.runs.begin(), batch.runs.end(), start, by_key) : batch.runs.begin();
+    auto block = std::upper_bound(batch.blocks.begin(), batch.blocks.end(), start, by_key);
+    size_t slot = 0;
+    if (block != batch.blocks.begin() && inBlock(**std::prev(block), start, slot)) {
+      --block;
+      if (after) ++slot;
     }
+    walkLocked(run, batch.runs.end(), block, batch.blocks.end(), slot, take);
     return;
   }
-  auto it = after ? runs_.upper_bound(start) : runs_.lower_bound(start);
-  for (; it != runs_.end() && it->first.project == *p; ++it) {
-    if (!take(it)) break;
+  const Key next_project{*p + 1, {}};
+  auto run = after ? runs_.upper_bound(start) : runs_.lower_bound(start);
+  auto block = blocks_.upper_bound(start);
+  size_t slot = 0;
+  if (block != blocks_.begin() && inBlock(*std::prev(block), start, slot)) {
+    --block;
+    if (after) ++slot;
   }
-  return;
+  walkLocked(run, runs_.lower_bound(next_project), block, blocks_.lower_bound(next_project), slot, take);
+}
+
+template <typename RunIt, typename BlockIt, typename Take>
+void RunView::walkLocked(RunIt run, RunIt runs_end, BlockIt block, BlockIt blocks_end, size_t slot, Take take) const {
+  auto settle = [&] {  // to the next slot not moved
+    for (; block != blocks_end; ++block, slot = 0) {
+      const auto& slots = blockOf(block).second.slots;
+      while (slot < slots.size() && slots[slot].moved) ++slot;
+      if (slot < slots.size()) return;
+    }
+  };
+  settle();
+  for (;;) {
+    const bool in_runs = run != runs_end, in_block = block != blocks_end;
+    if (!in_runs && !in_block) return;
+    const Fields next = in_block ? fieldsOf(blockOf(block), slot) : Fields{};
+    if (in_runs && (!in_block || entryOf(run).first < next.key)) {
+      if (!take(fieldsOf(entryOf(run)))) return;
+      ++run;
+    } else {
+      if (!take(next)) return;
+      ++slot;
+      settle();
+    }
+  }
 }
 
 std::optional<BatchTotals> RunView::batch(std::string_view project, std::string_view batch_id) const {
@@ -480,17 +625,18 @@ std::optional<std::vector<OpenRun>> RunView::openRuns(std::string_view project, 
   auto b = findBatch(*p, batch_id);
   if (!b) return std::nullopt;
   std::vector<OpenRun> open;
-  for (const auto& it : batches_[*b].runs) {
+  const Batch& batch = batches_[*b];
+  walkLocked(batch.runs.begin(), batch.runs.end(), batch.blocks.begin(), batch.blocks.end(), 0, [&](const Fields& f) {
     // A run another batch requested too (aliasLocked) is that batch's to cancel.
-    if (isTerminal(it->second.status) || it->second.batch != *b) continue;
-    open.push_back({formatUuid(it->first.id), it->second.partition});
-  }
+    if (!isTerminal(f.status) && f.batch == *b) open.push_back({formatUuid(f.key.id), f.partition});
+    return true;
+  });
   return open;
 }
 
 size_t RunView::size() const {
   std::shared_lock lock(mu_);
-  return runs_.size();
+  return runs_.size() + block_runs_;
 }
 
 }  // namespace batchrun::ingest

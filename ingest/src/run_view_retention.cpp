@@ -2,6 +2,7 @@
 // retention, in small steps so no step holds the view's lock for long.
 #include <algorithm>
 #include <mutex>
+#include <utility>
 
 #include "batchrun/ingest/run_view.hpp"
 
@@ -57,6 +58,18 @@ size_t RunView::forgetExpiredLocked(int64_t cutoff_ms, size_t max_entries) {
   } else {
     forget_from_ = std::prev(it)->first;
   }
+  // Blocks (a request's queued runs each) in proportion: one per step, as a block holds up to a
+  // request's runs.
+  auto block = forget_block_from_ ? blocks_.upper_bound(*forget_block_from_) : blocks_.begin();
+  for (size_t seen = 0; block != blocks_.end() && seen < max_entries / kForgetStep + 1; ++block, ++seen) {
+    const Block& b = block->second;
+    if (b.created_at > 0 && b.created_at < cutoff_ms) batches.push_back(b.batch);
+  }
+  if (block == blocks_.end()) {
+    forget_block_from_.reset();
+  } else {
+    forget_block_from_ = std::prev(block)->first;
+  }
   std::sort(batches.begin(), batches.end());
   batches.erase(std::unique(batches.begin(), batches.end()), batches.end());
   size_t forgotten = 0;
@@ -75,6 +88,7 @@ size_t RunView::forgetBatchLocked(uint32_t b) {
   std::string().swap(batch.id);
   const auto runs = std::move(batch.runs);
   size_t forgotten = 0;
+  for (Blocks::iterator block : std::exchange(batch.blocks, {})) forgotten += forgetBlockLocked(block);
   for (Map::const_iterator run : runs) {
     if (run->second.batch == b) {
       forgotten += forgetRunLocked(run);
@@ -87,6 +101,13 @@ size_t RunView::forgetBatchLocked(uint32_t b) {
   batches_[b] = Batch{};
   free_batches_.push_back(b);
   return forgotten;
+}
+
+size_t RunView::forgetBlockLocked(Blocks::iterator it) {
+  const size_t live = it->second.live;
+  block_runs_ -= live;
+  blocks_.erase(it);
+  return live;
 }
 
 size_t RunView::forgetRunLocked(Map::const_iterator it) {

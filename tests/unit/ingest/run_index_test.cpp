@@ -108,6 +108,27 @@ TEST(RunIndex, ConsecutiveIdsAreNamedByTheFirstAlone) {
   }
 }
 
+TEST(RunIndex, ARangeCarriesAcrossTheLastDashAndWrapsAsUuidPlusDoes) {
+  // The low 64 bits run over the last two groups; past their top they wrap (uuidPlus).
+  for (const char* start : {"0190aaaa-0000-7000-80ff-fffffffffffe", "0190aaaa-0000-7000-ffff-fffffffffffe"}) {
+    Uuid first;
+    ASSERT_TRUE(parseUuid(start, first));
+    Request q = request(batchId(1), 4);
+    for (size_t i = 0; i < q.runs.size(); ++i) q.runs[i].run_id = uuidv7Next(first, i);
+    auto m = runIndexMessage(Topics(settings()), "me", q.runs, q.partitions, q.offsets);
+    ASSERT_TRUE(m);
+    EXPECT_NE(m->value.find(std::string("\"first_run_id\":\"") + start), std::string::npos) << m->value;
+    std::string buffer = m->value;
+    RunIndex got;
+    ASSERT_TRUE(decodeRunIndex(buffer, got));
+    ASSERT_EQ(got.runs.size(), 4u);
+    for (size_t i = 0; i < q.runs.size(); ++i) EXPECT_EQ(got.runs[i].run_id, q.runs[i].run_id) << i;
+  }
+  Uuid top;
+  ASSERT_TRUE(parseUuid("0190aaaa-0000-7000-80ff-ffffffffffff", top));
+  EXPECT_EQ(uuidv7Next(top, 1), "0190aaaa-0000-7000-8100-000000000000");  // what the range above crossed
+}
+
 TEST(RunIndex, IdsThatAreNotARangeAreWrittenOut) {
   // A gap, and upper case (which would not come back the same).
   for (const std::string& third : {runId(7), std::string("0190AAAA-0000-7000-8000-000000000003")}) {
@@ -221,6 +242,50 @@ TEST(RunViewIndex, ARunAlreadyFurtherAlongOrNotedStaysAsItIs) {
   ASSERT_TRUE(t);
   EXPECT_EQ(t->counts[static_cast<int>(RunStatus::kQueued)], 1);
   EXPECT_EQ(t->counts[static_cast<int>(RunStatus::kRunning)], 1);
+}
+
+// A request with consecutive ids is held as one block (RunView): a state of one of its runs read
+// before the index record, or the record read twice, must leave each run counted once.
+TEST(RunViewIndex, AStateReadBeforeItsIndexRecordKeepsTheStateAndCountsEachRunOnce) {
+  const std::string b = batchId(1);
+  Request q = request(b, 3);
+  RunView view;
+  ASSERT_TRUE(view.apply(encodeRun(advanced(q.runs[1], RunStatus::kRunning)), q.partitions[1]));
+  auto m = runIndexMessage(Topics(settings()), "another", q.runs, q.partitions, q.offsets);
+  ASSERT_NE(m->value.find("first_run_id"), std::string::npos);
+  ASSERT_TRUE(view.applyIndex(m->value));
+  ASSERT_TRUE(view.applyIndex(m->value));
+  EXPECT_EQ(view.size(), 3u);
+  EXPECT_EQ(view.summary("p", q.runs[1].run_id)->status, RunStatus::kRunning);
+  EXPECT_EQ(view.summary("p", q.runs[2].run_id)->status, RunStatus::kQueued);
+  auto t = view.batch("p", b);
+  ASSERT_TRUE(t);
+  EXPECT_EQ(t->counts[static_cast<int>(RunStatus::kQueued)], 2);
+  EXPECT_EQ(t->counts[static_cast<int>(RunStatus::kRunning)], 1);
+}
+
+TEST(RunViewIndex, ABlockReadTwiceCountsOnceAndItsRunsMoveOnOneByOne) {
+  const std::string b = batchId(1);
+  Request q = request(b, 4);
+  RunView view;
+  auto m = runIndexMessage(Topics(settings()), "another", q.runs, q.partitions, q.offsets);
+  ASSERT_TRUE(view.applyIndex(m->value));
+  ASSERT_TRUE(view.applyIndex(m->value));
+  EXPECT_EQ(view.size(), 4u);
+  EXPECT_EQ(view.batch("p", b)->counts[static_cast<int>(RunStatus::kQueued)], 4);
+  EXPECT_EQ(view.summary("p", q.runs[1].run_id)->workflow_id, "other");
+  for (const auto& r : q.runs) {
+    ASSERT_TRUE(view.apply(encodeRun(advanced(advanced(r, RunStatus::kRunning), RunStatus::kCompleted, 5)), 7));
+  }
+  EXPECT_EQ(view.size(), 4u);
+  auto t = view.batch("p", b);
+  EXPECT_EQ(t->counts[static_cast<int>(RunStatus::kQueued)], 0);
+  EXPECT_EQ(t->counts[static_cast<int>(RunStatus::kCompleted)], 4);
+  EXPECT_EQ(t->completed_at, 5);
+  EXPECT_EQ(view.summary("p", q.runs[3].run_id)->partition, 7);
+  // The same record once more: its runs are further along, nothing changes.
+  ASSERT_TRUE(view.applyIndex(m->value));
+  EXPECT_EQ(view.batch("p", b)->counts[static_cast<int>(RunStatus::kCompleted)], 4);
 }
 
 TEST(RunViewIndex, EveryViewHasItsOwnInstanceId) {

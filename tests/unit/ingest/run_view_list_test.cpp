@@ -56,6 +56,8 @@ RunQuery query(std::string batch = {}, std::optional<RunStatus> status = {}, std
   return q;
 }
 
+std::vector<RunQuery> cases();
+
 class RunViewList : public ::testing::Test {
  protected:
   // Three projects; "acme" is interned second so its runs sit between the others' in the view's
@@ -84,6 +86,24 @@ class RunViewList : public ::testing::Test {
                            [&](const batchrun::Run& m) { return m.project == r.project && m.run_id == r.run_id; });
     if (it == model_.end()) model_.push_back(r);
     else if (r.version > it->version) *it = r;
+  }
+
+  // One request as the write path indexes it once acknowledged: runs from..to (consecutive ids, so
+  // the view holds them as one block), created together, workflows alternating.
+  void accept(const std::string& project, int from, int to, const std::string& batch, int64_t created_at) {
+    std::vector<batchrun::Run> runs;
+    std::vector<int32_t> partitions;
+    std::vector<int64_t> offsets;
+    for (int n = from; n <= to; ++n) {
+      auto r = laneRun(project, n, batch, to - from + 1);
+      r.workflow_id = n % 2 ? "wf-a" : "wf-b";
+      r.created_at = created_at;
+      runs.push_back(r);
+      partitions.push_back(n % 3);
+      offsets.push_back(n);
+      model_.push_back(r);
+    }
+    view_.noteAccepted(runs, partitions, offsets);
   }
 
   // What list() must return, all pages together: the query's definition, written out.
@@ -164,6 +184,50 @@ class RunViewList : public ::testing::Test {
     EXPECT_EQ(seen, want);
   }
 
+  // Every case of cases() as one page, against the model.
+  void checkFilters() {
+    const size_t all = expected("acme", query()).size();
+    for (const auto& q : cases()) {
+      auto want = expected("acme", q);
+      auto whole = q;
+      whole.limit = kMaxPageSize;
+      EXPECT_EQ(pageOf(listRuns(view_, "acme", whole)), (Page{want, ""}))
+          << "batch=" << q.batch_id << " status=" << (q.status ? toString(*q.status) : "-")
+          << " workflow=" << q.workflow_id << " created=[" << q.created_after << "," << q.created_before << ")";
+      // Keeps the cases honest: every filter here selects something, and not everything.
+      if (q.batch_id.empty() && !q.status && q.workflow_id.empty() && q.created_after == 0 &&
+          q.created_before == std::numeric_limits<int64_t>::max()) {
+        continue;
+      }
+      EXPECT_GT(want.size(), 0u);
+      EXPECT_LT(want.size(), all);
+    }
+    EXPECT_TRUE(listRuns(view_, "acme", query({}, {}, "wf-unknown")).runs.empty());
+    EXPECT_TRUE(listRuns(view_, "acme", query(batchId(99))).runs.empty());
+  }
+
+  // Every case of cases() paged at several sizes: no skip, no repeat, a cursor only when more follow.
+  void checkPaging() {
+    for (const auto& base : cases()) {
+      auto want = expected("acme", base);
+      for (int limit : {1, 2, 3, 5, 16, 48, 100}) {
+        auto q = base;
+        q.limit = limit;
+        auto got = pages("acme", q);
+        SCOPED_TRACE("batch=" + q.batch_id + " limit=" + std::to_string(limit));
+        EXPECT_EQ(joined(got), want);
+        const auto per_page = static_cast<size_t>(limit);
+        const size_t want_pages = want.empty() ? 1 : (want.size() + per_page - 1) / per_page;
+        EXPECT_EQ(got.size(), want_pages);
+        for (size_t i = 0; i + 1 < got.size(); ++i) {
+          EXPECT_EQ(got[i].ids.size(), per_page);
+          EXPECT_EQ(got[i].last_run_id, got[i].ids.back());
+        }
+        EXPECT_EQ(got.back().last_run_id, "");  // also when the last page is exactly full
+      }
+    }
+  }
+
   const batchrun::Run& held(const std::string& project, const std::string& id) const {
     return *std::find_if(model_.begin(), model_.end(),
                          [&](const batchrun::Run& m) { return m.project == project && m.run_id == id; });
@@ -217,26 +281,7 @@ TEST_F(RunViewList, EachProjectSeesOnlyItsOwnRuns) {
   EXPECT_TRUE(listRuns(view_, "other", query(batchId(2))).runs.empty());
 }
 
-TEST_F(RunViewList, FiltersAloneAndCombinedMatchTheirDefinition) {
-  const size_t all = expected("acme", query()).size();
-  for (const auto& q : cases()) {
-    auto want = expected("acme", q);
-    auto whole = q;
-    whole.limit = kMaxPageSize;
-    EXPECT_EQ(pageOf(listRuns(view_, "acme", whole)), (Page{want, ""}))
-        << "batch=" << q.batch_id << " status=" << (q.status ? toString(*q.status) : "-")
-        << " workflow=" << q.workflow_id << " created=[" << q.created_after << "," << q.created_before << ")";
-    // Keeps the cases honest: every filter here selects something, and not everything.
-    if (q.batch_id.empty() && !q.status && q.workflow_id.empty() && q.created_after == 0 &&
-        q.created_before == std::numeric_limits<int64_t>::max()) {
-      continue;
-    }
-    EXPECT_GT(want.size(), 0u);
-    EXPECT_LT(want.size(), all);
-  }
-  EXPECT_TRUE(listRuns(view_, "acme", query({}, {}, "wf-unknown")).runs.empty());
-  EXPECT_TRUE(listRuns(view_, "acme", query(batchId(99))).runs.empty());
-}
+TEST_F(RunViewList, FiltersAloneAndCombinedMatchTheirDefinition) { checkFilters(); }
 
 TEST_F(RunViewList, CreatedAfterIsInclusiveAndCreatedBeforeExclusive) {
   const std::string at = runId(1);  // created_at 1000 + 10 * 29 = 1290
@@ -247,26 +292,7 @@ TEST_F(RunViewList, CreatedAfterIsInclusiveAndCreatedBeforeExclusive) {
   EXPECT_TRUE(ids(query({}, {}, {}, 1291, 1300)).empty());
 }
 
-TEST_F(RunViewList, PagesNeverSkipOrRepeatAndCursorOnlyWhenMoreFollow) {
-  for (const auto& base : cases()) {
-    auto want = expected("acme", base);
-    for (int limit : {1, 2, 3, 5, 16, 48, 100}) {
-      auto q = base;
-      q.limit = limit;
-      auto got = pages("acme", q);
-      SCOPED_TRACE("batch=" + q.batch_id + " limit=" + std::to_string(limit));
-      EXPECT_EQ(joined(got), want);
-      const auto per_page = static_cast<size_t>(limit);
-      const size_t want_pages = want.empty() ? 1 : (want.size() + per_page - 1) / per_page;
-      EXPECT_EQ(got.size(), want_pages);
-      for (size_t i = 0; i + 1 < got.size(); ++i) {
-        EXPECT_EQ(got[i].ids.size(), per_page);
-        EXPECT_EQ(got[i].last_run_id, got[i].ids.back());
-      }
-      EXPECT_EQ(got.back().last_run_id, "");  // also when the last page is exactly full
-    }
-  }
-}
+TEST_F(RunViewList, PagesNeverSkipOrRepeatAndCursorOnlyWhenMoreFollow) { checkPaging(); }
 
 TEST_F(RunViewList, PagingWhileRunsChangeStatusNeitherSkipsNorRepeats) {
   const auto want = expected("acme", query());
@@ -329,4 +355,88 @@ TEST_F(RunViewList, UpperCaseBatchIdFromTheApiFindsTheBatch) {
   auto parsed = parseRunQuery({{"batch_id", upper}, {"limit", "1000"}});
   ASSERT_TRUE(parsed.errors.empty());
   EXPECT_EQ(pageOf(listRuns(view_, "acme", parsed.query)).ids, expected("acme", query(batchId(1))));
+}
+
+// The same view with requests held as blocks (consecutive ids, noteAccepted): one batch wholly a
+// block, one batch of runs_ entries and a block, loose runs between the blocks, and some block
+// runs moved on to later states (out of their block).
+class RunViewListWithBlocks : public RunViewList {
+ protected:
+  void SetUp() override {
+    RunViewList::SetUp();
+    accept("acme", 49, 64, batchId(3), 1105);
+    for (int n = 65; n <= 72; ++n) {
+      auto r = laneRun("acme", n);
+      r.created_at = 1000 + 10 * (n - 40);
+      upsert(r, 0);
+    }
+    accept("acme", 73, 88, batchId(2), 1333);
+    accept("other", 49, 60, batchId(1), 1200);  // the same ids, another project
+    for (int n : {49, 52, 60, 64, 73, 74, 81, 88}) {
+      upsert(advanced(held("acme", runId(n)), kStatuses[1 + n % 6], 1400), 1);
+    }
+  }
+};
+
+std::vector<RunQuery> blockCases() {
+  auto all = cases();
+  for (auto q : {query(batchId(3)), query(batchId(3), RunStatus::kQueued, "wf-b"), query(batchId(2), {}, "wf-a", 1300)}) {
+    all.push_back(q);
+  }
+  return all;
+}
+
+TEST_F(RunViewListWithBlocks, BlocksAreListedWithTheOtherRunsInIdOrder) {
+  checkFilters();
+  for (const auto& q : blockCases()) {
+    auto whole = q;
+    whole.limit = kMaxPageSize;
+    EXPECT_EQ(pageOf(listRuns(view_, "acme", whole)).ids, expected("acme", q)) << q.batch_id;
+  }
+  EXPECT_EQ(view_.size(), model_.size());
+  auto moved = getRun(view_, "acme", runId(52));
+  ASSERT_TRUE(moved);
+  EXPECT_EQ(moved->status, held("acme", runId(52)).status);
+  auto queued = view_.summary("acme", runId(50));
+  ASSERT_TRUE(queued);
+  EXPECT_EQ(queued->status, RunStatus::kQueued);
+  EXPECT_EQ(queued->batch_id, batchId(3));
+  EXPECT_EQ(queued->workflow_id, "wf-b");
+  EXPECT_EQ(queued->partition, 50 % 3);
+  EXPECT_EQ(queued->created_at, 1105);
+  EXPECT_FALSE(view_.summary("acme", runId(89)));
+  EXPECT_FALSE(view_.summary("zeta", runId(50)));
+}
+
+TEST_F(RunViewListWithBlocks, BatchTotalsCountBlockRunsAndTheirLaterStates) {
+  auto t = view_.batch("acme", batchId(3));
+  ASSERT_TRUE(t);
+  EXPECT_EQ(t->total, 16);
+  EXPECT_EQ(t->counts[static_cast<int>(RunStatus::kQueued)], 12);
+  auto open = view_.openRuns("acme", batchId(3));
+  ASSERT_TRUE(open);
+  std::vector<std::string> want;
+  for (const auto& id : expected("acme", query(batchId(3)))) {
+    if (!isTerminal(held("acme", id).status)) want.push_back(id);
+  }
+  std::vector<std::string> got;
+  for (const auto& r : *open) {
+    got.push_back(r.run_id);
+    EXPECT_EQ(r.partition, held("acme", r.run_id).status == RunStatus::kQueued ? std::stoi(r.run_id.substr(24), nullptr, 16) % 3 : 1);
+  }
+  EXPECT_EQ(got, want);
+}
+
+TEST_F(RunViewListWithBlocks, PagesNeverSkipOrRepeatAndCursorOnlyWhenMoreFollow) { checkPaging(); }
+
+TEST_F(RunViewListWithBlocks, PagingWhileRunsChangeStatusNeitherSkipsNorRepeats) {
+  for (const std::string& batch : {std::string(), batchId(2), batchId(3)}) {
+    const auto want = expected("acme", query(batch));
+    EXPECT_EQ(pageWhileRunsFinish(batch), want) << batch;
+  }
+}
+
+TEST_F(RunViewListWithBlocks, StatusFilteredPagingDropsRunsThatLeaveTheStatusAhead) {
+  checkQueuedPagingWhileTheyStart(batchId(3));  // first: the project's walk starts every run it lists
+  checkQueuedPagingWhileTheyStart({});
 }

@@ -152,3 +152,31 @@ TEST(RunViewRetention, TheWritePathForgetsAsRunsArriveOnceARetentionIsSet) {
   EXPECT_TRUE(view.batch("p", batchId(3)));
   EXPECT_EQ(view.batch("p", batchId(99))->total, 4096);
 }
+
+TEST(RunViewRetention, ARequestHeldAsOneBlockIsForgottenWithItsBatch) {
+  RunView view;
+  // Two requests with consecutive ids (the view holds each as one block), the first created long ago.
+  auto accept = [&](int from, int batch, int64_t created_at) {
+    std::vector<batchrun::Run> runs;
+    for (int n = from; n < from + 100; ++n) {
+      auto r = laneRun("p", n, batchId(batch), 100);
+      r.created_at = created_at;
+      runs.push_back(r);
+    }
+    view.noteAccepted(runs, std::vector<int32_t>(runs.size(), 0), std::vector<int64_t>(runs.size(), 1));
+    return runs;
+  };
+  auto old = accept(1, 1, kT0);
+  accept(1001, 2, kT0 + 5000);
+  ASSERT_TRUE(view.apply(encodeRun(advanced(old[7], RunStatus::kRunning)), 0));  // one moved out of its block
+  ASSERT_EQ(view.size(), 200u);
+  EXPECT_EQ(view.forgetExpired(kT0 + 1000, 1'000'000), 100u);
+  EXPECT_EQ(view.size(), 100u);
+  EXPECT_FALSE(view.batch("p", batchId(1)));
+  EXPECT_FALSE(view.summary("p", old[3].run_id));
+  EXPECT_FALSE(view.summary("p", old[7].run_id));
+  EXPECT_EQ(view.batch("p", batchId(2))->total, 100);
+  // A later state of a forgotten run is past the cutoff too: not indexed again.
+  ASSERT_TRUE(view.apply(encodeRun(advanced(old[3], RunStatus::kRunning)), 0));
+  EXPECT_EQ(view.size(), 100u);
+}

@@ -45,6 +45,10 @@ struct RunIndex {
   int64_t created_at = 0, batch_size = 0;
   std::vector<std::string_view> workflows, lanes;
   std::vector<RunIndexEntry> runs;  // a partition < 0: not acknowledged, left out of the record and the view
+  // The ids are runs[0]'s, then that id plus 1, 2, … as uuidv7Next counts (a request without
+  // idempotency keys, run_ids.cpp; the range form of the record): the view holds such a request as
+  // one block. Says nothing of acknowledgement.
+  bool consecutive_ids = false;
   std::string ids;  // decodeRunIndex of a record with first_run_id: the ids it implies, back to back
 };
 

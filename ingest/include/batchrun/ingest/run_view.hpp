@@ -9,7 +9,9 @@
 // (topic, partition, offset). A run's bytes are fetched from Kafka when it is served (RecordReader):
 // holding every run's ≈1 KB record made the view grow with every run accepted and cost ingest
 // 10-17 % of its CPU in fresh pages (docs/performance.md "Ingest"). Records applied without a
-// position (apply(), tests) keep their bytes.
+// position (apply(), tests) keep their bytes. A request whose run ids are consecutive (no
+// idempotency keys) is held, while its runs are queued, as one block of ≈ 24 bytes a run (Block);
+// a run leaves it for its own entry when a later state of it arrives.
 // Thread-safe: one writer (the follower thread, or noteAccepted() from the delivery thread) and many
 // readers under a shared mutex.
 #include <array>
@@ -166,6 +168,24 @@ class RunView {
     RunStatus status = RunStatus::kQueued;
   };
   using Map = std::map<Key, Entry>;
+  // A request's runs with consecutive ids (RunIndex::consecutive_ids), queued: one block instead of
+  // a map entry per run — ≈ 24 instead of ≈ 137 heap bytes a run, and the delivery thread's inserts
+  // and fresh pages were ≈ 10 % of ingest's CPU (docs/performance.md). A run moves into runs_ when a
+  // later version of it is applied; its slot is then `moved`. A run id is in one place only.
+  struct Slot {
+    int64_t offset = -1;  // its lane record's position
+    int32_t partition = -1;
+    uint32_t workflow = 0;
+    uint16_t topic = 0;
+    bool moved = false;
+  };
+  struct Block {
+    uint32_t batch = kNoBatch;
+    int64_t created_at = 0;
+    size_t live = 0;          // slots not moved
+    std::vector<Slot> slots;  // slot i: the block's first id plus i (uuidPlus)
+  };
+  using Blocks = std::map<Key, Block>;  // by (project, first id)
   struct Batch {
     uint32_t project = 0;
     std::string id;
@@ -174,7 +194,44 @@ class RunView {
     int64_t created_at = 0;
     int64_t completed_at = 0;               // latest completed_at of its runs
     std::vector<Map::const_iterator> runs;  // sorted by run id; map iterators are stable
+    std::vector<Blocks::iterator> blocks;   // sorted by first id
   };
+  // One run's fields, from runs_ or a block slot: what is served and filtered on.
+  struct Fields {
+    Key key;
+    const std::string* record = nullptr;
+    int64_t offset = -1, version = 0, created_at = 0, completed_at = 0;
+    uint32_t batch = kNoBatch, workflow = 0;
+    int32_t partition = -1;
+    uint16_t topic = 0;
+    RunStatus status = RunStatus::kQueued;
+  };
+  static Fields fieldsOf(const Map::value_type& kv);
+  static Fields fieldsOf(const Blocks::value_type& block, size_t slot);
+  // The block slot holding `key` (not moved), if any.
+  struct SlotAt {
+    Blocks::iterator block;
+    size_t slot = 0;
+  };
+  std::optional<SlotAt> slotLocked(const Key& key);
+  // Whether `key` is one of the block's ids (moved or not), and which.
+  static bool inBlock(const Blocks::value_type& block, const Key& key, size_t& slot);
+  // Moves a block's run into runs_ (unchanged: queued, version 0), dropping the block once empty.
+  Map::iterator takeFromBlockLocked(SlotAt at);
+  // Indexes a request with consecutive ids as one block; false (nothing done) when one of its ids
+  // is held already — then its runs are indexed one by one.
+  bool indexBlockLocked(const RunIndex& request, uint32_t project, const std::vector<uint16_t>& lanes,
+                        const std::vector<uint32_t>& workflows);
+  size_t forgetBlockLocked(Blocks::iterator it);
+  // Calls take(fields) for runs_ entries [run, runs_end) and the slots not moved of blocks
+  // [block, blocks_end) (the first from `slot`), merged in run-id order, until it returns false.
+  // The iterators are runs_'s and blocks_'s, or a Batch's vectors of them.
+  template <typename RunIt, typename BlockIt, typename Take>
+  void walkLocked(RunIt run, RunIt runs_end, BlockIt block, BlockIt blocks_end, size_t slot, Take take) const;
+  static const Map::value_type& entryOf(Map::const_iterator it) { return *it; }
+  static const Map::value_type& entryOf(std::vector<Map::const_iterator>::const_iterator it) { return **it; }
+  static const Blocks::value_type& blockOf(Blocks::const_iterator it) { return *it; }
+  static const Blocks::value_type& blockOf(std::vector<Blocks::iterator>::const_iterator it) { return **it; }
   // Looks strings up by string_view without building a std::string per lookup.
   struct NameHash {
     using is_transparent = void;
@@ -229,10 +286,10 @@ class RunView {
   // A request's runs, queued, at their lane positions: one lookup of its shared names.
   void indexRequestLocked(const RunIndex& request);
   uint16_t topicIdLocked(std::string_view topic);
-  Run summaryOf(const Map::value_type& kv) const;
-  // The entry of (project, run id) under the caller's lock; nullptr when unknown.
-  const Map::value_type* findLocked(std::string_view project, std::string_view run_id) const;
-  Pending pendingOf(const Map::value_type& kv) const;
+  Run summaryOf(const Fields& f) const;
+  // The run (project, run id) under the caller's lock; nullopt when unknown.
+  std::optional<Fields> findLocked(std::string_view project, std::string_view run_id) const;
+  Pending pendingOf(const Fields& f) const;
   // The page's runs (at most q.limit) and its cursor, under the caller's shared lock.
   void collectLocked(std::string_view project, const RunQuery& q, RunPage& page, std::vector<Pending>& pending) const;
   // Decodes each pending run from its bytes, read from Kafka for those that have none.
@@ -255,6 +312,8 @@ class RunView {
 
   mutable std::shared_mutex mu_;
   Map runs_;
+  Blocks blocks_;
+  size_t block_runs_ = 0;  // slots not moved, over all blocks
   Names projects_;
   Names workflows_;
   Names topics_;
@@ -269,6 +328,7 @@ class RunView {
   int64_t retention_ms_ = 0;
   int64_t cutoff_ms_ = std::numeric_limits<int64_t>::min();
   std::optional<Key> forget_from_;
+  std::optional<Key> forget_block_from_;
   size_t indexed_since_forget_ = 0;
   // Runs that more than one batch requested (see aliasLocked): the other batches. Empty unless two
   // ingest instances took the same per-item key at the same moment.
