@@ -58,8 +58,9 @@ size_t RunView::forgetExpiredLocked(int64_t cutoff_ms, size_t max_entries) {
   } else {
     forget_from_ = std::prev(it)->first;
   }
-  // Blocks (a request's queued runs each) in proportion: one per step, as a block holds up to a
-  // request's runs.
+  // Blocks (a request's queued runs each) in proportion: two per step of kForgetStep runs, a step
+  // every kForgetEvery runs indexed and a block per request, so blocks too are scanned faster than
+  // they arrive.
   auto block = forget_block_from_ ? blocks_.upper_bound(*forget_block_from_) : blocks_.begin();
   for (size_t seen = 0; block != blocks_.end() && seen < max_entries / kForgetStep + 1; ++block, ++seen) {
     const Block& b = block->second;
