@@ -111,7 +111,7 @@ void RunView::indexRequestLocked(const RunIndex& request) {
   std::vector<uint32_t> workflows;
   workflows.reserve(request.workflows.size());
   for (auto w : request.workflows) workflows.push_back(workflows_.intern(w));
-  if (request.consecutive_ids && indexBlockLocked(request, f.project_id, lanes, workflows)) {
+  if (isRange(request) && indexBlockLocked(request, f.project_id, lanes, workflows)) {
     maybeForgetLocked(request.runs.size());
     return;
   }
@@ -131,9 +131,6 @@ bool RunView::indexBlockLocked(const RunIndex& request, uint32_t project, const 
                                const std::vector<uint32_t>& workflows) {
   const size_t n = request.runs.size();
   if (n < 2 || request.batch_id.empty()) return false;
-  for (const RunIndexEntry& r : request.runs) {
-    if (r.partition < 0) return false;
-  }
   if (request.created_at > 0 && request.created_at < cutoff_ms_) return true;  // past the retention
   Key first{project, {}};
   if (!parseUuid(request.runs.front().run_id, first.id)) return false;
@@ -176,12 +173,18 @@ bool RunView::inBlock(const Blocks::value_type& block, const Key& key, size_t& s
   return true;
 }
 
-std::optional<RunView::SlotAt> RunView::slotLocked(const Key& key) {
-  auto it = blocks_.upper_bound(key);
-  if (it == blocks_.begin()) return std::nullopt;
+template <typename BlockMap>
+auto RunView::liveSlot(BlockMap& blocks, const Key& key, size_t& slot) {
+  auto it = blocks.upper_bound(key);
+  if (it == blocks.begin()) return blocks.end();
   --it;
-  size_t slot;
-  if (!inBlock(*it, key, slot) || it->second.slots[slot].moved) return std::nullopt;
+  return inBlock(*it, key, slot) && !it->second.slots[slot].moved ? it : blocks.end();
+}
+
+std::optional<RunView::SlotAt> RunView::slotLocked(const Key& key) {
+  size_t slot = 0;
+  auto it = liveSlot(blocks_, key, slot);
+  if (it == blocks_.end()) return std::nullopt;
   return SlotAt{it, slot};
 }
 
@@ -232,10 +235,8 @@ std::optional<RunView::Fields> RunView::findLocked(std::string_view project, std
   if (!p) return std::nullopt;
   key.project = *p;
   if (auto it = runs_.find(key); it != runs_.end()) return fieldsOf(*it);
-  if (auto b = blocks_.upper_bound(key); b != blocks_.begin()) {
-    size_t slot;
-    if (inBlock(*--b, key, slot) && !b->second.slots[slot].moved) return fieldsOf(*b, slot);
-  }
+  size_t slot = 0;
+  if (auto b = liveSlot(blocks_, key, slot); b != blocks_.end()) return fieldsOf(*b, slot);
   return std::nullopt;
 }
 

@@ -81,6 +81,10 @@ class AcceptedRequest {
   RunIndex index_;
 };
 
+// Every run acknowledged and the ids consecutive: the record takes the range form, and the read
+// view holds the request as one block.
+bool isRange(const RunIndex& index);
+
 // The index record of a request's acknowledged runs; nullopt when none was acknowledged.
 std::optional<OutMessage> runIndexMessage(const Topics& topics, std::string_view instance, const RunIndex& index);
 // The same from Runs: runs[i]'s lane record was acknowledged at offsets[i] of partitions[i] (a

@@ -214,6 +214,9 @@ class RunView {
     size_t slot = 0;
   };
   std::optional<SlotAt> slotLocked(const Key& key);
+  // The block (blocks_ or a const view of it) whose slot `slot` holds `key`, not moved; end() if none.
+  template <typename BlockMap>
+  static auto liveSlot(BlockMap& blocks, const Key& key, size_t& slot);
   // Whether `key` is one of the block's ids (moved or not), and which.
   static bool inBlock(const Blocks::value_type& block, const Key& key, size_t& slot);
   // Moves a block's run into runs_ (unchanged: queued, version 0), dropping the block once empty.
