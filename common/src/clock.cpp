@@ -17,16 +17,48 @@ SystemClock& SystemClock::instance() {
   return clock;
 }
 
+namespace {
+void putDigits(char* out, int value, int width) {
+  for (int i = width - 1; i >= 0; --i, value /= 10) out[i] = static_cast<char>('0' + value % 10);
+}
+}  // namespace
+
 std::string formatRfc3339(int64_t unix_ms) {
-  int64_t secs = unix_ms >= 0 ? unix_ms / 1000 : (unix_ms - 999) / 1000;
-  int ms = static_cast<int>(unix_ms - secs * 1000);
-  time_t t = static_cast<time_t>(secs);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ms);
-  return buf;
+  // Written digit by digit: gmtime_r + snprintf were ≈ 4 % of the dispatcher's CPU in a profile
+  // (every event and several state fields carry a time).
+  using namespace std::chrono;
+  const sys_time<milliseconds> tp{milliseconds{unix_ms}};
+  const sys_days day = floor<days>(tp);
+  const year_month_day ymd{day};
+  const hh_mm_ss<milliseconds> hms{tp - day};
+  const int year = static_cast<int>(ymd.year());
+  if (year < 0 || year > 9999) {
+    // Outside what four digits hold: the C library's rendering (a sign or a fifth digit).
+    const std::time_t t = static_cast<std::time_t>(floor<seconds>(tp).time_since_epoch().count());
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+                  tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(hms.subseconds().count()));
+    return buf;
+  }
+  std::string out(24, ' ');  // YYYY-MM-DDTHH:MM:SS.mmmZ
+  char* p = out.data();
+  putDigits(p, year, 4);
+  p[4] = '-';
+  putDigits(p + 5, static_cast<int>(static_cast<unsigned>(ymd.month())), 2);
+  p[7] = '-';
+  putDigits(p + 8, static_cast<int>(static_cast<unsigned>(ymd.day())), 2);
+  p[10] = 'T';
+  putDigits(p + 11, static_cast<int>(hms.hours().count()), 2);
+  p[13] = ':';
+  putDigits(p + 14, static_cast<int>(hms.minutes().count()), 2);
+  p[16] = ':';
+  putDigits(p + 17, static_cast<int>(hms.seconds().count()), 2);
+  p[19] = '.';
+  putDigits(p + 20, static_cast<int>(hms.subseconds().count()), 3);
+  p[23] = 'Z';
+  return out;
 }
 
 namespace {
