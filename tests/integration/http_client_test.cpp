@@ -208,6 +208,46 @@ TEST(HttpClient, CarriesAThousandConcurrentRequests) {
   EXPECT_EQ(client.inFlight(), 0u);
 }
 
+// More requests than the client may have in flight: the rest wait their turn in order, all are
+// answered, and no more connections are opened than allowed.
+TEST(HttpClient, QueuesBeyondItsConnectionLimit) {
+  TestServer server;
+  HttpClient client(kLocal, /*max_total_connections=*/4);
+  constexpr int kN = 300;
+  std::atomic<int> ok{0}, done{0};
+  for (int i = 0; i < kN; ++i) {
+    client.submit(request("POST", server.url("/echo"), "q-" + std::to_string(i)), [&, i](HttpResult&& r) {
+      if (r.status == 200 && r.body == "q-" + std::to_string(i)) ++ok;
+      ++done;
+    });
+  }
+  ASSERT_TRUE(waitFor([&] { return done.load() == kN; }, 60s)) << done.load();
+  EXPECT_EQ(ok.load(), kN);
+  EXPECT_LE(server.connections(), 4u);
+  EXPECT_EQ(client.inFlight(), 0u);
+}
+
+// A request that waited for a free connection longer than its timeout ends as a timeout without
+// being sent; one with time left is sent when the slot frees.
+TEST(HttpClient, WaitingForAConnectionCountsAgainstTheTimeout) {
+  TestServer server;
+  HttpClient client(kLocal, /*max_total_connections=*/1);
+  Awaited blocker, expired, sent;
+  client.submit(request("POST", server.url("/hang"), "", 400), blocker.callback());
+  ASSERT_TRUE(waitFor([&] { return client.inFlight() == 1; }, 5s));
+  client.submit(request("POST", server.url("/echo"), "late", 50), expired.callback());
+  client.submit(request("POST", server.url("/echo"), "in time", 20000), sent.callback());
+  EXPECT_TRUE(blocker.get().timed_out);
+  auto e = expired.get();
+  EXPECT_TRUE(e.timed_out);
+  EXPECT_EQ(e.status, 0);
+  EXPECT_EQ(e.error, "timed out waiting for a free connection");
+  auto s = sent.get();
+  EXPECT_EQ(s.status, 200);
+  EXPECT_EQ(s.body, "in time");
+  EXPECT_EQ(server.requests(), 1);  // /echo once: the expired request never reached the server
+}
+
 TEST(HttpClient, StopAbandonsInFlightWithoutCallbacks) {
   TestServer server;
   std::atomic<int> called{0};
