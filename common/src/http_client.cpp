@@ -113,6 +113,9 @@ struct HttpClient::Impl {
   std::atomic<bool> stopping{false};
   std::unordered_set<Transfer*> active;             // loop thread only (and stop() after the join)
   std::deque<std::unique_ptr<Transfer>> waiting;    // likewise: submitted, not yet handed to curl
+  // Finished easy handles, reset and reused: curl_easy_init + cleanup per request (allocating and
+  // freeing its buffers) cost more than the request's own work on a local worker.
+  std::vector<CURL*> spare;
   // curl's timer (CURLMOPT_TIMERFUNCTION): when it next wants curl_multi_socket_action(TIMEOUT).
   bool timer_set = false;
   std::chrono::steady_clock::time_point timer_at;
@@ -208,7 +211,13 @@ void HttpClient::Impl::start(std::unique_ptr<Transfer> t) {
     completeUnstarted(std::move(t), "timed out waiting for a free connection");
     return;
   }
-  CURL* e = curl_easy_init();
+  CURL* e = nullptr;
+  if (spare.empty()) {
+    e = curl_easy_init();
+  } else {
+    e = spare.back();
+    spare.pop_back();
+  }
   t->easy = e;
   t->policy = &policy;
   curl_easy_setopt(e, CURLOPT_URL, r.url.c_str());
@@ -275,7 +284,12 @@ void HttpClient::Impl::finish(CURL* easy, CURLcode code) {
     }
   }
   curl_slist_free_all(t->header_list);
-  curl_easy_cleanup(easy);
+  if (spare.size() < max_active) {
+    curl_easy_reset(easy);  // every option is set again by start()
+    spare.push_back(easy);
+  } else {
+    curl_easy_cleanup(easy);
+  }
   try {
     t->done(std::move(res));
   } catch (const std::exception& ex) {
@@ -382,13 +396,15 @@ void HttpClient::submit(HttpRequest req, Callback done) {
   t->req = std::move(req);
   t->done = std::move(done);
   t->submitted = std::chrono::steady_clock::now();
-  // The wakeup happens under the lock so stop() cannot free the multi handle between the check and
-  // the call; a request submitted after stop() is dropped like one still in flight at stop().
+  // The wakeup happens under the lock so stop() cannot close the eventfd between the check and the
+  // write; a request submitted after stop() is dropped like one still in flight at stop(). Only the
+  // first request of a batch wakes the loop: the loop takes the whole queue under this lock.
   std::lock_guard lock(impl_->mu);
   if (impl_->closed) return;
   impl_->in_flight.fetch_add(1);
+  const bool first = impl_->incoming.empty();
   impl_->incoming.push_back(std::move(t));
-  impl_->wake();
+  if (first) impl_->wake();
 }
 
 size_t HttpClient::inFlight() const { return impl_->in_flight.load(); }
@@ -412,6 +428,8 @@ void HttpClient::stop() {
   }
   impl_->active.clear();
   impl_->waiting.clear();
+  for (CURL* e : impl_->spare) curl_easy_cleanup(e);
+  impl_->spare.clear();
   {
     std::lock_guard lock(impl_->mu);
     impl_->incoming.clear();

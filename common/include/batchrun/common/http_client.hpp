@@ -1,8 +1,11 @@
 #pragma once
-// Asynchronous outbound HTTP on libcurl multi: one thread drives every transfer, so thousands of
-// requests can be in flight without a thread per request. Connections are reused (HTTP/1.1
-// keep-alive), redirects are never followed, and the address actually connected to is checked
-// against an OutboundPolicy at socket-open time, so DNS rebinding cannot reach private ranges.
+// Asynchronous outbound HTTP on libcurl's socket interface: one thread drives every transfer with
+// epoll, touching only the connections that have work, so thousands of requests can be in flight
+// without a thread per request or a walk over all of them per event. At most
+// max_total_connections transfers are with curl; more wait in the client, in order, and the wait
+// counts against each one's timeout. Connections are reused (HTTP/1.1 keep-alive), redirects are
+// never followed, and the address actually connected to is checked against an OutboundPolicy at
+// socket-open time, so DNS rebinding cannot reach private ranges.
 //
 // Thread-safety: submit() and inFlight() may be called from any thread. Callbacks run on the
 // client's own thread and must not block (hand the result to your own queue if work is heavy).
