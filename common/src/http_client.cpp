@@ -119,6 +119,9 @@ struct HttpClient::Impl {
   // curl's timer (CURLMOPT_TIMERFUNCTION): when it next wants curl_multi_socket_action(TIMEOUT).
   bool timer_set = false;
   std::chrono::steady_clock::time_point timer_at;
+  // Set by stop() after the loop thread ended: curl's teardown may report sockets it has already
+  // closed, whose numbers another thread may have reused; the epoll set is about to go anyway.
+  bool tearing_down = false;
   std::thread thread;
 
   void loop();
@@ -181,6 +184,7 @@ curl_socket_t onOpenSocket(void* user, curlsocktype purpose, curl_sockaddr* addr
 // CURLMOPT_SOCKETFUNCTION: keep epoll's interest in each of curl's sockets as curl asks.
 int HttpClient::Impl::onSocket(CURL*, curl_socket_t s, int what, void* user, void*) {
   auto* impl = static_cast<Impl*>(user);
+  if (impl->tearing_down) return 0;
   if (what == CURL_POLL_REMOVE) {
     epoll_ctl(impl->epfd, EPOLL_CTL_DEL, s, nullptr);  // may already be closed: nothing to undo then
     return 0;
@@ -419,6 +423,7 @@ void HttpClient::stop() {
   impl_->stopping.store(true);
   impl_->wake();
   if (impl_->thread.joinable()) impl_->thread.join();
+  impl_->tearing_down = true;
   // Abandon what is left (documented: callbacks are not run after stop()).
   for (Transfer* raw : impl_->active) {
     curl_multi_remove_handle(impl_->multi, raw->easy);

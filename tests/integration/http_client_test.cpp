@@ -8,6 +8,7 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <set>
@@ -29,11 +30,14 @@ namespace {
 class TestServer {
  public:
   TestServer() {
-    Rest::Routes::Post(router_, "/echo", [this](const Rest::Request& req, Http::ResponseWriter rw) {
-      ++requests_;
+    // The handlers hold the state they touch: Pistache 0.0.5's shutdown does not wait for a
+    // request it is still dispatching, so a late /hang may run after this object is gone.
+    std::shared_ptr<State> state = state_;
+    Rest::Routes::Post(router_, "/echo", [state](const Rest::Request& req, Http::ResponseWriter rw) {
+      ++state->requests;
       {
-        std::lock_guard lock(mu_);
-        peers_.insert(req.address().port());
+        std::lock_guard lock(state->mu);
+        state->peers.insert(req.address().port());
       }
       // Pistache 0.0.5 writes only typed headers: echo what we saw of x-sig through Content-Type.
       bool sig = req.headers().tryGetRaw("x-sig").has_value();
@@ -45,9 +49,9 @@ class TestServer {
       rw.send(static_cast<Http::Code>(req.param(":code").as<int>()), "status");
       return Rest::Route::Result::Ok;
     });
-    Rest::Routes::Post(router_, "/hang", [this](const Rest::Request&, Http::ResponseWriter rw) {
-      std::lock_guard lock(mu_);
-      hanging_.push_back(std::move(rw));  // answered only at shutdown
+    Rest::Routes::Post(router_, "/hang", [state](const Rest::Request&, Http::ResponseWriter rw) {
+      std::lock_guard lock(state->mu);
+      state->hanging.push_back(std::move(rw));  // answered only at shutdown
       return Rest::Route::Result::Ok;
     });
     endpoint_ = std::make_unique<Http::Endpoint>(Address("127.0.0.1", Port(0)));
@@ -57,26 +61,29 @@ class TestServer {
   }
   ~TestServer() {
     endpoint_->shutdown();
-    // Pistache 0.0.5 may still be finishing a handler on its thread: let go of its writers under the lock.
-    std::lock_guard lock(mu_);
-    hanging_.clear();
+    // Let go of the writers of requests that were never answered, under the lock.
+    std::lock_guard lock(state_->mu);
+    state_->hanging.clear();
   }
   std::string url(const std::string& path) const {
     return "http://127.0.0.1:" + std::to_string(static_cast<uint16_t>(endpoint_->getPort())) + path;
   }
-  int requests() const { return requests_.load(); }
+  int requests() const { return state_->requests.load(); }
   size_t connections() {
-    std::lock_guard lock(mu_);
-    return peers_.size();
+    std::lock_guard lock(state_->mu);
+    return state_->peers.size();
   }
 
  private:
+  struct State {
+    std::atomic<int> requests{0};
+    std::mutex mu;
+    std::vector<Http::ResponseWriter> hanging;
+    std::set<uint16_t> peers;  // client ports seen: one per connection
+  };
+  std::shared_ptr<State> state_ = std::make_shared<State>();
   Rest::Router router_;
   std::unique_ptr<Http::Endpoint> endpoint_;
-  std::atomic<int> requests_{0};
-  std::mutex mu_;
-  std::vector<Http::ResponseWriter> hanging_;
-  std::set<uint16_t> peers_;  // client ports seen: one per connection
 };
 
 // Blocks the test thread until the callback delivered the result.
