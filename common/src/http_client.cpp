@@ -128,6 +128,8 @@ struct HttpClient::Impl {
   void start(std::unique_ptr<Transfer> t);
   void finish(CURL* easy, CURLcode code);
   void completeUnstarted(std::unique_ptr<Transfer> t, std::string error);
+  // Runs the request's callback (never letting it throw into curl) and counts the request done.
+  void deliver(Transfer& t, HttpResult&& res);
   void readDone();
   void wake();
   static int onSocket(CURL* easy, curl_socket_t s, int what, void* user, void* socket_data);
@@ -294,20 +296,19 @@ void HttpClient::Impl::finish(CURL* easy, CURLcode code) {
   } else {
     curl_easy_cleanup(easy);
   }
-  try {
-    t->done(std::move(res));
-  } catch (const std::exception& ex) {
-    log::error("http client callback threw", {{"error", ex.what()}});
-  }
-  in_flight.fetch_sub(1);
+  deliver(*t, std::move(res));
 }
 
 void HttpClient::Impl::completeUnstarted(std::unique_ptr<Transfer> t, std::string error) {
   HttpResult res;
   res.timed_out = true;
   res.error = std::move(error);
+  deliver(*t, std::move(res));
+}
+
+void HttpClient::Impl::deliver(Transfer& t, HttpResult&& res) {
   try {
-    t->done(std::move(res));
+    t.done(std::move(res));
   } catch (const std::exception& ex) {
     log::error("http client callback threw", {{"error", ex.what()}});
   }
