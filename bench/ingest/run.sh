@@ -3,7 +3,8 @@
 # "Ingest"). Starts batchrun-ingest on a fresh topic prefix against BATCHRUN_KAFKA_BROKERS, then
 # alternates loading it and running the raw producer for the same duration.
 #   BATCHRUN_KAFKA_BROKERS=127.0.0.1:9092 bench/ingest/run.sh [duration_s] [connections] [http_threads]
-# BENCH_WARMUP_S (default 5): seconds of raw producing before anything is measured.
+# BENCH_WARMUP_S (default 5): seconds of raw producing, then of loading ingest, before anything is
+# measured.
 # BENCH_ROUNDS (default 3): rounds of (ingest load, then the raw producer), each phase duration_s
 # long, against one ingest on the warm broker. The raw producer's own rate moves ±20 % and more
 # between back-to-back runs on a shared VM, so the ratio is taken per round (adjacent phases) and
@@ -29,6 +30,11 @@ start_ingest ingest BATCHRUN_INGEST_THREADS="$threads"
 # lanes here, so the endpoint is never called.
 curl -fs -X PUT "http://127.0.0.1:$port/v1/workflows/bench" -H "Authorization: Bearer $key" \
   -H 'Content-Type: application/json' -d '{"endpoint":"http://127.0.0.1:9/run"}' >/dev/null
+# Ingest gets the same unmeasured warm-up: its first seconds of load cost ingest and the broker up to
+# twice the CPU per item (the JVM compiling the paths of ingest's records and fetches, ingest's heap
+# and view growing), which made each run's first round its lowest (docs/performance.md).
+"$bin/bench_ingest" --url "http://127.0.0.1:$port" --key "$key" --connections "$connections" \
+  --duration "${BENCH_WARMUP_S:-5}" >/dev/null
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), load $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "settings: brokers=$brokers connections=$connections http_threads=$threads duration=${duration}s"
 # CPU seconds ingest spent (user + system) per accepted item: unlike items/s, this barely moves with
