@@ -9,6 +9,7 @@
 
 #include "batchrun/common/logging.hpp"
 #include "batchrun/common/events.hpp"
+#include "batchrun/common/handover_marker.hpp"
 #include "batchrun/dispatcher/batch_progress.hpp"
 #include "batchrun/dispatcher/state_reader.hpp"
 
@@ -249,24 +250,54 @@ void Dispatcher::storeOffsets(bool all) {
 
 void Dispatcher::onRevoked(const std::vector<TopicPartition>& parts) {
   // Finish recording what is already decided, so the next owner's rebuild sees it; then store
-  // offsets. Runs stay in memory, suspended: if the partitions come back (eager rebalances revoke
-  // everything) they resume without re-execution; otherwise onAssigned drops them.
-  for (int round = 0; round < 3; ++round) {
-    drainInbox();
-    retryWrites();
-    if (producer_.flush(10000) == 0 && round > 0) break;
-  }
-  drainInbox();
+  // offsets and, if every write settled, mark the handover. Runs stay in memory, suspended: if the
+  // partitions come back (eager rebalances revoke everything) they resume without re-execution;
+  // otherwise onAssigned drops them.
+  const bool settled = settleWrites();
   for (const auto& tp : parts) {
     auto it = trackers_.find(tp);
     if (it != trackers_.end() && it->second.committable() >= 0) consumer_->storeOffset(tp, it->second.committable());
   }
+  // A lost assignment may be another member's already: vouch for nothing there.
+  if (settled && !consumer_->assignmentLost()) markHandover(parts);
   for (const auto& tp : parts) {
     if (owned_.count(tp.partition)) suspended_.insert(tp.partition);
   }
   assignment_.clear();
   std::lock_guard lock(mu_);
   readiness_ = "rebalancing";
+}
+
+bool Dispatcher::settleWrites() {
+  // A round that handled nothing after a complete flush means every report was seen: the writes
+  // all succeeded unless one waits to be produced again.
+  for (int round = 0; round < 5; ++round) {
+    bool worked = drainInbox();
+    worked |= retryWrites();
+    if (producer_.flush(10000) != 0) continue;
+    if (!worked && round > 0) return write_retries_.empty();
+  }
+  drainInbox();
+  return false;
+}
+
+void Dispatcher::markHandover(const std::vector<TopicPartition>& parts) {
+  std::map<int32_t, int64_t> given;  // partition → upto
+  for (const auto& tp : parts) {
+    auto v = vouch_upto_.find(tp.partition);
+    if (owned_.count(tp.partition) && !rebuilding_.count(tp.partition) && v != vouch_upto_.end() && v->second >= 0) {
+      given.emplace(tp.partition, v->second);
+    }
+  }
+  if (given.empty()) return;
+  const int64_t now = clock_.nowMs();
+  for (auto [p, upto] : given) {
+    if (auto st = producer_.produce(handoverMarker(topics_.state, p, upto, now), nullptr, nullptr); !st) {
+      log::warn("handover marker not written", {{"partition", std::to_string(p)}, {"error", st.error().message}});
+    }
+  }
+  // Without its marker the next owner announces the last moments again, as after a crash.
+  producer_.flush(10000);
 }
 
 void Dispatcher::onAssigned(const std::vector<TopicPartition>& parts) {
@@ -325,18 +356,31 @@ void Dispatcher::dropPartition(int32_t p) {
     it = it->first.second == p ? buffered_.erase(it) : std::next(it);
   }
   finished_.dropPartition(p);
+  vouch_upto_.erase(p);
   log::info("partition handed over", {{"partition", std::to_string(p)}});
 }
 
 void Dispatcher::rebuild() {
   std::vector<int32_t> parts(rebuilding_.begin(), rebuilding_.end());
-  std::unordered_map<std::string, Run> latest;
+  struct Latest {
+    Run run;
+    int64_t offset = -1;
+  };
+  std::unordered_map<std::string, Latest> latest;
+  std::unordered_map<int32_t, int64_t> vouched_upto;  // partition → the furthest any handover marker vouches for
+  std::map<int32_t, int64_t> end;                     // partition → last offset read
   auto st = readPartitionsToEnd(config_.service.kafka, topics_.state, parts, [&](const Message& m) {
+    end[m.partition()] = m.offset();
     if (m.value().empty()) return;
+    if (isHandoverMarker(m)) {
+      auto& v = vouched_upto.try_emplace(m.partition(), -1).first->second;
+      v = std::max(v, handoverUpto(m.value()));
+      return;
+    }
     auto run = decodeRun(m.value());
     if (!run) return;
     auto& slot = latest[run->run_id];
-    if (slot.run_id.empty() || run->version >= slot.version) slot = std::move(*run);
+    if (slot.run.run_id.empty() || run->version >= slot.run.version) slot = {std::move(*run), m.offset()};
   });
   if (!st) {
     log::warn("state rebuild failed; retrying", {{"error", st.error().message}});
@@ -344,15 +388,19 @@ void Dispatcher::rebuild() {
   }
   // The previous owner may have died with a state record durable but its event (or batch progress
   // record) not: they are produced side by side. Announce again what it recorded in its last
-  // moments — the same stable event ids, so consumers drop what they already have.
+  // moments — the same stable event ids, so consumers drop what they already have. A handover
+  // marker vouches for the records up to its `upto`: only later ones can be in doubt.
   std::unordered_map<int32_t, int64_t> last_update;
-  for (auto& [id, run] : latest) last_update[run.partition] = std::max(last_update[run.partition], run.updated_at);
+  for (auto& [id, l] : latest) last_update[l.run.partition] = std::max(last_update[l.run.partition], l.run.updated_at);
   const int64_t in_doubt_ms = config_.service.kafka.message_timeout_ms + 5000;
   size_t resumed = 0, reannounced = 0;
-  for (auto& [id, run] : latest) {
+  for (auto& [id, l] : latest) {
+    Run& run = l.run;
     if (!rebuilding_.count(run.partition) || run.status == RunStatus::kQueued) continue;
     if (!isTerminal(run.status)) ++resumed;
-    if (run.updated_at >= last_update[run.partition] - in_doubt_ms) {
+    auto marker = vouched_upto.find(run.partition);
+    const bool vouched = marker != vouched_upto.end() && l.offset <= marker->second;
+    if (!vouched && run.updated_at >= last_update[run.partition] - in_doubt_ms) {
       ++reannounced;
       Write event;
       event.msg = makeRunEvent(topics_.events, run, eventTypeFor(run.status), clock_.nowMs());
@@ -365,8 +413,12 @@ void Dispatcher::rebuild() {
     }
     adoptRebuilt(std::move(run));
   }
+  metrics_.rebuilds().inc(static_cast<double>(parts.size()));
+  metrics_.reannounced().inc(static_cast<double>(reannounced));
   log::info("partition state rebuilt", {{"partitions", std::to_string(parts.size())}, {"runs", std::to_string(latest.size())},
-                                        {"resumed", std::to_string(resumed)}, {"reannounced", std::to_string(reannounced)}});
+                                        {"resumed", std::to_string(resumed)}, {"reannounced", std::to_string(reannounced)},
+                                        {"vouched_partitions", std::to_string(vouched_upto.size())}});
+  for (int32_t p : parts) vouch_upto_[p] = end.count(p) ? end[p] : -1;
   rebuilding_.clear();
   std::lock_guard lock(mu_);
   readiness_.clear();

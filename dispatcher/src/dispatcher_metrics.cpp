@@ -14,6 +14,11 @@ DispatcherMetrics::DispatcherMetrics(MetricsRegistry& r, const std::vector<std::
   partitions_ = &r.gauge("batchrun_dispatcher_partitions_owned", "Partitions (per lane topic) this dispatcher owns");
   awaiting_workflow_ = &r.gauge("batchrun_dispatcher_runs_awaiting_workflow",
                                 "Runs waiting for their workflow's registration before failing with no_endpoint");
+  rebuilds_ = &r.counter("batchrun_dispatcher_partitions_rebuilt_total",
+                         "Partitions taken over whose state was read back from runs.state");
+  reannounced_ = &r.counter("batchrun_dispatcher_events_reannounced_total",
+                            "Runs whose latest event was produced again at a takeover (after the previous "
+                            "owner's last handover marker, in its last message.timeout.ms)");
   call_seconds_ = &r.histogram("batchrun_dispatcher_worker_call_seconds", "Worker HTTP call latency");
   for (const char* result : {"delivered", "retried", "failed"}) {
     failure_callbacks_[result] =

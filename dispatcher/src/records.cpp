@@ -64,8 +64,10 @@ void Dispatcher::onDelivery(const DeliveryReport& report, void* tag) {
   auto write = std::shared_ptr<Write>(static_cast<Write*>(tag));
   bool ok = report.ok;
   std::string error = report.error;
-  post([this, write, ok, error] {
+  const int64_t offset = report.offset;
+  post([this, write, ok, error, offset] {
     if (ok) {
+      if (auto v = vouch_upto_.find(write->owner_partition); v != vouch_upto_.end()) v->second = std::max(v->second, offset);
       for (const auto& ref : write->done) offsetDone(ref);
       if (write->on_durable) write->on_durable();
       return;

@@ -8,6 +8,7 @@
 
 #include "batchrun/common/json.hpp"
 #include "batchrun/common/logging.hpp"
+#include "batchrun/common/handover_marker.hpp"
 #include "batchrun/ingest/run_index.hpp"
 
 namespace batchrun::ingest {
@@ -78,6 +79,7 @@ bool RunView::apply(std::string_view record, int32_t partition, std::string_view
 void RunView::applyFollowed(const Message& m, const std::string& index_topic) {
   const char* topic = rd_kafka_topic_name(m.raw()->rkt);
   if (std::strcmp(topic, index_topic.c_str()) != 0) {
+    if (isHandoverMarker(m)) return;  // a dispatcher's, not a run
     if (!apply(m.value(), m.partition(), topic, m.offset())) {
       log::warn("read view: undecodable run record", {{"topic", m.topic()}});
     }

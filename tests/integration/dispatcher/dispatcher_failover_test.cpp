@@ -1,5 +1,6 @@
 // Dispatchers dying and leaving: kill -9 mid-batch and start again; two dispatchers sharing the
-// partitions, one stopped. Every run reaches exactly one terminal status, batch.completed is
+// partitions, one stopped (mid-batch, and after it, when its handover marker spares the next owner
+// announcing its last moments again). Every run reaches exactly one terminal status, batch.completed is
 // announced once, and only runs that were in flight are executed twice.
 #include <gtest/gtest.h>
 
@@ -90,6 +91,8 @@ class DispatcherFailoverTest : public ::testing::Test {
     }
     EXPECT_LE(executed_twice, static_cast<int>(in_flight_at_crash.size()));
   }
+  static constexpr const char* kRebuilt = "batchrun_dispatcher_partitions_rebuilt_total";
+  static constexpr const char* kReannounced = "batchrun_dispatcher_events_reannounced_total";
   System sys_{3};
   DemoWorker worker_;
   std::string batch_;
@@ -107,6 +110,8 @@ TEST_F(DispatcherFailoverTest, KillNineMidBatchThenRestart) {
   auto in_flight = runningInState();
   sys_.startDispatcher(env());
   expectExactlyOnceOutcomes(in_flight);
+  // Killed, it left no handover marker: its last moments were announced again.
+  EXPECT_GT(sys_.metric(1, kReannounced), 0) << sys_.dispatcher(1).log();
 }
 
 TEST_F(DispatcherFailoverTest, TwoDispatchersThenOneStops) {
@@ -118,6 +123,23 @@ TEST_F(DispatcherFailoverTest, TwoDispatchersThenOneStops) {
   EXPECT_EQ(sys_.dispatcher(1).stop(15, 30000), 0) << sys_.dispatcher(1).log();
   // A graceful stop drains its calls; whatever it abandoned is `running` in the state now.
   expectExactlyOnceOutcomes(runningInState());
+}
+
+TEST_F(DispatcherFailoverTest, StoppedDispatcherHandsOverWithoutAnnouncingAgain) {
+  sys_.startDispatcher(env());
+  sys_.startDispatcher(env());
+  ASSERT_TRUE(waitFor([&] { return sys_.dispatcherReady(0) && sys_.dispatcherReady(1); }, 90s));
+  sys_.submitAll(runs_);
+  ASSERT_TRUE(waitFor([&] { return terminalRuns() == static_cast<size_t>(kRuns); }, 60s));
+  const double rebuilt = sys_.metric(0, kRebuilt), reannounced = sys_.metric(0, kReannounced);
+  ASSERT_GE(rebuilt, 1);
+  ASSERT_GE(reannounced, 0);
+  // Every write of the stopped dispatcher was settled when it left: it marked its partitions, so the
+  // one taking them over announces nothing again (without the marker: every run of the last 35 s).
+  EXPECT_EQ(sys_.dispatcher(1).stop(15, 30000), 0) << sys_.dispatcher(1).log();
+  ASSERT_TRUE(waitFor([&] { return sys_.metric(0, kRebuilt) > rebuilt; }, 60s)) << sys_.dispatcher(0).log();
+  EXPECT_EQ(sys_.metric(0, kReannounced), reannounced) << sys_.dispatcher(0).log();
+  expectExactlyOnceOutcomes({});
 }
 
 }  // namespace

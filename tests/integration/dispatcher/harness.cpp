@@ -175,6 +175,13 @@ bool System::dispatcherReady(size_t i) const { return httpGet(dispatcherUrl(i) +
 
 std::string System::metrics(size_t i) const { return httpGet(dispatcherUrl(i) + "/metrics").body; }
 
+double System::metric(size_t i, const std::string& series) const {
+  const std::string m = "\n" + metrics(i);
+  const size_t at = m.find("\n" + series + " ");
+  if (at == std::string::npos) return -1;
+  return std::stod(m.substr(at + series.size() + 2));
+}
+
 void System::registerWorkflow(const Workflow& w) {
   OutMessage m;
   m.topic = topics_.workflows;

@@ -78,6 +78,8 @@ class System {
   std::string dispatcherUrl(size_t i) const;
   bool dispatcherReady(size_t i) const;
   std::string metrics(size_t i) const;
+  // One series of dispatcher i's /metrics (name with its labels, if any); -1 when absent.
+  double metric(size_t i, const std::string& series) const;
 
   void registerWorkflow(const Workflow& w);
   // A run as ingest would accept it (ids, defaults, lane from priority).

@@ -71,6 +71,9 @@ class Consumer {
   // Commits stored offsets and leaves the group.
   void close();
   const std::vector<TopicPartition>& assignment() const { return assignment_; }
+  // In a revoke: the partitions were lost (this member fell out of the group), not handed over, so
+  // another member may own them already.
+  bool assignmentLost() const { return rd_kafka_assignment_lost(rk_) == 1; }
   // Lag per partition (high watermark − position), from librdkafka's cached watermarks.
   int64_t lag(const TopicPartition& tp);
   rd_kafka_t* handle() { return rk_; }

@@ -113,6 +113,10 @@ class Dispatcher : private RebalanceListener, private DeliveryHandler {
   void onControlRecord(const Message& m);
   void onAssigned(const std::vector<TopicPartition>& parts) override;
   void onRevoked(const std::vector<TopicPartition>& parts) override;
+  // Answers and delivery reports until every write made so far is acknowledged: true, or false when
+  // one failed or the producer did not settle within a few flushes.
+  bool settleWrites();
+  void markHandover(const std::vector<TopicPartition>& parts);
   void rebuild();
   void adoptRebuilt(Run run);
   void dropPartition(int32_t p);
@@ -177,6 +181,9 @@ class Dispatcher : private RebalanceListener, private DeliveryHandler {
   std::deque<std::pair<int64_t, Write>> write_retries_;
   std::vector<std::function<void()>> deferred_;                       // answers for suspended partitions
   std::set<int32_t> owned_, suspended_, rebuilding_;
+  // Per owned partition: the last runs.state offset a handover marker may vouch for — the end read at
+  // rebuild, then each acknowledged state write of ours (handover_marker.hpp).
+  std::map<int32_t, int64_t> vouch_upto_;
   std::unordered_set<std::string> awaiting_workflow_;                 // run ids in kAwaitingWorkflow (may be stale)
   uint64_t workflow_syncs_requested_ = 0, workflow_syncs_done_ = 0;
   uint64_t awaiting_seen_version_ = 0;                                // registry version at the last settle

@@ -26,6 +26,8 @@ class DispatcherMetrics {
   Gauge& queueKeysInflight() { return *queue_keys_; }
   Gauge& partitions() { return *partitions_; }
   Gauge& awaitingWorkflow() { return *awaiting_workflow_; }
+  Counter& rebuilds() { return *rebuilds_; }
+  Counter& reannounced() { return *reannounced_; }
   Histogram& callSeconds() { return *call_seconds_; }
   // Failure callbacks by result: delivered, retried, failed. Created up front, so this lookup is
   // safe from the callback sender's threads too.
@@ -41,6 +43,8 @@ class DispatcherMetrics {
   Gauge* queue_keys_;
   Gauge* partitions_;
   Gauge* awaiting_workflow_;
+  Counter* rebuilds_;
+  Counter* reannounced_;
   Histogram* call_seconds_;
   std::map<std::string, Counter*> failure_callbacks_;  // fixed after construction
 };
