@@ -8,7 +8,8 @@
 //   2. p50/p99 submit → workflow_run.completed at half the steady rate,
 //   3. the latency of one priority-1 run submitted behind a bulk backlog.
 // Needs a broker: BATCHRUN_KAFKA_BROKERS (default 127.0.0.1:9092). Sizes: BENCH_WARMUP (20000),
-// BENCH_RUNS (100000), BENCH_BACKLOG (100000), BENCH_SECONDS (10).
+// BENCH_RUNS (100000), BENCH_BACKLOG (100000), BENCH_SECONDS (10); BENCH_MAX_INFLIGHT: the
+// dispatcher's cap on runs in flight (1000); BENCH_LOG: its log level (warn).
 #include <pistache/endpoint.h>
 #include <pistache/router.h>
 #include <rapidjson/document.h>
