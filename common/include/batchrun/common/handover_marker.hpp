@@ -1,9 +1,9 @@
 #pragma once
 // The handover marker: a record a dispatcher writes to runs.state partition p when it gives p up
 // (rebalance, shutdown) with every write it made settled — all acknowledged, none failed. Every
-// state record before the marker in p then has its event and batch progress record durable, so the
-// next owner announces again only the records after the last marker instead of the previous owner's
-// last message.timeout.ms (a burst of duplicate events and webhooks on every rolling deploy).
+// state record of p up to the marker's `upto` then has its event and batch progress record durable,
+// so the next owner announces again only the records after it instead of the previous owner's last
+// message.timeout.ms + 5 s (a burst of duplicate events and webhooks on every rolling deploy).
 // Readers of runs.state that expect runs skip it by its header.
 #include <cstdint>
 #include <string>
