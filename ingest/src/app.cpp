@@ -45,8 +45,11 @@ Status App::start() {
   index_producer_ = std::move(*index_producer);
   health_ = std::make_unique<KafkaHealth>(*producer_, ingest_metrics_.queueDepth());
   health_->start();
+  auto hub = FollowerHub::create(kafka);
+  if (!hub) return hub.error();
+  follower_hub_ = std::move(*hub);
   startWriteSide();
-  if (auto st = read_.start(kafka, [this] { return health_->ok(); }); !st) return st;
+  if (auto st = read_.start(kafka, [this] { return health_->ok(); }, follower_hub_); !st) return st;
 
   addOpsRoutes(router_, metrics_, [this] { return readiness(); });
   addWriteRoutes(router_, *write_deps_);
@@ -55,7 +58,8 @@ Status App::start() {
   read_.addRoutes(router_, config_.api_keys, *producer_, kafka, submissions_);
   compat_deps_.reset(new CompatDeps{*write_deps_, read_.view(), read_.reads(), *producer_, topics_});
   addCompatRoutes(router_, *compat_deps_);
-  auto webhook_endpoints = WebhookEndpointRoutes::start(config_.webhook_endpoints, kafka, config_.api_keys, *producer_);
+  auto webhook_endpoints = WebhookEndpointRoutes::start(config_.webhook_endpoints, kafka, config_.api_keys, *producer_,
+                                                        SystemClock::instance(), follower_hub_);
   if (!webhook_endpoints) return webhook_endpoints.error();
   webhook_endpoints_ = std::move(*webhook_endpoints);
   webhook_endpoints_->addRoutes(router_);
@@ -89,10 +93,10 @@ void App::startWriteSide() {
   const auto& kafka = config_.service.kafka;
   workflow_follower_ = std::make_unique<ViewFollower>(
       "workflows", kafka, std::vector<std::string>{topics_.workflows},
-      [this](const Message& m) { workflows_.apply(m.key(), m.value(), m.offset()); });
+      [this](const Message& m) { workflows_.apply(m.key(), m.value(), m.offset()); }, follower_hub_);
   idempotency_follower_ = std::make_unique<ViewFollower>(
       "idempotency", kafka, std::vector<std::string>{topics_.idempotency},
-      [this](const Message& m) { idempotency_.apply(m.key(), m.value()); });
+      [this](const Message& m) { idempotency_.apply(m.key(), m.value()); }, follower_hub_);
   workflow_follower_->start();
   idempotency_follower_->start();
   write_deps_.reset(new WriteDeps{

@@ -43,7 +43,7 @@ BatchEvents::BatchEvents(BatchEventsConfig config, const Clock& clock) : config_
 
 BatchEvents::~BatchEvents() { stop(); }
 
-Status BatchEvents::follow(const KafkaSettings& settings) {
+Status BatchEvents::follow(const KafkaSettings& settings, std::shared_ptr<FollowerHub> hub) {
   auto follower = TopicFollower::start(settings, {Topics(settings).events}, [this](const Message& m) {
     auto batch = m.header(header::kBatchId);
     auto id = m.header(header::kId);
@@ -55,7 +55,7 @@ Status BatchEvents::follow(const KafkaSettings& settings) {
     }
     apply(*batch, m.key(), std::string(*id), std::string(*type), std::string(m.value()), m.timestampMs(),
           m.header(header::kProject).value_or(std::string_view()));
-  });
+  }, 15000, std::move(hub));
   if (!follower) return follower.error();
   follower_ = std::move(*follower);
   return {};

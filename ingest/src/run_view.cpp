@@ -35,7 +35,8 @@ std::optional<uint32_t> RunView::Names::find(std::string_view name) const {
 
 RunView::~RunView() { stop(); }
 
-Status RunView::follow(const KafkaSettings& settings, std::function<bool()> kafka_reachable) {
+Status RunView::follow(const KafkaSettings& settings, std::function<bool()> kafka_reachable,
+                       std::shared_ptr<FollowerHub> hub) {
   Topics topics(settings);
   lane_prefix_ = topics.requested("");
   if (!reader_) {
@@ -48,8 +49,9 @@ Status RunView::follow(const KafkaSettings& settings, std::function<bool()> kafk
   }
   // Queued runs from the index records (one per request: following the lane records themselves
   // cost ≈ 10 % of ingest's CPU at full rate), later states from runs.state.
-  auto follower = TopicFollower::start(settings, {topics.run_index, topics.state},
-                                       [this, index = topics.run_index](const Message& m) { applyFollowed(m, index); });
+  auto follower = TopicFollower::start(
+      settings, {topics.run_index, topics.state},
+      [this, index = topics.run_index](const Message& m) { applyFollowed(m, index); }, 15000, std::move(hub));
   if (!follower) return follower.error();
   follower_ = std::move(*follower);
   return {};

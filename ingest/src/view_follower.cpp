@@ -5,8 +5,12 @@
 namespace batchrun::ingest {
 
 ViewFollower::ViewFollower(std::string name, KafkaSettings settings, std::vector<std::string> topics,
-                           TopicFollower::Handler handler)
-    : name_(std::move(name)), settings_(std::move(settings)), topics_(std::move(topics)), handler_(std::move(handler)) {}
+                           TopicFollower::Handler handler, std::shared_ptr<FollowerHub> hub)
+    : name_(std::move(name)),
+      settings_(std::move(settings)),
+      topics_(std::move(topics)),
+      handler_(std::move(handler)),
+      hub_(std::move(hub)) {}
 
 ViewFollower::~ViewFollower() { stop(); }
 
@@ -16,7 +20,7 @@ void ViewFollower::start() {
 
 void ViewFollower::loop() {
   while (true) {
-    auto follower = TopicFollower::start(settings_, topics_, handler_, 5000);
+    auto follower = TopicFollower::start(settings_, topics_, handler_, 5000, hub_);
     std::unique_lock lock(mu_);
     if (follower) {
       follower_ = std::move(*follower);

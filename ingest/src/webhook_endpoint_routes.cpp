@@ -25,11 +25,13 @@ void loadWebhookEndpointsConfig(EnvReader& env, WebhookEndpointsConfig& out) {
 Result<std::unique_ptr<WebhookEndpointRoutes>> WebhookEndpointRoutes::start(WebhookEndpointsConfig config,
                                                                             const KafkaSettings& kafka,
                                                                             const ApiKeys& keys, Producer& producer,
-                                                                            Clock& clock) {
+                                                                            Clock& clock,
+                                                                            std::shared_ptr<FollowerHub> hub) {
   std::unique_ptr<WebhookEndpointRoutes> self(
       new WebhookEndpointRoutes(std::move(config), Topics(kafka), keys, producer, clock));
   auto follower = TopicFollower::start(kafka, {self->topics_.endpoints},
-                                       [view = &self->view_](const Message& m) { view->apply(m); });
+                                       [view = &self->view_](const Message& m) { view->apply(m); }, 15000,
+                                       std::move(hub));
   if (!follower) return follower.error();
   self->follower_ = std::move(*follower);
   return self;

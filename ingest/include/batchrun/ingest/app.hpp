@@ -56,6 +56,8 @@ class App {
   IdempotencyStore idempotency_;
   SubmissionTracker submissions_;
   std::atomic<bool> draining_{false};
+  // One consumer for every topic ingest follows (follower_hub.hpp): one fetch instead of five.
+  std::shared_ptr<FollowerHub> follower_hub_;
   std::unique_ptr<ViewFollower> workflow_follower_;     // feeds workflows_
   std::unique_ptr<ViewFollower> idempotency_follower_;  // feeds idempotency_
   std::unique_ptr<WriteDeps> write_deps_;

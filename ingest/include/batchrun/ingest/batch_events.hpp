@@ -49,7 +49,7 @@ class BatchEvents {
   BatchEvents(BatchEventsConfig config, const Clock& clock);
   ~BatchEvents();
 
-  Status follow(const KafkaSettings& settings);
+  Status follow(const KafkaSettings& settings, std::shared_ptr<FollowerHub> hub = nullptr);
   bool caughtUp() const;
   void stop();
   // Called (on the follower thread) after new events were stored: wakes the SSE pump.

@@ -27,7 +27,8 @@ class ReadSide {
   explicit ReadSide(ReadSideConfig config = {}, const Clock& clock = SystemClock::instance());
   ~ReadSide();
   // `kafka_reachable`: ingest's probe of the cluster (run reads fail at once while it says no).
-  Status start(const KafkaSettings& kafka, std::function<bool()> kafka_reachable = {});
+  Status start(const KafkaSettings& kafka, std::function<bool()> kafka_reachable = {},
+               std::shared_ptr<FollowerHub> hub = nullptr);
   // `tracker`: reads answered off the HTTP threads count as live in it (read_pool.hpp).
   void addRoutes(Pistache::Rest::Router& router, const ApiKeys& keys, Producer& producer, const KafkaSettings& kafka,
                  SubmissionTracker& tracker);

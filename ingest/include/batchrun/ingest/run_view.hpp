@@ -80,7 +80,8 @@ class RunView {
   // Starts following runs.index and runs.state from the beginning, and reads runs' records back
   // from the lane topics and runs.state (a KafkaRecordReader) unless setReader() gave one.
   // `kafka_reachable`, if given, lets reads fail at once while the cluster is unreachable.
-  Status follow(const KafkaSettings& settings, std::function<bool()> kafka_reachable = {});
+  Status follow(const KafkaSettings& settings, std::function<bool()> kafka_reachable = {},
+                std::shared_ptr<FollowerHub> hub = nullptr);
   // Where served runs' bytes come from (without one, runs are served from the index fields only),
   // and the lane topics' prefix: a lane's topic is lane_topic_prefix + lane (follow() sets both).
   void setReader(std::unique_ptr<RecordReader> reader, std::string lane_topic_prefix);

@@ -1,7 +1,7 @@
 #pragma once
 // Keeps trying to start a TopicFollower until the topics can be described, so ingest starts (and
 // answers /healthz, and 503s) while Kafka is down instead of refusing to start. Owned by App;
-// caughtUp() is safe from any thread; the handler runs on the follower's thread.
+// caughtUp() is safe from any thread; the handler runs on the hub's thread.
 #include <atomic>
 #include <condition_variable>
 #include <memory>
@@ -18,7 +18,7 @@ namespace batchrun::ingest {
 class ViewFollower {
  public:
   ViewFollower(std::string name, KafkaSettings settings, std::vector<std::string> topics,
-               TopicFollower::Handler handler);
+               TopicFollower::Handler handler, std::shared_ptr<FollowerHub> hub = nullptr);
   ~ViewFollower();
   ViewFollower(const ViewFollower&) = delete;
   ViewFollower& operator=(const ViewFollower&) = delete;
@@ -36,6 +36,7 @@ class ViewFollower {
   KafkaSettings settings_;
   std::vector<std::string> topics_;
   TopicFollower::Handler handler_;
+  std::shared_ptr<FollowerHub> hub_;
   std::mutex mu_;
   std::condition_variable cv_;
   bool stopping_ = false;

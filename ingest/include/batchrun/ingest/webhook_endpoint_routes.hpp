@@ -33,7 +33,8 @@ class WebhookEndpointRoutes {
   // Starts following webhooks.endpoints. `keys` and `producer` must outlive this object.
   static Result<std::unique_ptr<WebhookEndpointRoutes>> start(WebhookEndpointsConfig config,
                                                               const KafkaSettings& kafka, const ApiKeys& keys,
-                                                              Producer& producer, Clock& clock = SystemClock::instance());
+                                                              Producer& producer, Clock& clock = SystemClock::instance(),
+                                                              std::shared_ptr<FollowerHub> hub = nullptr);
   void addRoutes(Pistache::Rest::Router& router);
   // Empty when the view has read the endpoints topic to its end (for /readyz).
   std::string readiness() const;
