@@ -9,6 +9,7 @@
 #include "batchrun/common/crypto.hpp"
 #include "batchrun/common/ids.hpp"
 #include "callback_receiver.hpp"
+#include "prometheus_text.hpp"
 #include "compat_system.hpp"
 #include "wait.hpp"
 
@@ -26,10 +27,7 @@ std::string unbase64(const rapidjson::Value& v) {
 }
 
 // The value of one series of the dispatcher's /metrics, 0 when absent.
-double metric(const std::string& text, const std::string& series) {
-  size_t at = text.find("\n" + series + " ");
-  return at == std::string::npos ? 0.0 : std::stod(text.substr(at + series.size() + 2));
-}
+double metric(const std::string& text, const std::string& series) { return seriesValue(text, series).value_or(0); }
 
 const char* kDelivered = R"(batchrun_dispatcher_failure_callbacks_total{result="delivered"})";
 const char* kRetried = R"(batchrun_dispatcher_failure_callbacks_total{result="retried"})";

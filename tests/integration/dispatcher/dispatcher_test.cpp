@@ -265,12 +265,7 @@ TEST_F(DispatcherTest, RunReadBeforeItsWorkflowIsRegisteredWaitsForIt) {
   const std::string id = "late-" + uuidv7().substr(24);
   batchrun::Run r = sys_->makeRun(id, R"({"late":true})");
   sys_->submit(r);  // the run first ...
-  auto awaiting = [] {
-    const std::string series = "\nbatchrun_dispatcher_runs_awaiting_workflow ";
-    const std::string m = sys_->metrics(0);
-    size_t at = m.find(series);
-    return at != std::string::npos && std::stod(m.substr(at + series.size())) >= 1;
-  };
+  auto awaiting = [] { return sys_->metric(0, "batchrun_dispatcher_runs_awaiting_workflow") >= 1; };
   ASSERT_TRUE(waitFor(awaiting, 30s)) << "the dispatcher never read the run";
   sys_->registerWorkflow(workflow(id));  // ... then its workflow
   ASSERT_TRUE(waitFor([&] { return terminal(r.run_id); }, 30s));

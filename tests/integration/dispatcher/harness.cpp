@@ -11,6 +11,7 @@
 #include "batchrun/common/json.hpp"
 #include "http.hpp"
 #include "kafka_env.hpp"
+#include "prometheus_text.hpp"
 #include "wait.hpp"
 
 namespace batchrun::testing {
@@ -176,10 +177,7 @@ bool System::dispatcherReady(size_t i) const { return httpGet(dispatcherUrl(i) +
 std::string System::metrics(size_t i) const { return httpGet(dispatcherUrl(i) + "/metrics").body; }
 
 double System::metric(size_t i, const std::string& series) const {
-  const std::string m = "\n" + metrics(i);
-  const size_t at = m.find("\n" + series + " ");
-  if (at == std::string::npos) return -1;
-  return std::stod(m.substr(at + series.size() + 2));
+  return seriesValue(metrics(i), series).value_or(-1);
 }
 
 void System::registerWorkflow(const Workflow& w) {

@@ -2,13 +2,12 @@
 
 #include <gtest/gtest.h>
 
-#include <sstream>
-
 #include "batchrun/common/clock.hpp"
 #include "batchrun/common/events.hpp"
 #include "batchrun/common/ids.hpp"
 #include "batchrun/common/kafka_admin.hpp"
 #include "kafka_env.hpp"
+#include "prometheus_text.hpp"
 
 namespace batchrun::testing {
 
@@ -139,13 +138,7 @@ std::vector<WebhookDelivery> SenderEnv::deadLetters() {
 }
 
 double SenderEnv::metric(webhook::App& app, const std::string& name_and_labels) {
-  std::string text = app.metrics().render();
-  std::istringstream lines(text);
-  std::string line;
-  while (std::getline(lines, line)) {
-    if (line.rfind(name_and_labels + " ", 0) == 0) return std::stod(line.substr(name_and_labels.size() + 1));
-  }
-  return 0;
+  return seriesValue(app.metrics().render(), name_and_labels).value_or(0);
 }
 
 }  // namespace batchrun::testing
