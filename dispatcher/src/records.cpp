@@ -67,7 +67,10 @@ void Dispatcher::onDelivery(const DeliveryReport& report, void* tag) {
   const int64_t offset = report.offset;
   post([this, write, ok, error, offset] {
     if (ok) {
-      if (auto v = vouch_upto_.find(write->owner_partition); v != vouch_upto_.end()) v->second = std::max(v->second, offset);
+      // Only state records name an owner partition; events and progress records skip the lookup.
+      if (write->owner_partition >= 0) {
+        if (auto v = vouch_upto_.find(write->owner_partition); v != vouch_upto_.end()) v->second = std::max(v->second, offset);
+      }
       for (const auto& ref : write->done) offsetDone(ref);
       if (write->on_durable) write->on_durable();
       return;
