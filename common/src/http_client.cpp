@@ -184,7 +184,7 @@ curl_socket_t onOpenSocket(void* user, curlsocktype purpose, curl_sockaddr* addr
 }  // namespace
 
 // CURLMOPT_SOCKETFUNCTION: keep epoll's interest in each of curl's sockets as curl asks.
-int HttpClient::Impl::onSocket(CURL*, curl_socket_t s, int what, void* user, void*) {
+int HttpClient::Impl::onSocket(CURL*, curl_socket_t s, int what, void* user, void* socketp) {
   auto* impl = static_cast<Impl*>(user);
   if (impl->tearing_down) return 0;
   if (what == CURL_POLL_REMOVE) {
@@ -194,7 +194,13 @@ int HttpClient::Impl::onSocket(CURL*, curl_socket_t s, int what, void* user, voi
   epoll_event ev{};
   ev.events = ((what & CURL_POLL_IN) ? EPOLLIN : 0u) | ((what & CURL_POLL_OUT) ? EPOLLOUT : 0u);
   ev.data.fd = s;
-  if (epoll_ctl(impl->epfd, EPOLL_CTL_MOD, s, &ev) != 0 && errno == ENOENT) epoll_ctl(impl->epfd, EPOLL_CTL_ADD, s, &ev);
+  if (socketp != nullptr) {
+    epoll_ctl(impl->epfd, EPOLL_CTL_MOD, s, &ev);
+    return 0;
+  }
+  // New to us (curl hands back what curl_multi_assign stored, and forgets it at REMOVE): add it.
+  if (epoll_ctl(impl->epfd, EPOLL_CTL_ADD, s, &ev) != 0 && errno == EEXIST) epoll_ctl(impl->epfd, EPOLL_CTL_MOD, s, &ev);
+  curl_multi_assign(impl->multi, s, impl);
   return 0;
 }
 
@@ -328,16 +334,18 @@ void HttpClient::Impl::wake() {
 }
 
 void HttpClient::Impl::loop() {
-  std::deque<std::unique_ptr<Transfer>> batch;
   std::vector<epoll_event> events(256);
   int running = 0;
   while (!stopping.load()) {
     {
-      std::lock_guard lock(mu);
-      batch.swap(incoming);
+      std::lock_guard lock(mu);  // only pointers move under it
+      if (waiting.empty()) {
+        waiting.swap(incoming);
+      } else {
+        for (auto& t : incoming) waiting.push_back(std::move(t));
+        incoming.clear();
+      }
     }
-    for (auto& t : batch) waiting.push_back(std::move(t));
-    batch.clear();
     while (active.size() < max_active && !waiting.empty()) {
       auto t = std::move(waiting.front());
       waiting.pop_front();
