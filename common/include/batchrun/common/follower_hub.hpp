@@ -4,7 +4,8 @@
 // consumer, cost an idle single-node broker ≈ 5 % of a core, and its answers woke five sets of
 // librdkafka threads in ingest (docs/performance.md, "eighth session"). On one hub they cost one
 // fetch. Every follower keeps its own handler, caught-up state and sync barriers; the hub's one
-// thread runs all their handlers, so a handler must be quick (they all update in-memory views).
+// thread runs all their handlers, so a handler must be quick (they all update in-memory views), and
+// followers catching up after a start read one after the other rather than side by side.
 // A topic can be followed by one follower per hub. The hub lives as long as a follower uses it.
 #include <atomic>
 #include <condition_variable>
