@@ -149,7 +149,11 @@ void FollowerHub::dispatch(const Message& m) {
 void FollowerHub::loop() {
   while (!stop_.load()) {
     runOps();
-    for (TopicFollower* f : followers_) f->serveSyncRequests(rk_);
+    if (syncs_waiting_.exchange(false)) {
+      bool left = false;  // requests put back because the broker could not be asked: try again
+      for (TopicFollower* f : followers_) left = !f->serveSyncRequests(rk_) || left;
+      if (left) syncs_waiting_ = true;
+    }
     // Woken early by wake(): a new follower, a departing one, a sync request, or the end.
     Message m(rd_kafka_consumer_poll(rk_, 100));
     if (m) dispatch(m);

@@ -54,16 +54,16 @@ void TopicFollower::syncThen(std::function<void()> done) {
     std::lock_guard lock(sync_mu_);
     sync_requests_.push_back(std::move(done));
   }
-  hub_->wake();  // served on the hub's next turn, not after its poll times out
+  hub_->syncRequested();  // served on the hub's next turn, not after its poll times out
 }
 
-void TopicFollower::serveSyncRequests(rd_kafka_t* rk) {
+bool TopicFollower::serveSyncRequests(rd_kafka_t* rk) {
   std::vector<std::function<void()>> batch;
   {
     std::lock_guard lock(sync_mu_);
     batch.swap(sync_requests_);
   }
-  if (batch.empty()) return;
+  if (batch.empty()) return true;
   // One query answers every request made meanwhile: their end offsets can only be lower.
   std::map<FollowerBarriers::Partition, int64_t> ends;
   for (const auto& tp : partitions_) {
@@ -77,12 +77,13 @@ void TopicFollower::serveSyncRequests(rd_kafka_t* rk) {
       sync_failing_ = true;
       std::lock_guard lock(sync_mu_);
       for (auto& cb : batch) sync_requests_.push_back(std::move(cb));
-      return;
+      return false;
     }
     ends[tp] = high;
   }
   sync_failing_ = false;
   barriers_.add(std::move(ends), std::move(batch));
+  return true;
 }
 
 void TopicFollower::onPartitionEnd(const Message& m) {

@@ -49,6 +49,11 @@ class FollowerHub {
   // Runs `op` on the hub's thread (at once when called from it) and waits for it.
   void onLoop(const std::function<void()>& op);
   void wake() const { rd_kafka_queue_yield(queue_); }
+  // A follower has a sync request: the loop asks for end offsets on its next turn.
+  void syncRequested() {
+    syncs_waiting_ = true;
+    wake();
+  }
   void loop();
   void runOps();
   void dispatch(const Message& m);
@@ -62,6 +67,9 @@ class FollowerHub {
   std::map<std::string, TopicFollower*, std::less<>> by_topic_;  // hub thread only
   std::vector<TopicFollower*> followers_;                        // hub thread only
   bool read_error_logged_ = false;                               // hub thread only
+  // Set by syncRequested; lets the loop skip every follower's sync queue on the turns (one per
+  // record) when nobody asked.
+  std::atomic<bool> syncs_waiting_{false};
   std::atomic<bool> stop_{false};
   std::thread thread_;  // last: its loop uses everything above
 };

@@ -51,7 +51,8 @@ class TopicFollower {
   // The hub's thread only:
   void onRecord(const Message& m);
   void onPartitionEnd(const Message& m);
-  void serveSyncRequests(rd_kafka_t* rk);
+  // False when the end offsets could not be read and the requests wait for another try.
+  bool serveSyncRequests(rd_kafka_t* rk);
 
   std::shared_ptr<FollowerHub> hub_;
   Handler handler_;
