@@ -55,7 +55,7 @@ void ReadSide::stopStreams() { sse_.stop(); }
 void ReadSide::stop() {
   if (reads_) reads_->stop();  // before the view: queued reads use it
   sse_.stop();
-  events_.stop();  // before the hub goes: the follower thread notifies it
+  events_.stop();  // before sse_ (the SseHub, not the FollowerHub) goes: events_ notifies it
   view_.stop();
 }
 
