@@ -28,10 +28,10 @@
 #include "batchrun/common/clock.hpp"
 #include "batchrun/common/ids.hpp"
 #include "batchrun/common/json.hpp"
-#include "batchrun/common/kafka_admin.hpp"
+#include "batchrun/common/kafka/admin.hpp"
 #include "batchrun/common/logging.hpp"
-#include "batchrun/common/topic_follower.hpp"
-#include "batchrun/common/workflow.hpp"
+#include "batchrun/common/kafka/topic_follower.hpp"
+#include "batchrun/common/records/workflow.hpp"
 #include "batchrun/dispatcher/app.hpp"
 
 using namespace batchrun;

@@ -18,8 +18,8 @@
 #include <vector>
 
 #include "batchrun/common/ids.hpp"
-#include "batchrun/common/run.hpp"
-#include "batchrun/ingest/run_view.hpp"
+#include "batchrun/common/records/run.hpp"
+#include "batchrun/ingest/read/run_view.hpp"
 
 using namespace batchrun;
 using Steady = std::chrono::steady_clock;

@@ -19,11 +19,11 @@
 #include <unordered_map>
 
 #include "batchrun/common/clock.hpp"
-#include "batchrun/common/events.hpp"
+#include "batchrun/common/records/events.hpp"
 #include "batchrun/common/ids.hpp"
-#include "batchrun/common/kafka_admin.hpp"
+#include "batchrun/common/kafka/admin.hpp"
 #include "batchrun/common/logging.hpp"
-#include "batchrun/common/webhook_endpoint.hpp"
+#include "batchrun/common/records/webhook_endpoint.hpp"
 #include "batchrun/webhook/app.hpp"
 
 using namespace batchrun;

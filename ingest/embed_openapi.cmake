@@ -4,7 +4,7 @@
 file(READ "${IN}" content)
 file(WRITE "${OUT}.tmp"
   "// Generated from docs/openapi.json by ingest/embed_openapi.cmake. Do not edit.\n"
-  "#include \"batchrun/ingest/openapi_route.hpp\"\n\n"
+  "#include \"batchrun/ingest/http/openapi_route.hpp\"\n\n"
   "namespace batchrun::ingest {\n\n"
   "const char* const kOpenApiJson = R\"openapi_json(${content})openapi_json\";\n\n"
   "}  // namespace batchrun::ingest\n")

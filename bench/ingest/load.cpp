@@ -30,9 +30,9 @@
 #include "batchrun/common/clock.hpp"
 #include "batchrun/common/config.hpp"
 #include "batchrun/common/ids.hpp"
-#include "batchrun/common/kafka_admin.hpp"
-#include "batchrun/common/kafka_producer.hpp"
-#include "batchrun/common/run.hpp"
+#include "batchrun/common/kafka/admin.hpp"
+#include "batchrun/common/kafka/producer.hpp"
+#include "batchrun/common/records/run.hpp"
 
 using namespace batchrun;
 using Steady = std::chrono::steady_clock;

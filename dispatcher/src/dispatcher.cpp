@@ -8,10 +8,10 @@
 #include <functional>
 
 #include "batchrun/common/logging.hpp"
-#include "batchrun/common/events.hpp"
-#include "batchrun/common/handover_marker.hpp"
-#include "batchrun/dispatcher/batch_progress.hpp"
-#include "batchrun/dispatcher/state_reader.hpp"
+#include "batchrun/common/records/events.hpp"
+#include "batchrun/common/records/handover_marker.hpp"
+#include "batchrun/dispatcher/batches/batch_progress.hpp"
+#include "batchrun/dispatcher/state/state_reader.hpp"
 
 namespace batchrun::dispatcher {
 

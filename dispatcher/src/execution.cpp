@@ -3,9 +3,9 @@
 #include <random>
 
 #include "batchrun/common/logging.hpp"
-#include "batchrun/dispatcher/batch_progress.hpp"
+#include "batchrun/dispatcher/batches/batch_progress.hpp"
 #include "batchrun/dispatcher/dispatcher.hpp"
-#include "batchrun/dispatcher/worker_request.hpp"
+#include "batchrun/dispatcher/worker/worker_request.hpp"
 
 namespace batchrun::dispatcher {
 

@@ -1,9 +1,9 @@
 // Recording a change of status: one runs.state record at the run's own partition, one runs.events
 // event, and for a terminal run of a batch one batches.progress record. Offsets a record completes
 // are released only when it is durable; failed writes are produced again.
-#include "batchrun/common/events.hpp"
+#include "batchrun/common/records/events.hpp"
 #include "batchrun/common/logging.hpp"
-#include "batchrun/dispatcher/batch_progress.hpp"
+#include "batchrun/dispatcher/batches/batch_progress.hpp"
 #include "batchrun/dispatcher/dispatcher.hpp"
 
 namespace batchrun::dispatcher {

@@ -3,12 +3,12 @@
 #include <chrono>
 #include <thread>
 
-#include "batchrun/common/kafka_admin.hpp"
+#include "batchrun/common/kafka/admin.hpp"
 #include "batchrun/common/logging.hpp"
-#include "batchrun/common/ops_http.hpp"
-#include "batchrun/ingest/direct_body_handler.hpp"
-#include "batchrun/ingest/http_reply.hpp"
-#include "batchrun/ingest/openapi_route.hpp"
+#include "batchrun/common/http/ops_http.hpp"
+#include "batchrun/ingest/http/direct_body_handler.hpp"
+#include "batchrun/ingest/http/http_reply.hpp"
+#include "batchrun/ingest/http/openapi_route.hpp"
 
 namespace batchrun::ingest {
 

@@ -6,10 +6,10 @@
 #include <atomic>
 #include <memory>
 
-#include "batchrun/common/follower_hub.hpp"
-#include "batchrun/common/kafka_admin.hpp"
-#include "batchrun/common/kafka_producer.hpp"
-#include "batchrun/common/topic_follower.hpp"
+#include "batchrun/common/kafka/follower_hub.hpp"
+#include "batchrun/common/kafka/admin.hpp"
+#include "batchrun/common/kafka/producer.hpp"
+#include "batchrun/common/kafka/topic_follower.hpp"
 #include "kafka_env.hpp"
 #include "wait.hpp"
 

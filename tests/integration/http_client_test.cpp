@@ -14,7 +14,7 @@
 #include <set>
 #include <thread>
 
-#include "batchrun/common/http_client.hpp"
+#include "batchrun/common/http/http_client.hpp"
 #include "process.hpp"
 #include "wait.hpp"
 

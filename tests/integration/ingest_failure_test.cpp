@@ -5,7 +5,7 @@
 
 #include <cstdint>
 
-#include "batchrun/common/kafka_admin.hpp"
+#include "batchrun/common/kafka/admin.hpp"
 #include "ingest_support.hpp"
 
 using namespace batchrun;

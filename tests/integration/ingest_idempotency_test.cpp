@@ -8,8 +8,8 @@
 #include <set>
 
 #include "batchrun/common/ids.hpp"
-#include "batchrun/common/run.hpp"
-#include "batchrun/ingest/run_ids.hpp"
+#include "batchrun/common/records/run.hpp"
+#include "batchrun/ingest/write/run_ids.hpp"
 #include "http.hpp"
 #include "ingest_support.hpp"
 #include "wait.hpp"

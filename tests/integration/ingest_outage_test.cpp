@@ -8,8 +8,8 @@
 #include <cstdlib>
 #include <set>
 
-#include "batchrun/common/kafka_admin.hpp"
-#include "batchrun/common/run.hpp"
+#include "batchrun/common/kafka/admin.hpp"
+#include "batchrun/common/records/run.hpp"
 #include "ingest_support.hpp"
 #include "kafka_env.hpp"
 #include "process.hpp"

@@ -9,7 +9,7 @@
 #include <thread>
 
 #include "batchrun/common/ids.hpp"
-#include "batchrun/common/run.hpp"
+#include "batchrun/common/records/run.hpp"
 #include "ingest_support.hpp"
 
 using namespace batchrun;

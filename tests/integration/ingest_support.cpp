@@ -11,8 +11,8 @@
 #include <mutex>
 
 #include "batchrun/common/crypto.hpp"
-#include "batchrun/common/kafka_admin.hpp"
-#include "batchrun/common/topic_follower.hpp"
+#include "batchrun/common/kafka/admin.hpp"
+#include "batchrun/common/kafka/topic_follower.hpp"
 #include "kafka_env.hpp"
 #include "wait.hpp"
 

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "batchrun/common/kafka_settings.hpp"
+#include "batchrun/common/kafka/settings.hpp"
 #include "batchrun/ingest/app.hpp"
 #include "http.hpp"
 

@@ -7,8 +7,8 @@
 
 #include <set>
 
-#include "batchrun/common/run.hpp"
-#include "batchrun/common/workflow.hpp"
+#include "batchrun/common/records/run.hpp"
+#include "batchrun/common/records/workflow.hpp"
 #include "ingest_support.hpp"
 #include "wait.hpp"
 

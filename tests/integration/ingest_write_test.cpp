@@ -6,8 +6,8 @@
 #include <map>
 #include <set>
 
-#include "batchrun/common/run.hpp"
-#include "batchrun/ingest/run_index.hpp"
+#include "batchrun/common/records/run.hpp"
+#include "batchrun/ingest/read/run_index.hpp"
 #include "ingest_support.hpp"
 
 using namespace batchrun;

@@ -4,8 +4,8 @@
 
 #include <cstdlib>
 
-#include "batchrun/common/kafka_admin.hpp"
-#include "batchrun/common/kafka_producer.hpp"
+#include "batchrun/common/kafka/admin.hpp"
+#include "batchrun/common/kafka/producer.hpp"
 #include "kafka_env.hpp"
 #include "process.hpp"
 

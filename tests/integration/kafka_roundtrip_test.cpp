@@ -7,10 +7,10 @@
 #include <memory>
 #include <mutex>
 
-#include "batchrun/common/kafka_admin.hpp"
-#include "batchrun/common/kafka_consumer.hpp"
-#include "batchrun/common/kafka_producer.hpp"
-#include "batchrun/common/topic_follower.hpp"
+#include "batchrun/common/kafka/admin.hpp"
+#include "batchrun/common/kafka/consumer.hpp"
+#include "batchrun/common/kafka/producer.hpp"
+#include "batchrun/common/kafka/topic_follower.hpp"
 #include "kafka_env.hpp"
 #include "wait.hpp"
 

@@ -4,9 +4,9 @@
 
 #include <mutex>
 
-#include "batchrun/common/control.hpp"
+#include "batchrun/common/records/control.hpp"
 #include "batchrun/common/ids.hpp"
-#include "batchrun/common/topic_follower.hpp"
+#include "batchrun/common/kafka/topic_follower.hpp"
 #include "read_support.hpp"
 #include "wait.hpp"
 

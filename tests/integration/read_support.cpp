@@ -7,11 +7,11 @@
 
 #include "batchrun/common/clock.hpp"
 #include "batchrun/common/crypto.hpp"
-#include "batchrun/common/events.hpp"
+#include "batchrun/common/records/events.hpp"
 #include "batchrun/common/ids.hpp"
-#include "batchrun/common/kafka_admin.hpp"
-#include "batchrun/ingest/run_builder.hpp"
-#include "batchrun/ingest/run_index.hpp"
+#include "batchrun/common/kafka/admin.hpp"
+#include "batchrun/ingest/write/run_builder.hpp"
+#include "batchrun/ingest/read/run_index.hpp"
 #include "kafka_env.hpp"
 #include "wait.hpp"
 

@@ -7,8 +7,8 @@
 #include <string>
 #include <vector>
 
-#include "batchrun/common/kafka_producer.hpp"
-#include "batchrun/common/run.hpp"
+#include "batchrun/common/kafka/producer.hpp"
+#include "batchrun/common/records/run.hpp"
 #include "batchrun/ingest/app.hpp"
 #include "http.hpp"
 

@@ -17,9 +17,9 @@
 #include <random>
 #include <thread>
 
-#include "batchrun/common/kafka_admin.hpp"
-#include "batchrun/common/kafka_producer.hpp"
-#include "batchrun/common/record_reader.hpp"
+#include "batchrun/common/kafka/admin.hpp"
+#include "batchrun/common/kafka/producer.hpp"
+#include "batchrun/common/kafka/record_reader.hpp"
 #include "kafka_env.hpp"
 #include "wait.hpp"
 

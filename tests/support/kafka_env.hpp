@@ -3,7 +3,7 @@
 // default 127.0.0.1:9092). Each test gets its own topic prefix so runs never collide.
 #include <string>
 
-#include "batchrun/common/kafka_settings.hpp"
+#include "batchrun/common/kafka/settings.hpp"
 
 namespace batchrun::testing {
 

@@ -1,6 +1,6 @@
 #include "batchrun/webhook/app.hpp"
 
-#include "batchrun/common/kafka_admin.hpp"
+#include "batchrun/common/kafka/admin.hpp"
 #include "batchrun/common/logging.hpp"
 
 namespace batchrun::webhook {

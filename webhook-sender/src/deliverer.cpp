@@ -3,7 +3,7 @@
 #include <algorithm>
 
 #include "batchrun/common/logging.hpp"
-#include "batchrun/common/webhook_signature.hpp"
+#include "batchrun/common/http/webhook_signature.hpp"
 
 namespace batchrun::webhook {
 

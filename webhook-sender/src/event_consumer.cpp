@@ -2,7 +2,7 @@
 
 #include <chrono>
 
-#include "batchrun/common/events.hpp"
+#include "batchrun/common/records/events.hpp"
 #include "batchrun/common/logging.hpp"
 #include "batchrun/webhook/extend_envelope.hpp"
 

@@ -2,7 +2,7 @@
 
 #include <rapidjson/document.h>
 
-#include "batchrun/common/events.hpp"
+#include "batchrun/common/records/events.hpp"
 #include "batchrun/common/json.hpp"
 
 namespace batchrun::webhook {

@@ -7,7 +7,7 @@
 #include <map>
 
 #include "batchrun/common/clock.hpp"
-#include "batchrun/common/events.hpp"
+#include "batchrun/common/records/events.hpp"
 #include "batchrun/common/ids.hpp"
 #include "batchrun/common/logging.hpp"
 #include "batchrun/webhook/extend_envelope.hpp"

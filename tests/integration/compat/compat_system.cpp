@@ -7,8 +7,8 @@
 #include "batchrun/common/crypto.hpp"
 #include "batchrun/common/ids.hpp"
 #include "batchrun/common/json.hpp"
-#include "batchrun/ingest/compat_upstash.hpp"
-#include "batchrun/ingest/run_ids.hpp"
+#include "batchrun/ingest/dialects/upstash.hpp"
+#include "batchrun/ingest/write/run_ids.hpp"
 #include "kafka_env.hpp"
 #include "wait.hpp"
 

@@ -7,11 +7,11 @@
 #include <algorithm>
 #include <set>
 
-#include "batchrun/common/events.hpp"
-#include "batchrun/common/handover_marker.hpp"
+#include "batchrun/common/records/events.hpp"
+#include "batchrun/common/records/handover_marker.hpp"
 #include "batchrun/common/ids.hpp"
-#include "batchrun/common/kafka_producer.hpp"
-#include "batchrun/dispatcher/state_reader.hpp"
+#include "batchrun/common/kafka/producer.hpp"
+#include "batchrun/dispatcher/state/state_reader.hpp"
 #include "harness.hpp"
 #include "wait.hpp"
 

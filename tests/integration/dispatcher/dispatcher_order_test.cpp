@@ -6,7 +6,7 @@
 #include <algorithm>
 
 #include "batchrun/common/clock.hpp"
-#include "batchrun/common/events.hpp"
+#include "batchrun/common/records/events.hpp"
 #include "harness.hpp"
 #include "wait.hpp"
 

@@ -5,7 +5,7 @@
 
 #include <algorithm>
 
-#include "batchrun/common/events.hpp"
+#include "batchrun/common/records/events.hpp"
 #include "batchrun/common/ids.hpp"
 #include "harness.hpp"
 #include "wait.hpp"

@@ -5,9 +5,9 @@
 #include <chrono>
 
 #include "batchrun/common/clock.hpp"
-#include "batchrun/common/events.hpp"
+#include "batchrun/common/records/events.hpp"
 #include "batchrun/common/ids.hpp"
-#include "batchrun/common/kafka_admin.hpp"
+#include "batchrun/common/kafka/admin.hpp"
 #include "batchrun/common/json.hpp"
 #include "http.hpp"
 #include "kafka_env.hpp"

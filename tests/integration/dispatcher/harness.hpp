@@ -12,11 +12,11 @@
 #include <string>
 #include <vector>
 
-#include "batchrun/common/control.hpp"
-#include "batchrun/common/kafka_producer.hpp"
-#include "batchrun/common/run.hpp"
-#include "batchrun/common/topic_follower.hpp"
-#include "batchrun/common/workflow.hpp"
+#include "batchrun/common/records/control.hpp"
+#include "batchrun/common/kafka/producer.hpp"
+#include "batchrun/common/records/run.hpp"
+#include "batchrun/common/kafka/topic_follower.hpp"
+#include "batchrun/common/records/workflow.hpp"
 #include "process.hpp"
 
 namespace batchrun::testing {

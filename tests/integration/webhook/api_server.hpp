@@ -9,8 +9,8 @@
 #include <string>
 
 #include "batchrun/common/clock.hpp"
-#include "batchrun/ingest/auth.hpp"
-#include "batchrun/ingest/webhook_endpoint_routes.hpp"
+#include "batchrun/ingest/http/auth.hpp"
+#include "batchrun/ingest/admin/webhook_endpoint_routes.hpp"
 #include "http.hpp"
 
 namespace batchrun::testing {

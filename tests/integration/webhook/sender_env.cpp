@@ -3,9 +3,9 @@
 #include <gtest/gtest.h>
 
 #include "batchrun/common/clock.hpp"
-#include "batchrun/common/events.hpp"
+#include "batchrun/common/records/events.hpp"
 #include "batchrun/common/ids.hpp"
-#include "batchrun/common/kafka_admin.hpp"
+#include "batchrun/common/kafka/admin.hpp"
 #include "kafka_env.hpp"
 #include "prometheus_text.hpp"
 

@@ -9,10 +9,10 @@
 #include <vector>
 
 #include "batchrun/common/clock.hpp"
-#include "batchrun/common/kafka_producer.hpp"
-#include "batchrun/common/topic_follower.hpp"
-#include "batchrun/common/webhook_endpoint.hpp"
-#include "batchrun/common/webhook_records.hpp"
+#include "batchrun/common/kafka/producer.hpp"
+#include "batchrun/common/kafka/topic_follower.hpp"
+#include "batchrun/common/records/webhook_endpoint.hpp"
+#include "batchrun/common/records/webhook_records.hpp"
 #include "batchrun/webhook/app.hpp"
 #include "receiver.hpp"
 

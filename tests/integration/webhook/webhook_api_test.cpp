@@ -6,7 +6,7 @@
 
 #include "batchrun/common/clock.hpp"
 #include "batchrun/common/crypto.hpp"
-#include "batchrun/common/events.hpp"
+#include "batchrun/common/records/events.hpp"
 #include "api_server.hpp"
 #include "batchrun/ingest/app.hpp"
 #include "sender_env.hpp"

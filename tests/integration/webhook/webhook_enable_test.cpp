@@ -9,7 +9,7 @@
 
 #include "api_server.hpp"
 #include "batchrun/common/clock.hpp"
-#include "batchrun/common/events.hpp"
+#include "batchrun/common/records/events.hpp"
 #include "kafka_env.hpp"
 #include "process.hpp"
 #include "sender_env.hpp"

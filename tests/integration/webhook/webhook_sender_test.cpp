@@ -7,7 +7,7 @@
 #include <set>
 
 #include "batchrun/common/clock.hpp"
-#include "batchrun/common/events.hpp"
+#include "batchrun/common/records/events.hpp"
 #include "sender_env.hpp"
 #include "wait.hpp"
 

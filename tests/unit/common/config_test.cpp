@@ -3,8 +3,8 @@
 #include <algorithm>
 
 #include "batchrun/common/config.hpp"
-#include "batchrun/common/kafka_admin.hpp"
-#include "batchrun/common/kafka_settings.hpp"
+#include "batchrun/common/kafka/admin.hpp"
+#include "batchrun/common/kafka/settings.hpp"
 #include "batchrun/common/service_config.hpp"
 
 using namespace batchrun;

@@ -1,7 +1,7 @@
 #include <gtest/gtest.h>
 #include <rapidjson/document.h>
 
-#include "batchrun/common/events.hpp"
+#include "batchrun/common/records/events.hpp"
 
 using namespace batchrun;
 

@@ -2,7 +2,7 @@
 // request time, and not before.
 #include <gtest/gtest.h>
 
-#include "batchrun/common/follower_barrier.hpp"
+#include "batchrun/common/kafka/follower_barrier.hpp"
 
 using namespace batchrun;
 

@@ -1,6 +1,6 @@
 #include <gtest/gtest.h>
 
-#include "batchrun/common/handover_marker.hpp"
+#include "batchrun/common/records/handover_marker.hpp"
 
 using namespace batchrun;
 

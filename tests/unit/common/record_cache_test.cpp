@@ -3,7 +3,7 @@
 
 #include <string>
 
-#include "batchrun/common/record_cache.hpp"
+#include "batchrun/common/kafka/record_cache.hpp"
 
 using namespace batchrun;
 

@@ -1,7 +1,7 @@
 #include <gtest/gtest.h>
 #include <rapidjson/document.h>
 
-#include "batchrun/common/run.hpp"
+#include "batchrun/common/records/run.hpp"
 
 using namespace batchrun;
 
@@ -78,8 +78,8 @@ TEST(RunCodec, RejectsGarbage) {
   EXPECT_FALSE(decodeRun(R"({"run_id":"a","project":"p","status":"sleeping"})"));
 }
 
-#include "batchrun/common/control.hpp"
-#include "batchrun/common/workflow.hpp"
+#include "batchrun/common/records/control.hpp"
+#include "batchrun/common/records/workflow.hpp"
 
 TEST(WorkflowCodec, RoundTrips) {
   Workflow w;

@@ -6,8 +6,8 @@
 #include <string>
 
 #include "batchrun/common/crypto.hpp"
-#include "batchrun/dispatcher/failure_callback_request.hpp"
-#include "batchrun/dispatcher/failure_callbacks.hpp"
+#include "batchrun/dispatcher/worker/failure_callback_request.hpp"
+#include "batchrun/dispatcher/worker/failure_callbacks.hpp"
 
 using namespace batchrun;
 using namespace batchrun::dispatcher;

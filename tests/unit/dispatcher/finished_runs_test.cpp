@@ -1,7 +1,7 @@
 // FinishedRuns: a live dispatcher's memory of ended runs is bounded by the run retention.
 #include <gtest/gtest.h>
 
-#include "batchrun/dispatcher/finished_runs.hpp"
+#include "batchrun/dispatcher/state/finished_runs.hpp"
 
 using namespace batchrun;
 using namespace batchrun::dispatcher;

@@ -3,11 +3,11 @@
 #include <gtest/gtest.h>
 
 #include "batchrun/common/crypto.hpp"
-#include "batchrun/dispatcher/batch_counter.hpp"
-#include "batchrun/dispatcher/offset_tracker.hpp"
-#include "batchrun/dispatcher/outcome.hpp"
-#include "batchrun/dispatcher/retry_policy.hpp"
-#include "batchrun/dispatcher/worker_request.hpp"
+#include "batchrun/dispatcher/batches/batch_counter.hpp"
+#include "batchrun/dispatcher/state/offset_tracker.hpp"
+#include "batchrun/dispatcher/worker/outcome.hpp"
+#include "batchrun/dispatcher/worker/retry_policy.hpp"
+#include "batchrun/dispatcher/worker/worker_request.hpp"
 
 using namespace batchrun;
 using namespace batchrun::dispatcher;

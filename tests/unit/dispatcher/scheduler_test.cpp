@@ -4,7 +4,7 @@
 
 #include <map>
 
-#include "batchrun/dispatcher/scheduler.hpp"
+#include "batchrun/dispatcher/scheduling/scheduler.hpp"
 
 using namespace batchrun::dispatcher;
 

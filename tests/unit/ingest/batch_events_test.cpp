@@ -3,8 +3,8 @@
 #include <gtest/gtest.h>
 
 #include "batchrun/common/clock.hpp"
-#include "batchrun/common/events.hpp"
-#include "batchrun/ingest/batch_events.hpp"
+#include "batchrun/common/records/events.hpp"
+#include "batchrun/ingest/read/batch_events.hpp"
 
 using namespace batchrun;
 using namespace batchrun::ingest;

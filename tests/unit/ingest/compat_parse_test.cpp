@@ -4,10 +4,10 @@
 #include <rapidjson/document.h>
 
 #include "batchrun/common/ids.hpp"
-#include "batchrun/ingest/compat_extend.hpp"
-#include "batchrun/ingest/compat_polos.hpp"
-#include "batchrun/ingest/compat_upstash.hpp"
-#include "batchrun/ingest/run_ids.hpp"
+#include "batchrun/ingest/dialects/extend.hpp"
+#include "batchrun/ingest/dialects/polos.hpp"
+#include "batchrun/ingest/dialects/upstash.hpp"
+#include "batchrun/ingest/write/run_ids.hpp"
 
 namespace batchrun::ingest {
 namespace {

@@ -1,7 +1,7 @@
 // DirectBodyHandler on a real Pistache endpoint, driven through a raw socket so each test chooses
 // where the bytes split: heads and bodies in pieces, pipelined requests, chunked bodies, refused
 // sizes, a client that leaves mid-body.
-#include "batchrun/ingest/direct_body_handler.hpp"
+#include "batchrun/ingest/http/direct_body_handler.hpp"
 
 #include <gtest/gtest.h>
 #include <pistache/endpoint.h>

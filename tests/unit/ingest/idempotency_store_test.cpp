@@ -3,7 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "batchrun/common/clock.hpp"
-#include "batchrun/ingest/idempotency_store.hpp"
+#include "batchrun/ingest/write/idempotency_store.hpp"
 
 using namespace batchrun;
 using namespace batchrun::ingest;

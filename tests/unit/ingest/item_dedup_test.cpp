@@ -4,10 +4,10 @@
 
 #include <map>
 
-#include "batchrun/common/kafka_settings.hpp"
-#include "batchrun/ingest/item_dedup.hpp"
-#include "batchrun/ingest/run_builder.hpp"
-#include "batchrun/ingest/run_ids.hpp"
+#include "batchrun/common/kafka/settings.hpp"
+#include "batchrun/ingest/write/item_dedup.hpp"
+#include "batchrun/ingest/write/run_builder.hpp"
+#include "batchrun/ingest/write/run_ids.hpp"
 
 using namespace batchrun;
 using namespace batchrun::ingest;

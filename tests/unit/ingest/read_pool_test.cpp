@@ -1,7 +1,7 @@
 // ReadPool on a real Pistache endpoint with one HTTP thread: a read waiting in the pool does not
 // hold that thread, a full queue hands the writer back, a gone client's answer is skipped, and
 // stop() answers what was queued.
-#include "batchrun/ingest/read_pool.hpp"
+#include "batchrun/ingest/read/read_pool.hpp"
 
 #include <gtest/gtest.h>
 #include <pistache/endpoint.h>

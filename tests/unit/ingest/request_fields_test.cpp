@@ -1,7 +1,7 @@
 // URL, workflow id and idempotency key checks shared by the request parsers.
 #include <gtest/gtest.h>
 
-#include "batchrun/ingest/request_fields.hpp"
+#include "batchrun/ingest/http/request_fields.hpp"
 
 using namespace batchrun::ingest;
 

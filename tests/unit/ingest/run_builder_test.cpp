@@ -9,10 +9,10 @@
 #include <vector>
 
 #include "batchrun/common/ids.hpp"
-#include "batchrun/common/kafka_settings.hpp"
-#include "batchrun/ingest/run_builder.hpp"
-#include "batchrun/ingest/run_ids.hpp"
-#include "batchrun/ingest/run_view.hpp"
+#include "batchrun/common/kafka/settings.hpp"
+#include "batchrun/ingest/write/run_builder.hpp"
+#include "batchrun/ingest/write/run_ids.hpp"
+#include "batchrun/ingest/read/run_view.hpp"
 
 using namespace batchrun;
 using namespace batchrun::ingest;

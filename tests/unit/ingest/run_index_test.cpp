@@ -7,8 +7,8 @@
 #include <vector>
 
 #include "batchrun/common/ids.hpp"
-#include "batchrun/ingest/run_index.hpp"
-#include "batchrun/ingest/run_view.hpp"
+#include "batchrun/ingest/read/run_index.hpp"
+#include "batchrun/ingest/read/run_view.hpp"
 #include "run_view_records.hpp"
 
 using namespace batchrun;

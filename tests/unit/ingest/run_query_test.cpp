@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "batchrun/common/ids.hpp"
-#include "batchrun/ingest/run_query.hpp"
+#include "batchrun/ingest/read/run_query.hpp"
 
 using namespace batchrun;
 using namespace batchrun::ingest;

@@ -4,7 +4,7 @@
 
 #include <string>
 
-#include "batchrun/ingest/run_request.hpp"
+#include "batchrun/ingest/write/run_request.hpp"
 
 using namespace batchrun::ingest;
 

@@ -12,8 +12,8 @@
 #include <string>
 #include <vector>
 
-#include "batchrun/ingest/run_query.hpp"
-#include "batchrun/ingest/run_view.hpp"
+#include "batchrun/ingest/read/run_query.hpp"
+#include "batchrun/ingest/read/run_view.hpp"
 #include "run_view_records.hpp"
 
 using namespace batchrun;

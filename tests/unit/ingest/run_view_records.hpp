@@ -14,9 +14,9 @@
 #include <tuple>
 #include <vector>
 
-#include "batchrun/common/record_reader.hpp"
-#include "batchrun/common/run.hpp"
-#include "batchrun/ingest/run_view.hpp"
+#include "batchrun/common/kafka/record_reader.hpp"
+#include "batchrun/common/records/run.hpp"
+#include "batchrun/ingest/read/run_view.hpp"
 
 namespace batchrun::ingest::testing {
 

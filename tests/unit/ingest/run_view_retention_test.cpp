@@ -2,7 +2,7 @@
 // that resume where the last one stopped, and are not indexed again when read later.
 #include <gtest/gtest.h>
 
-#include "batchrun/ingest/run_view.hpp"
+#include "batchrun/ingest/read/run_view.hpp"
 #include "run_view_records.hpp"
 
 using namespace batchrun;

@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "batchrun/common/ids.hpp"
-#include "batchrun/ingest/run_view.hpp"
+#include "batchrun/ingest/read/run_view.hpp"
 #include "run_view_records.hpp"
 
 using namespace batchrun;

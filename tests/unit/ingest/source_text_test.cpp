@@ -1,13 +1,13 @@
 // The input/metadata text copied from the body as sent (source_text.hpp) must be exactly the
 // value's source, whatever whitespace, escapes and nesting surround it.
-#include "batchrun/ingest/source_text.hpp"
+#include "batchrun/ingest/write/source_text.hpp"
 
 #include <gtest/gtest.h>
 #include <rapidjson/document.h>
 
 #include <string>
 
-#include "batchrun/ingest/run_request.hpp"
+#include "batchrun/ingest/write/run_request.hpp"
 
 namespace batchrun::ingest {
 namespace {

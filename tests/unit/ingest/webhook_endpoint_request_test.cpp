@@ -1,7 +1,7 @@
 // The optional bodies of POST /v1/webhook-endpoints/{id}/enable and …/disable.
 #include <gtest/gtest.h>
 
-#include "batchrun/ingest/webhook_endpoint_request.hpp"
+#include "batchrun/ingest/admin/webhook_endpoint_request.hpp"
 
 using namespace batchrun::ingest;
 

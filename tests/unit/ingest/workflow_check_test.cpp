@@ -2,8 +2,8 @@
 // the problems name each item, in the dialect's words.
 #include <gtest/gtest.h>
 
-#include "batchrun/common/workflow.hpp"
-#include "batchrun/ingest/workflow_check.hpp"
+#include "batchrun/common/records/workflow.hpp"
+#include "batchrun/ingest/write/workflow_check.hpp"
 
 using namespace batchrun;
 using namespace batchrun::ingest;

@@ -4,8 +4,8 @@
 
 #include <rapidjson/document.h>
 
-#include "batchrun/ingest/workflow_routes.hpp"
-#include "batchrun/ingest/workflow_view.hpp"
+#include "batchrun/ingest/admin/workflow_routes.hpp"
+#include "batchrun/ingest/admin/workflow_view.hpp"
 
 using namespace batchrun;
 using namespace batchrun::ingest;

@@ -1,9 +1,9 @@
 #include <gtest/gtest.h>
 
 #include "batchrun/common/crypto.hpp"
-#include "batchrun/common/destination_url.hpp"
-#include "batchrun/common/webhook_endpoint.hpp"
-#include "batchrun/common/webhook_records.hpp"
+#include "batchrun/common/http/destination_url.hpp"
+#include "batchrun/common/records/webhook_endpoint.hpp"
+#include "batchrun/common/records/webhook_records.hpp"
 
 using namespace batchrun;
 

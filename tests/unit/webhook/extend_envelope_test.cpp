@@ -2,8 +2,8 @@
 #include <gtest/gtest.h>
 #include <rapidjson/document.h>
 
-#include "batchrun/common/events.hpp"
-#include "batchrun/common/run.hpp"
+#include "batchrun/common/records/events.hpp"
+#include "batchrun/common/records/run.hpp"
 #include "batchrun/webhook/extend_envelope.hpp"
 
 namespace batchrun::webhook {

@@ -1,6 +1,6 @@
 #include <gtest/gtest.h>
 
-#include "batchrun/common/webhook_signature.hpp"
+#include "batchrun/common/http/webhook_signature.hpp"
 
 using namespace batchrun;
 

@@ -4,7 +4,7 @@
 #include <string>
 
 #include "batchrun/common/config.hpp"
-#include "batchrun/common/kafka_settings.hpp"
+#include "batchrun/common/kafka/settings.hpp"
 
 namespace batchrun {
 

@@ -12,8 +12,8 @@
 #include <string>
 #include <vector>
 
-#include "batchrun/common/kafka_message.hpp"
-#include "batchrun/common/webhook_endpoint.hpp"
+#include "batchrun/common/kafka/message.hpp"
+#include "batchrun/common/records/webhook_endpoint.hpp"
 
 namespace batchrun {
 

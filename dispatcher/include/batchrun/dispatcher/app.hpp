@@ -5,17 +5,17 @@
 // start() creates topics (if configured) and connects; stop() drains in reverse order.
 #include <memory>
 
-#include "batchrun/common/http_client.hpp"
-#include "batchrun/common/kafka_producer.hpp"
+#include "batchrun/common/http/http_client.hpp"
+#include "batchrun/common/kafka/producer.hpp"
 #include "batchrun/common/metrics.hpp"
-#include "batchrun/common/ops_http.hpp"
-#include "batchrun/common/topic_follower.hpp"
-#include "batchrun/dispatcher/batch_tracker.hpp"
+#include "batchrun/common/http/ops_http.hpp"
+#include "batchrun/common/kafka/topic_follower.hpp"
+#include "batchrun/dispatcher/batches/batch_tracker.hpp"
 #include "batchrun/dispatcher/config.hpp"
 #include "batchrun/dispatcher/dispatcher.hpp"
 #include "batchrun/dispatcher/dispatcher_metrics.hpp"
-#include "batchrun/dispatcher/failure_callbacks.hpp"
-#include "batchrun/dispatcher/workflow_registry.hpp"
+#include "batchrun/dispatcher/worker/failure_callbacks.hpp"
+#include "batchrun/dispatcher/scheduling/workflow_registry.hpp"
 
 namespace batchrun::dispatcher {
 

@@ -6,7 +6,7 @@
 
 #include "batchrun/common/config.hpp"
 #include "batchrun/common/service_config.hpp"
-#include "batchrun/dispatcher/retry_policy.hpp"
+#include "batchrun/dispatcher/worker/retry_policy.hpp"
 
 namespace batchrun::dispatcher {
 

@@ -24,20 +24,20 @@
 #include <vector>
 
 #include "batchrun/common/clock.hpp"
-#include "batchrun/common/control.hpp"
-#include "batchrun/common/http_client.hpp"
-#include "batchrun/common/kafka_consumer.hpp"
-#include "batchrun/common/kafka_producer.hpp"
-#include "batchrun/common/run.hpp"
+#include "batchrun/common/records/control.hpp"
+#include "batchrun/common/http/http_client.hpp"
+#include "batchrun/common/kafka/consumer.hpp"
+#include "batchrun/common/kafka/producer.hpp"
+#include "batchrun/common/records/run.hpp"
 #include "batchrun/dispatcher/config.hpp"
 #include "batchrun/dispatcher/dispatcher_metrics.hpp"
-#include "batchrun/dispatcher/failure_callbacks.hpp"
-#include "batchrun/dispatcher/finished_runs.hpp"
-#include "batchrun/dispatcher/limits.hpp"
-#include "batchrun/dispatcher/offset_tracker.hpp"
-#include "batchrun/dispatcher/outcome.hpp"
-#include "batchrun/dispatcher/scheduler.hpp"
-#include "batchrun/dispatcher/workflow_registry.hpp"
+#include "batchrun/dispatcher/worker/failure_callbacks.hpp"
+#include "batchrun/dispatcher/state/finished_runs.hpp"
+#include "batchrun/dispatcher/scheduling/limits.hpp"
+#include "batchrun/dispatcher/state/offset_tracker.hpp"
+#include "batchrun/dispatcher/worker/outcome.hpp"
+#include "batchrun/dispatcher/scheduling/scheduler.hpp"
+#include "batchrun/dispatcher/scheduling/workflow_registry.hpp"
 
 namespace batchrun::dispatcher {
 

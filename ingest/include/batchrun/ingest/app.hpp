@@ -9,21 +9,21 @@
 #include <atomic>
 #include <memory>
 
-#include "batchrun/common/kafka_producer.hpp"
-#include "batchrun/common/kafka_settings.hpp"
+#include "batchrun/common/kafka/producer.hpp"
+#include "batchrun/common/kafka/settings.hpp"
 #include "batchrun/common/metrics.hpp"
-#include "batchrun/ingest/compat_routes.hpp"
-#include "batchrun/ingest/config.hpp"
-#include "batchrun/ingest/idempotency_store.hpp"
-#include "batchrun/ingest/ingest_metrics.hpp"
-#include "batchrun/ingest/kafka_health.hpp"
-#include "batchrun/ingest/read_side.hpp"
-#include "batchrun/ingest/submission.hpp"
-#include "batchrun/ingest/view_follower.hpp"
-#include "batchrun/ingest/webhook_endpoint_routes.hpp"
-#include "batchrun/ingest/workflow_routes.hpp"
-#include "batchrun/ingest/workflow_view.hpp"
-#include "batchrun/ingest/write_routes.hpp"
+#include "batchrun/ingest/dialects/dialect_routes.hpp"
+#include "batchrun/ingest/config/ingest_config.hpp"
+#include "batchrun/ingest/write/idempotency_store.hpp"
+#include "batchrun/ingest/http/ingest_metrics.hpp"
+#include "batchrun/ingest/kafka/kafka_health.hpp"
+#include "batchrun/ingest/read/read_side.hpp"
+#include "batchrun/ingest/kafka/submission.hpp"
+#include "batchrun/ingest/kafka/view_follower.hpp"
+#include "batchrun/ingest/admin/webhook_endpoint_routes.hpp"
+#include "batchrun/ingest/admin/workflow_routes.hpp"
+#include "batchrun/ingest/admin/workflow_view.hpp"
+#include "batchrun/ingest/write/write_routes.hpp"
 
 namespace batchrun::ingest {
 
@@ -63,7 +63,7 @@ class App {
   std::unique_ptr<WriteDeps> write_deps_;
   std::unique_ptr<WorkflowDeps> workflow_deps_;
   ReadSide read_;  // run view, batch events, SSE streams (read_side.hpp)
-  std::unique_ptr<CompatDeps> compat_deps_;  // Polos, Extend, Upstash dialects (compat_routes.hpp)
+  std::unique_ptr<CompatDeps> compat_deps_;  // Polos, Extend, Upstash dialects (dialects/dialect_routes.hpp)
   std::unique_ptr<WebhookEndpointRoutes> webhook_endpoints_;  // subscription API + endpoint view
   Pistache::Rest::Router router_;
   std::unique_ptr<Pistache::Http::Endpoint> endpoint_;  // last: its handlers use the members above

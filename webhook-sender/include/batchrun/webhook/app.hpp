@@ -9,11 +9,11 @@
 #include <memory>
 
 #include "batchrun/common/clock.hpp"
-#include "batchrun/common/http_client.hpp"
-#include "batchrun/common/kafka_producer.hpp"
+#include "batchrun/common/http/http_client.hpp"
+#include "batchrun/common/kafka/producer.hpp"
 #include "batchrun/common/metrics.hpp"
-#include "batchrun/common/ops_http.hpp"
-#include "batchrun/common/topic_follower.hpp"
+#include "batchrun/common/http/ops_http.hpp"
+#include "batchrun/common/kafka/topic_follower.hpp"
 #include "batchrun/common/webhook_endpoint_view.hpp"
 #include "batchrun/webhook/config.hpp"
 #include "batchrun/webhook/deliverer.hpp"

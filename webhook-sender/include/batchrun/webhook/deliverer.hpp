@@ -23,10 +23,10 @@
 #include <vector>
 
 #include "batchrun/common/clock.hpp"
-#include "batchrun/common/http_client.hpp"
-#include "batchrun/common/kafka_producer.hpp"
+#include "batchrun/common/http/http_client.hpp"
+#include "batchrun/common/kafka/producer.hpp"
 #include "batchrun/common/webhook_endpoint_view.hpp"
-#include "batchrun/common/webhook_records.hpp"
+#include "batchrun/common/records/webhook_records.hpp"
 #include "batchrun/webhook/config.hpp"
 #include "batchrun/webhook/failure_clock.hpp"
 #include "batchrun/webhook/retry_schedule.hpp"

@@ -11,7 +11,7 @@
 #include <thread>
 #include <vector>
 
-#include "batchrun/common/kafka_consumer.hpp"
+#include "batchrun/common/kafka/consumer.hpp"
 #include "batchrun/common/webhook_endpoint_view.hpp"
 #include "batchrun/webhook/config.hpp"
 #include "batchrun/webhook/deliverer.hpp"

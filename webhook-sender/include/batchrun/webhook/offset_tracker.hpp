@@ -7,7 +7,7 @@
 #include <map>
 #include <optional>
 
-#include "batchrun/common/kafka_consumer.hpp"
+#include "batchrun/common/kafka/consumer.hpp"
 
 namespace batchrun::webhook {
 

@@ -9,9 +9,9 @@
 #include <functional>
 #include <thread>
 
-#include "batchrun/common/kafka_producer.hpp"
+#include "batchrun/common/kafka/producer.hpp"
 #include "batchrun/common/webhook_endpoint_view.hpp"
-#include "batchrun/common/webhook_records.hpp"
+#include "batchrun/common/records/webhook_records.hpp"
 
 namespace batchrun::webhook {
 

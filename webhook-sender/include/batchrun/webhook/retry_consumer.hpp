@@ -17,7 +17,7 @@
 #include <thread>
 #include <vector>
 
-#include "batchrun/common/kafka_consumer.hpp"
+#include "batchrun/common/kafka/consumer.hpp"
 #include "batchrun/webhook/config.hpp"
 #include "batchrun/webhook/deliverer.hpp"
 #include "batchrun/webhook/offset_tracker.hpp"

@@ -1,0 +1,108 @@
+#include "batchrun/common/kafka/topic_follower.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <thread>
+
+#include "batchrun/common/logging.hpp"
+
+namespace batchrun {
+
+Result<std::unique_ptr<TopicFollower>> TopicFollower::start(const KafkaSettings& settings,
+                                                            std::vector<std::string> topics, Handler handler,
+                                                            int metadata_timeout_ms,
+                                                            std::shared_ptr<FollowerHub> hub) {
+  if (!hub) {
+    auto own = FollowerHub::create(settings);
+    if (!own) return own.error();
+    hub = std::move(*own);
+  }
+  auto partitions = hub->describe(topics, metadata_timeout_ms);
+  if (!partitions) return partitions.error();
+  std::unique_ptr<TopicFollower> follower(new TopicFollower(hub, std::move(handler), std::move(*partitions)));
+  if (auto st = hub->attach(follower.get()); !st) return st.error();
+  follower->attached_ = true;
+  return follower;
+}
+
+TopicFollower::TopicFollower(std::shared_ptr<FollowerHub> hub, Handler handler,
+                             std::vector<FollowerBarriers::Partition> partitions)
+    : hub_(std::move(hub)),
+      handler_(std::move(handler)),
+      partitions_(std::move(partitions)),
+      remaining_(static_cast<int>(partitions_.size())),
+      caught_up_(partitions_.empty()) {}
+
+TopicFollower::~TopicFollower() { stop(); }
+
+void TopicFollower::stop() {
+  if (!attached_) return;
+  attached_ = false;
+  hub_->detach(this);
+}
+
+bool TopicFollower::waitCaughtUp(int timeout_ms) const {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  while (!caught_up_.load() && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return caught_up_.load();
+}
+
+void TopicFollower::syncThen(std::function<void()> done) {
+  {
+    std::lock_guard lock(sync_mu_);
+    sync_requests_.push_back(std::move(done));
+  }
+  hub_->syncRequested();  // served on the hub's next turn, not after its poll times out
+}
+
+bool TopicFollower::serveSyncRequests(rd_kafka_t* rk) {
+  std::vector<std::function<void()>> batch;
+  {
+    std::lock_guard lock(sync_mu_);
+    batch.swap(sync_requests_);
+  }
+  if (batch.empty()) return true;
+  // One query answers every request made meanwhile: their end offsets can only be lower.
+  std::map<FollowerBarriers::Partition, int64_t> ends;
+  for (const auto& tp : partitions_) {
+    int64_t low = 0, high = 0;
+    rd_kafka_resp_err_t err = rd_kafka_query_watermark_offsets(rk, tp.first.c_str(), tp.second, &low, &high, 5000);
+    if (err) {
+      if (!sync_failing_) {
+        log::warn("follower cannot read end offsets; sync waits",
+                  {{"topic", tp.first}, {"error", rd_kafka_err2str(err)}});
+      }
+      sync_failing_ = true;
+      std::lock_guard lock(sync_mu_);
+      for (auto& cb : batch) sync_requests_.push_back(std::move(cb));
+      return false;
+    }
+    ends[tp] = high;
+  }
+  sync_failing_ = false;
+  barriers_.add(std::move(ends), std::move(batch));
+  return true;
+}
+
+void TopicFollower::onPartitionEnd(const Message& m) {
+  barriers_.advance(rd_kafka_topic_name(m.raw()->rkt), m.partition(), m.offset());  // EOF's offset: the end
+  if (caught_up_.load()) return;
+  // EOF is reported again each time a partition is drained; count each partition only once.
+  FollowerBarriers::Partition key{m.topic(), m.partition()};
+  if (std::find(ended_.begin(), ended_.end(), key) != ended_.end()) return;
+  ended_.push_back(std::move(key));
+  if (--remaining_ <= 0) caught_up_ = true;
+}
+
+void TopicFollower::onRecord(const Message& m) {
+  try {
+    handler_(m);
+  } catch (const std::exception& e) {
+    log::error("follower handler threw", {{"error", e.what()}, {"topic", m.topic()}});
+  }
+  barriers_.advance(rd_kafka_topic_name(m.raw()->rkt), m.partition(), m.offset() + 1);
+}
+
+}  // namespace batchrun

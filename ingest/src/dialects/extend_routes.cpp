@@ -1,0 +1,142 @@
+// Extend routes (dialects/extend.hpp): the shared write flow with priority 90, reads from the RunView.
+#include <map>
+
+#include "batchrun/common/json.hpp"
+#include "batchrun/ingest/dialects/extend.hpp"
+#include "batchrun/ingest/dialects/dialect_routes.hpp"
+#include "batchrun/ingest/http/request_edge.hpp"
+#include "batchrun/ingest/read/run_query.hpp"
+#include "batchrun/ingest/write/workflow_check.hpp"
+
+namespace batchrun::ingest {
+
+namespace {
+
+using Pistache::Http::Code;
+using Pistache::Http::ResponseWriter;
+using Pistache::Rest::Request;
+using Pistache::Rest::Route;
+
+bool legacyRequest(const Request& req) {
+  auto v = rawHeader(req, "x-extend-api-version");
+  return v && extendLegacy(*v);
+}
+
+ErrorReplier extendReply(bool legacy) {
+  return [legacy](ResponseWriter& rw, Code code, std::string_view, std::string_view message,
+                  const std::vector<FieldError>& details, int retry_after_s) {
+    if (retry_after_s > 0) addHeader(rw, "Retry-After", std::to_string(retry_after_s));
+    replyJson(rw, code, extendErrorBody(legacy, static_cast<int>(code), message, details));
+  };
+}
+
+std::optional<std::string> extendProject(const Request& req, ResponseWriter& rw, CompatDeps& deps,
+                                         const ErrorReplier& reply) {
+  auto project = authenticate(deps.keys(), req);
+  if (!project) {
+    deps.write.metrics.rejected(Rejection::kUnauthorized).inc();
+    addHeader(rw, "WWW-Authenticate", "Bearer");
+    reply(rw, Code::Unauthorized, "", "a valid 'Authorization: Bearer <api key>' header is required", {}, 0);
+  }
+  return project;
+}
+
+WriteDialect extendDialect(bool legacy) {
+  WriteDialect d;
+  d.route = "POST /workflow_runs/batch";
+  d.is_batch = true;
+  d.success_code = Code::Ok;
+  d.success_body = [legacy](const std::vector<Run>&, const std::string& batch_id, int64_t, const std::vector<bool>&) {
+    std::string out = legacy ? "{\"success\":true,\"batchId\":" : "{\"batchId\":";
+    json::appendString(out, batch_id);
+    return out + "}";
+  };
+  d.reply_error = extendReply(legacy);
+  // One workflow for the whole batch, and no destination: one problem, on the request's field.
+  d.unregistered_workflow = [legacy](int, const std::string& workflow_id) {
+    return FieldError{-1, legacy ? "workflowId" : "workflow.id", unregisteredWorkflowMessage(workflow_id, {})};
+  };
+  return d;
+}
+
+}  // namespace
+
+void addExtendRoutes(Pistache::Rest::Router& router, CompatDeps& deps) {
+  using namespace Pistache::Rest;
+  CompatDeps* d = &deps;
+  const RunRequestLimits limits{deps.write.config.max_batch_items, deps.write.config.max_item_bytes};
+
+  Routes::Post(router, "/workflow_runs/batch", [d, limits](const Request& req, ResponseWriter rw) {
+    const bool legacy = legacyRequest(req);
+    const ErrorReplier reply = extendReply(legacy);
+    guardedCompat(rw, reply, [&] {
+      auto project = extendProject(req, rw, *d, reply);
+      if (!project || !admitBody(req, rw, *d, reply)) return;
+      auto parsed = parseExtendBatch(req.body(), legacy, limits);
+      if (!parsed.errors.empty()) {
+        d->write.metrics.rejected(Rejection::kInvalid).inc();
+        reply(rw, Code::Bad_Request, "", parsed.errors.front().field + " " + parsed.errors.front().message,
+              parsed.errors, 0);
+        return;
+      }
+      submitRuns(d->write, req, rw, std::move(*project), std::move(parsed.items), extendDialect(legacy));
+    });
+    return Route::Result::Ok;
+  });
+
+  Routes::Get(router, "/workflow_runs", [d](const Request& req, ResponseWriter rw) {
+    const bool legacy = legacyRequest(req);
+    const ErrorReplier reply = extendReply(legacy);
+    guardedCompat(rw, reply, [&] {
+      auto project = extendProject(req, rw, *d, reply);
+      if (!project) return;
+      std::map<std::string, std::string> params(req.query().parameters_begin(), req.query().parameters_end());
+      auto parsed = parseExtendList(params);
+      if (!parsed.errors.empty()) {
+        reply(rw, Code::Bad_Request, "", parsed.errors.front().field + " " + parsed.errors.front().message,
+              parsed.errors, 0);
+        return;
+      }
+      auto answer = [reply, legacy](ResponseWriter& w, const Result<RunPage>& listed) {
+        if (!listed) return reply(w, Code::Service_Unavailable, "", listed.error().message, {}, 1);
+        const RunPage& page = *listed;
+        std::string out = legacy ? "{\"success\":true,\"workflowRuns\":[" : "{\"object\":\"list\",\"data\":[";
+        for (size_t i = 0; i < page.runs.size(); ++i) {
+          if (i) out += ',';
+          out += extendRunJson(page.runs[i]);
+        }
+        out += "],\"nextPageToken\":";
+        if (page.last_run_id.empty()) out += "null"; else json::appendString(out, encodeCursor(page.last_run_id));
+        out += '}';
+        replyJson(w, Code::Ok, out);
+      };
+      d->reads.answer<RunPage>(std::move(rw), d->view.listNow(*project, parsed.query),
+                               [d, project = *project, query = parsed.query] { return d->view.list(project, query); },
+                               answer, busyReply(reply));
+    });
+    return Route::Result::Ok;
+  });
+
+  Routes::Get(router, "/workflow_runs/:id", [d](const Request& req, ResponseWriter rw) {
+    const bool legacy = legacyRequest(req);
+    const ErrorReplier reply = extendReply(legacy);
+    guardedCompat(rw, reply, [&] {
+      auto project = extendProject(req, rw, *d, reply);
+      if (!project) return;
+      auto id = req.param(":id").as<std::string>();
+      auto answer = [reply, legacy, id](ResponseWriter& w, const Result<std::optional<Run>>& found) {
+        if (!found) return reply(w, Code::Service_Unavailable, "", found.error().message, {}, 1);
+        const auto& run = *found;
+        if (!run) return reply(w, Code::Not_Found, "", "workflow run " + id + " not found", {}, 0);
+        replyJson(w, Code::Ok, legacy ? "{\"success\":true,\"workflowRun\":" + extendRunJson(*run) + "}"
+                                      : extendRunJson(*run));
+      };
+      d->reads.answer<std::optional<Run>>(std::move(rw), d->view.getNow(*project, id),
+                                          [d, project = *project, id] { return d->view.get(project, id); }, answer,
+                                          busyReply(reply));
+    });
+    return Route::Result::Ok;
+  });
+}
+
+}  // namespace batchrun::ingest

@@ -1,0 +1,214 @@
+// Parser of POST /v2/batch/trigger and the run-id mapping (dialects/upstash.hpp).
+#include <rapidjson/document.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include <cctype>
+
+#include "batchrun/common/ids.hpp"
+#include "batchrun/common/json.hpp"
+#include "batchrun/ingest/dialects/dialect_routes.hpp"
+#include "batchrun/ingest/dialects/upstash.hpp"
+#include "batchrun/ingest/http/request_fields.hpp"
+#include "batchrun/ingest/write/run_ids.hpp"
+
+namespace batchrun::ingest {
+
+namespace {
+
+using rapidjson::Value;
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+bool startsWith(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
+
+std::string itemField(int i, std::string_view name) {
+  return "[" + std::to_string(i) + "]" + (name.empty() ? "" : "." + std::string(name));
+}
+
+// Headers a worker request sets itself; forwarding them would make a malformed request.
+bool hopByHop(const std::string& n) {
+  return n == "content-type" || n == "content-length" || n == "host" || n == "connection" ||
+         n == "transfer-encoding" || n == "authorization";
+}
+
+// "parallelism=N[, rate=R, period=P]": rate and period are accepted and not enforced.
+int parseFlowControl(std::string_view v, bool& ok) {
+  ok = true;
+  int parallelism = 0;
+  while (!v.empty()) {
+    size_t comma = v.find(',');
+    std::string_view part = v.substr(0, comma);
+    v = comma == std::string_view::npos ? std::string_view() : v.substr(comma + 1);
+    while (!part.empty() && part.front() == ' ') part.remove_prefix(1);
+    while (!part.empty() && part.back() == ' ') part.remove_suffix(1);
+    size_t eq = part.find('=');
+    if (eq == std::string_view::npos) return ok = false, 0;
+    std::string key = lower(part.substr(0, eq));
+    std::string_view num = part.substr(eq + 1);
+    bool digits = !num.empty() && num.size() <= 7;
+    for (char c : num) digits = digits && std::isdigit(static_cast<unsigned char>(c));
+    if (!digits) return ok = false, 0;
+    if (key == "parallelism") parallelism = std::stoi(std::string(num));
+    else if (key != "rate" && key != "period") return ok = false, 0;
+  }
+  return parallelism;
+}
+
+void parseHeaders(const Value& h, int i, FieldErrors& errors, UpstashItem& out) {
+  const std::string base = itemField(i, "headers");
+  if (!h.IsObject()) return errors.add(i, base, "must be an object of header names to values");
+  rapidjson::StringBuffer buf, cb_buf;
+  rapidjson::Writer<rapidjson::StringBuffer> w(buf), cb(cb_buf);
+  w.StartObject();
+  cb.StartObject();
+  std::string flow_value;
+  for (auto m = h.MemberBegin(); m != h.MemberEnd(); ++m) {
+    std::string_view raw_name(m->name.GetString(), m->name.GetStringLength());
+    const std::string name = lower(raw_name);
+    const std::string field = base + "." + std::string(raw_name);
+    if (!m->value.IsString()) {
+      errors.add(i, field, "must be a string");
+      continue;
+    }
+    std::string_view v(m->value.GetString(), m->value.GetStringLength());
+    if (name == "upstash-workflow-runid") {
+      std::string id = startsWith(v, "wfr_") ? std::string(v) : "wfr_" + std::string(v);
+      if (v.empty() || id.size() > 200 || idempotencyKeyProblem(id)) errors.add(i, field, "must be 1..196 printable characters");
+      else out.workflow_run_id = std::move(id);
+    } else if (name == "upstash-retries") {
+      bool digits = !v.empty() && v.size() <= 3;
+      for (char c : v) digits = digits && std::isdigit(static_cast<unsigned char>(c));
+      int n = digits ? std::stoi(std::string(v)) : -1;
+      if (n < 0 || n + 1 > kMaxAttempts) errors.add(i, field, "must be an integer 0.." + std::to_string(kMaxAttempts - 1));
+      else out.item.max_attempts = n + 1;  // retries after the first attempt
+    } else if (name == "upstash-flow-control-key") {
+      if (v.empty() || v.size() > kMaxNameLength) errors.add(i, field, "must be 1..255 characters");
+      else out.item.concurrency_key.assign(v);
+    } else if (name == "upstash-flow-control-value") {
+      flow_value.assign(v);
+      bool ok = false;
+      out.parallelism = parseFlowControl(v, ok);
+      if (!ok) errors.add(i, field, "must be like \"parallelism=N\" (rate=, period= also accepted)");
+    } else if (name == "upstash-failure-callback") {
+      if (auto problem = urlProblem(v)) errors.add(i, field, *problem);
+      else out.failure_callback.assign(v);
+    } else if (startsWith(name, "upstash-failure-callback-forward-")) {
+      // Sent with the failure callback only, as Upstash does (e.g. the receiver's credentials).
+      std::string_view forwarded = raw_name.substr(33);
+      if (forwarded.empty()) errors.add(i, field, "names no header to forward");
+      cb.Key(forwarded.data(), static_cast<rapidjson::SizeType>(forwarded.size()));
+      cb.String(v.data(), static_cast<rapidjson::SizeType>(v.size()));
+    } else if (startsWith(name, "upstash-forward-")) {
+      std::string_view forwarded = raw_name.substr(16);
+      if (forwarded.empty()) errors.add(i, field, "names no header to forward");
+      w.Key(forwarded.data(), static_cast<rapidjson::SizeType>(forwarded.size()));
+      w.String(v.data(), static_cast<rapidjson::SizeType>(v.size()));
+    } else if (startsWith(name, "upstash-") || hopByHop(name)) {
+      // Other Upstash options (delay, label, method, ...) are not modelled: docs/compat.md.
+    } else {
+      w.Key(raw_name.data(), static_cast<rapidjson::SizeType>(raw_name.size()));
+      w.String(v.data(), static_cast<rapidjson::SizeType>(v.size()));
+    }
+  }
+  w.EndObject();
+  cb.EndObject();
+  out.headers.assign(buf.GetString(), buf.GetSize());
+  out.failure_callback_headers.assign(cb_buf.GetString(), cb_buf.GetSize());
+  if (!flow_value.empty() && out.item.concurrency_key.empty()) {
+    errors.add(i, base + ".Upstash-Flow-Control-Key", "required with Upstash-Flow-Control-Value");
+  }
+  if (out.parallelism > 0) {
+    // The queue's limit applies per concurrency key: parallelism N per flow-control key.
+    out.item.queue = kUpstashFlowQueue;
+  }
+}
+
+void parseItem(const Value& obj, int i, const RunRequestLimits& limits, FieldErrors& errors, UpstashItem& out) {
+  out.item.workflow_id = kUpstashWorkflowId;
+  bool has_destination = false;
+  for (auto m = obj.MemberBegin(); m != obj.MemberEnd(); ++m) {
+    std::string_view name(m->name.GetString(), m->name.GetStringLength());
+    const Value& v = m->value;
+    if (name == "destination") {
+      has_destination = true;
+      errors.url(i, itemField(i, "destination"), v, out.item.destination);
+    } else if (name == "body") {
+      if (v.IsNull()) continue;
+      if (!v.IsString()) {
+        errors.add(i, itemField(i, "body"), "must be a string (the raw payload)");
+        continue;
+      }
+      // The raw payload goes to the worker as is when it is JSON; other text as a JSON string.
+      rapidjson::Document d;
+      d.Parse(v.GetString(), v.GetStringLength());
+      out.item.input = d.HasParseError() ? json::stringify(v) : json::stringify(d);
+    } else if (name == "headers") {
+      if (!v.IsNull()) parseHeaders(v, i, errors, out);
+    } else {
+      errors.add(i, itemField(i, name), "unknown field");
+    }
+  }
+  if (!has_destination) errors.add(i, itemField(i, "destination"), "required: the URL of the workflow endpoint");
+  if (!out.workflow_run_id.empty()) out.item.idempotency_key = upstashItemKey(out.workflow_run_id);
+  const auto bytes =
+      static_cast<int64_t>(out.item.input.size() + out.headers.size() + out.failure_callback_headers.size());
+  if (bytes > limits.max_item_bytes) {
+    errors.add(i, itemField(i, ""), "is " + std::to_string(bytes) + " bytes; the limit is " +
+                                        std::to_string(limits.max_item_bytes));
+  }
+}
+
+}  // namespace
+
+std::string upstashItemKey(std::string_view workflow_run_id) { return "upstash/" + std::string(workflow_run_id); }
+
+UpstashBatch parseUpstashBatch(std::string_view body, const RunRequestLimits& limits) {
+  UpstashBatch out;
+  FieldErrors errors;
+  rapidjson::Document doc;
+  doc.Parse(body.data(), body.size());
+  if (doc.HasParseError() || !doc.IsArray()) {
+    errors.add(-1, "body", "must be a JSON array of {destination, body?, headers?}");
+  } else if (doc.Size() == 0 || static_cast<int>(doc.Size()) > limits.max_items) {
+    errors.add(-1, "body", "has " + std::to_string(doc.Size()) + " items; it must have 1.." +
+                               std::to_string(limits.max_items));
+  } else {
+    out.items.resize(doc.Size());
+    for (rapidjson::SizeType i = 0; i < doc.Size(); ++i) {
+      const int index = static_cast<int>(i);
+      if (!doc[i].IsObject()) errors.add(index, itemField(index, ""), "must be an object");
+      else parseItem(doc[i], index, limits, errors, out.items[i]);
+    }
+  }
+  if (!errors.empty()) {
+    out.items.clear();
+    out.errors = errors.take();
+    if (out.errors.size() > kMaxReportedProblems) out.errors.resize(kMaxReportedProblems);
+  }
+  return out;
+}
+
+std::optional<Run> findUpstashRun(const RunView& view, const std::string& project, std::string_view id) {
+  if (!startsWith(id, "wfr_")) return std::nullopt;
+  if (std::string_view rest = id.substr(4); isUuid(rest)) {
+    if (auto run = view.summary(project, rest)) return run;  // a generated id: "wfr_" + run_id
+  }
+  // A custom id: the run id derived from it, as parseItem's idempotency key made it.
+  return view.summary(project, runIdFor(project, "", 0, upstashItemKey(id), Uuid{}));
+}
+
+std::string upstashErrorBody(std::string_view message, const std::vector<FieldError>& details) {
+  std::string out = "{\"error\":";
+  json::appendString(out, message);
+  out += ',';
+  appendDetails(out, details);
+  out += '}';
+  return out;
+}
+
+}  // namespace batchrun::ingest

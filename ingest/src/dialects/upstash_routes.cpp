@@ -1,0 +1,186 @@
+// Upstash routes (dialects/upstash.hpp): run-id dedup against the RunView, then the shared write flow.
+#include <memory>
+#include <unordered_map>
+
+#include "batchrun/common/json.hpp"
+#include "batchrun/ingest/dialects/dialect_routes.hpp"
+#include "batchrun/ingest/dialects/upstash.hpp"
+#include "batchrun/ingest/http/request_edge.hpp"
+#include "batchrun/ingest/read/run_query.hpp"
+
+namespace batchrun::ingest {
+
+namespace {
+
+using Pistache::Http::Code;
+using Pistache::Http::ResponseWriter;
+using Pistache::Rest::Request;
+using Pistache::Rest::Route;
+
+void upstashReply(ResponseWriter& rw, Code code, std::string_view, std::string_view message,
+                  const std::vector<FieldError>& details, int retry_after_s) {
+  if (retry_after_s > 0) addHeader(rw, "Retry-After", std::to_string(retry_after_s));
+  replyJson(rw, code, upstashErrorBody(message, details));
+}
+
+const ErrorReplier kUpstashReply = upstashReply;
+
+// Bearer key, or the key in ?qstash_token= (for clients that cannot set headers).
+std::optional<std::string> upstashProject(const Request& req, ResponseWriter& rw, CompatDeps& deps) {
+  auto project = authenticate(deps.keys(), req);
+  if (!project && req.query().has("qstash_token")) {
+    project = deps.keys().projectForKey(percentDecode(*req.query().get("qstash_token")));
+  }
+  if (!project) {
+    deps.write.metrics.rejected(Rejection::kUnauthorized).inc();
+    upstashReply(rw, Code::Unauthorized, "", "Unauthorized: a valid bearer token or qstash_token is required", {}, 0);
+  }
+  return project;
+}
+
+// Where each request item's answer comes from.
+struct Slot {
+  std::string workflow_run_id;  // custom id, or empty: "wfr_" + the run id
+  int run = -1;                 // index into the submitted runs, or -1
+  int64_t existing_created_at = 0;  // deduplicated against a run already in the view
+};
+
+void appendAnswer(std::string& out, const std::string& id, int64_t created_at, bool deduplicated) {
+  out += "{\"workflowRunId\":";
+  json::appendString(out, id);
+  out += ",\"workflowCreatedAt\":" + std::to_string(created_at) + ",\"deduplicated\":";
+  out += deduplicated ? "true}" : "false}";
+}
+
+// `existing[r]`: submitted run r turned out to exist already (the write flow's own per-item check,
+// for a run created between the lookup here and that check).
+std::string answer(const std::vector<Slot>& slots, const std::vector<int>& first_of, const std::vector<Run>& runs,
+                   const std::vector<bool>& existing) {
+  std::string out = "[";
+  for (size_t i = 0; i < slots.size(); ++i) {
+    if (i) out += ',';
+    const Slot& s = slots[i];
+    if (s.run < 0 && first_of[i] < 0) {
+      appendAnswer(out, s.workflow_run_id, s.existing_created_at, true);
+      continue;
+    }
+    const bool repeat = first_of[i] >= 0;  // same custom id earlier in this request
+    const auto run = static_cast<size_t>(repeat ? slots[static_cast<size_t>(first_of[i])].run : s.run);
+    const Run& r = runs[run];
+    const bool deduplicated = repeat || (run < existing.size() && existing[run]);
+    appendAnswer(out, s.workflow_run_id.empty() ? "wfr_" + r.run_id : s.workflow_run_id, r.created_at, deduplicated);
+  }
+  return out + "]";
+}
+
+void trigger(CompatDeps& d, const Request& req, ResponseWriter& rw, std::string project, UpstashBatch parsed) {
+  const size_t n = parsed.items.size();
+  std::vector<Slot> slots(n);
+  std::vector<int> first_of(n, -1);
+  std::unordered_map<std::string, size_t> seen;
+  std::vector<RunItem> items;
+  struct Extra {
+    std::string headers, failure_callback, failure_callback_headers, workflow_run_id;
+    int parallelism;
+  };
+  std::vector<Extra> extras;
+  for (size_t i = 0; i < n; ++i) {
+    UpstashItem& u = parsed.items[i];
+    Slot& s = slots[i];
+    s.workflow_run_id = u.workflow_run_id;
+    if (!u.workflow_run_id.empty()) {
+      if (auto [it, fresh] = seen.emplace(u.workflow_run_id, i); !fresh) {
+        first_of[i] = static_cast<int>(it->second);
+        continue;
+      }
+      // A run id whose run exists is not started again (Upstash's dedup by workflowRunId).
+      if (auto existing = findUpstashRun(d.view, project, u.workflow_run_id)) {
+        s.existing_created_at = existing->created_at;
+        continue;
+      }
+    }
+    s.run = static_cast<int>(items.size());
+    items.push_back(std::move(u.item));
+    extras.push_back({std::move(u.headers), std::move(u.failure_callback), std::move(u.failure_callback_headers),
+                      u.workflow_run_id, u.parallelism});
+  }
+  // A repeated id points at its first occurrence; if that was deduplicated, so is the repeat.
+  for (size_t i = 0; i < n; ++i) {
+    if (first_of[i] >= 0 && slots[static_cast<size_t>(first_of[i])].run < 0) {
+      slots[i].existing_created_at = slots[static_cast<size_t>(first_of[i])].existing_created_at;
+      first_of[i] = -1;
+    }
+  }
+  if (items.empty()) {
+    replyJson(rw, Code::Created, answer(slots, first_of, {}, {}));
+    return;
+  }
+  WriteDialect dialect;
+  dialect.route = "POST /v2/batch/trigger";
+  dialect.is_batch = true;
+  dialect.success_code = Code::Created;
+  dialect.success_body = [slots, first_of](const std::vector<Run>& runs, const std::string&, int64_t,
+                                           const std::vector<bool>& existing) {
+    return answer(slots, first_of, runs, existing);
+  };
+  dialect.reply_error = kUpstashReply;
+  dialect.adjust = [extras = std::move(extras)](std::vector<Run>& runs) {
+    for (size_t i = 0; i < runs.size() && i < extras.size(); ++i) {
+      runs[i].headers = extras[i].headers;  // Upstash-Forward-*: sent to the worker with the run
+      runs[i].failure_callback = extras[i].failure_callback;
+      if (!runs[i].failure_callback.empty()) {
+        // The dispatcher's failure callback names the run as the client knows it.
+        runs[i].failure_callback_headers = extras[i].failure_callback_headers;
+        runs[i].external_id = extras[i].workflow_run_id.empty() ? "wfr_" + runs[i].run_id : extras[i].workflow_run_id;
+      }
+      if (extras[i].parallelism > 0) runs[i].queue_limit = extras[i].parallelism;
+    }
+  };
+  submitRuns(d.write, req, rw, std::move(project), std::move(items), std::move(dialect));
+}
+
+}  // namespace
+
+void addUpstashRoutes(Pistache::Rest::Router& router, CompatDeps& deps) {
+  using namespace Pistache::Rest;
+  CompatDeps* d = &deps;
+  const RunRequestLimits limits{deps.write.config.max_batch_items, deps.write.config.max_item_bytes};
+
+  Routes::Post(router, "/v2/batch/trigger", [d, limits](const Request& req, ResponseWriter rw) {
+    guardedCompat(rw, kUpstashReply, [&] {
+      auto project = upstashProject(req, rw, *d);
+      if (!project || !admitBody(req, rw, *d, kUpstashReply)) return;
+      auto parsed = parseUpstashBatch(req.body(), limits);
+      if (!parsed.errors.empty()) {
+        d->write.metrics.rejected(Rejection::kInvalid).inc();
+        upstashReply(rw, Code::Bad_Request, "", parsed.errors.front().field + " " + parsed.errors.front().message,
+                     parsed.errors, 0);
+        return;
+      }
+      trigger(*d, req, rw, std::move(*project), std::move(parsed));
+    });
+    return Route::Result::Ok;
+  });
+
+  Routes::Delete(router, "/v2/workflows/runs/:id", [d](const Request& req, ResponseWriter rw) {
+    guardedCompat(rw, kUpstashReply, [&] {
+      auto project = upstashProject(req, rw, *d);
+      if (!project) return;
+      auto id = req.param(":id").as<std::string>();
+      auto run = findUpstashRun(d->view, *project, id);
+      if (!run) return upstashReply(rw, Code::Not_Found, "", "workflow run " + id + " not found", {}, 0);
+      if (isTerminal(run->status)) {
+        return upstashReply(rw, Code::Bad_Request, "",
+                            "workflow run " + id + " is already " + std::string(toString(run->status)), {}, 0);
+      }
+      if (run->partition < 0) return upstashReply(rw, Code::Service_Unavailable, "", "run not routable yet", {}, 1);
+      if (auto st = requestCancel(*d, *run); !st) {
+        return upstashReply(rw, Code::Service_Unavailable, "", st.error().message, {}, d->write.config.retry_after_s);
+      }
+      replyJson(rw, Code::Ok, "{}");
+    });
+    return Route::Result::Ok;
+  });
+}
+
+}  // namespace batchrun::ingest
