@@ -4,6 +4,7 @@
 #include <string>
 
 #include "batchrun/common/config.hpp"
+#include "batchrun/common/json.hpp"
 #include "batchrun/common/kafka/settings.hpp"
 
 namespace batchrun {
@@ -14,6 +15,7 @@ struct ServiceConfig {
   std::string http_host = "127.0.0.1";
   int http_port = 0;  // each service sets its default before loading
   bool create_topics = true;  // create the design's topics at start-up (idempotent)
+  int json_max_depth = json::kDefaultMaxDepth;  // nesting limit of every JSON parse in the process
 
   static ServiceConfig withPort(int port) {
     ServiceConfig c;
@@ -22,8 +24,9 @@ struct ServiceConfig {
   }
 };
 
-// Reads BATCHRUN_KAFKA_*, BATCHRUN_LOG_LEVEL, BATCHRUN_CREATE_TOPICS and <prefix>_HOST/_PORT
-// (e.g. BATCHRUN_INGEST_HOST, BATCHRUN_INGEST_PORT).
+// Reads BATCHRUN_KAFKA_*, BATCHRUN_LOG_LEVEL, BATCHRUN_CREATE_TOPICS, BATCHRUN_JSON_MAX_DEPTH and
+// <prefix>_HOST/_PORT (e.g. BATCHRUN_INGEST_HOST, BATCHRUN_INGEST_PORT). Applies the JSON depth limit
+// to the process (json::setMaxDepth): every parse in it, whichever component runs it, obeys it.
 void loadServiceConfig(EnvReader& env, const std::string& prefix, ServiceConfig& out);
 
 }  // namespace batchrun
