@@ -6,15 +6,14 @@
 #include "batchrun/common/kafka/admin.hpp"
 #include "batchrun/common/logging.hpp"
 #include "batchrun/common/http/ops_http.hpp"
-#include "batchrun/ingest/http/direct_body_handler.hpp"
-#include "batchrun/ingest/http/http_reply.hpp"
 #include "batchrun/ingest/http/openapi_route.hpp"
 
 namespace batchrun::ingest {
 
 namespace {
-// Room for the request line and headers above the body limit, so a body just over the limit still
-// reaches the handler and gets a JSON 413 (Pistache's own answer to an over-size request is text).
+// A body declared up to this much over the limit is still read and reaches its route, which
+// answers 413 in its API's own error shape and keeps the connection; beyond it the edge answers
+// (and closes: the body is left unread).
 constexpr size_t kHeaderAllowance = 64 * 1024;
 }  // namespace
 
@@ -63,29 +62,36 @@ Status App::start() {
   if (!webhook_endpoints) return webhook_endpoints.error();
   webhook_endpoints_ = std::move(*webhook_endpoints);
   webhook_endpoints_->addRoutes(router_);
-  try {
-    Pistache::Address addr(config_.service.http_host, Pistache::Port(static_cast<uint16_t>(config_.service.http_port)));
-    endpoint_ = std::make_unique<Pistache::Http::Endpoint>(addr);
-    endpoint_->init(Pistache::Http::Endpoint::options()
-                        .threads(config_.http_threads)
-                        .maxRequestSize(static_cast<size_t>(config_.max_body_bytes) + kHeaderAllowance)
-                        .flags(Pistache::Tcp::Options::ReuseAddr));
-    // Bodies over the limit by more than the allowance are answered before being read (their bytes
-    // are skipped); smaller excess still reaches the route, which answers in its API's own shape.
-    const uint64_t max_request = static_cast<uint64_t>(config_.max_body_bytes) + kHeaderAllowance;
-    endpoint_->setHandler(std::make_shared<DirectBodyHandler>(
-        router_, max_request, [this](Pistache::Http::ResponseWriter& rw, uint64_t length) {
-          ingest_metrics_.rejected(Rejection::kTooLarge).inc();
-          replyError(rw, Pistache::Http::Code::Request_Entity_Too_Large, "payload_too_large",
-                     "the body is " + std::to_string(length) + " bytes; the limit is " +
-                         std::to_string(config_.max_body_bytes));
-        }));
-    endpoint_->serveThreaded();
-  } catch (const std::exception& e) {
-    endpoint_.reset();
-    return Error::unavailable(std::string("listen: ") + e.what());
-  }
+  if (auto st = startEdge(); !st) return st;
   log::info("ingest listening", {{"address", config_.service.http_host + ":" + std::to_string(port())}});
+  return {};
+}
+
+Status App::startEdge() {
+  EdgeServerOptions edge;
+  edge.host = config_.service.http_host;
+  edge.port = config_.service.http_port;
+  edge.threads = config_.http_threads;
+  EdgeLimits limits;
+  // Bodies over the limit by more than the allowance are answered (413, connection closed) before
+  // being read; smaller excess still reaches the route, which answers in its API's own shape.
+  limits.max_body = static_cast<uint64_t>(config_.max_body_bytes) + kHeaderAllowance;
+  limits.head_timeout = std::chrono::milliseconds(config_.head_timeout_ms);
+  limits.body_timeout = std::chrono::milliseconds(config_.body_timeout_ms);
+  limits.idle_timeout = std::chrono::milliseconds(config_.idle_timeout_ms);
+  limits.max_connections = static_cast<size_t>(config_.max_connections);
+  const char* reasons[] = {"payload_too_large", "malformed", "timed_out", "idle", "refused"};
+  for (size_t i = 0; i < edge_closed_.size(); ++i) {
+    edge_closed_[i] = &metrics_.counter("batchrun_ingest_connections_closed_total",
+                                        "Connections the HTTP edge answered and closed, or closed, by itself",
+                                        {{"reason", reasons[i]}});
+  }
+  auto server = EdgeServer::start(edge, router_, limits, [this](EdgeEvent why) {
+    if (why == EdgeEvent::kTooLarge) ingest_metrics_.rejected(Rejection::kTooLarge).inc();
+    edge_closed_[static_cast<size_t>(why)]->inc();
+  });
+  if (!server) return server.error();
+  server_ = std::move(*server);
   return {};
 }
 
@@ -134,9 +140,9 @@ void App::stop() {
   }
   submissions_.close();
   read_.stopStreams();  // SSE streams end cleanly while their connections still exist
-  if (endpoint_) {
-    endpoint_->shutdown();
-    endpoint_.reset();
+  if (server_) {
+    server_->shutdown();
+    server_.reset();
   }
   if (workflow_follower_) workflow_follower_->stop();
   if (idempotency_follower_) idempotency_follower_->stop();
@@ -151,7 +157,7 @@ void App::stop() {
 }
 
 uint16_t App::port() const {
-  return endpoint_ ? static_cast<uint16_t>(endpoint_->getPort()) : static_cast<uint16_t>(config_.service.http_port);
+  return server_ ? server_->port() : static_cast<uint16_t>(config_.service.http_port);
 }
 
 std::string App::readiness() const {

@@ -15,6 +15,10 @@ const char* const kIngestHelp =
     "  BATCHRUN_INGEST_MAX_ITEM_BYTES       an item's input + metadata (262144)\n"
     "  BATCHRUN_INGEST_MAX_OUTSTANDING      unacknowledged items before 429 (200000)\n"
     "  BATCHRUN_INGEST_RETRY_AFTER_SECONDS  Retry-After on 429/503 (1)\n"
+    "  BATCHRUN_INGEST_HEAD_TIMEOUT_MS      time for a request's head to arrive, else 408 and close (30000)\n"
+    "  BATCHRUN_INGEST_BODY_TIMEOUT_MS      time for a body to arrive after its head, else 408 and close (120000)\n"
+    "  BATCHRUN_INGEST_IDLE_TIMEOUT_MS      a kept-alive connection idle this long is closed (75000)\n"
+    "  BATCHRUN_INGEST_MAX_CONNECTIONS      open connections; beyond, 503 and close at once (10000)\n"
     "  BATCHRUN_IDEMPOTENCY_WINDOW_SECONDS  how long an Idempotency-Key is remembered (86400)\n"
     "  BATCHRUN_SSE_RETAIN_SECONDS  keep a completed batch's events for SSE replay this long (3600)\n"
     "  BATCHRUN_SSE_HEARTBEAT_MS    SSE keep-alive comment interval (15000)\n"
@@ -34,6 +38,10 @@ void loadIngestConfig(EnvReader& env, IngestConfig& out) {
   env.integer("BATCHRUN_INGEST_MAX_ITEM_BYTES", out.max_item_bytes, 64, 16 * 1024 * 1024);
   env.integer("BATCHRUN_INGEST_MAX_OUTSTANDING", out.max_outstanding, 1, 10'000'000);
   env.integer("BATCHRUN_INGEST_RETRY_AFTER_SECONDS", out.retry_after_s, 1, 3600);
+  env.integer("BATCHRUN_INGEST_HEAD_TIMEOUT_MS", out.head_timeout_ms, 100, 3'600'000);
+  env.integer("BATCHRUN_INGEST_BODY_TIMEOUT_MS", out.body_timeout_ms, 100, 3'600'000);
+  env.integer("BATCHRUN_INGEST_IDLE_TIMEOUT_MS", out.idle_timeout_ms, 100, 3'600'000);
+  env.integer("BATCHRUN_INGEST_MAX_CONNECTIONS", out.max_connections, 1, 1'000'000);
   env.integer("BATCHRUN_IDEMPOTENCY_WINDOW_SECONDS", out.idempotency_window_s, 60, 30 * 24 * 3600);
   if (auto spec = env.raw("BATCHRUN_API_KEYS")) {
     auto keys = ApiKeys::parse(*spec);

@@ -1,11 +1,14 @@
-// DirectBodyHandler on a real Pistache endpoint, driven through a raw socket so each test chooses
-// where the bytes split: heads and bodies in pieces, pipelined requests, chunked bodies, refused
-// sizes, a client that leaves mid-body.
+// DirectBodyHandler on its real listener (EdgeServer), driven through a raw socket so each test
+// chooses where the bytes split: heads and bodies in pieces, pipelined requests, chunked bodies,
+// refused sizes, a client that leaves mid-body, deadlines and the connection cap. (The symptoms of
+// issue 24 against the whole App: tests/integration/ingest_edge_test.cpp.)
 #include "batchrun/ingest/http/direct_body_handler.hpp"
+#include "batchrun/ingest/http/edge_server.hpp"
 
 #include <gtest/gtest.h>
-#include <pistache/endpoint.h>
+#include <pistache/router.h>
 
+#include <mutex>
 #include <random>
 #include <string>
 
@@ -28,9 +31,17 @@ std::string digest(std::string_view body) {
   return "n=" + std::to_string(body.size()) + " h=" + std::to_string(fnv1a(body));
 }
 
+EdgeLimits limitsFor(uint64_t max_body, size_t kept_budget = size_t{64} << 20) {
+  EdgeLimits limits;
+  limits.max_body = max_body;
+  limits.kept_budget = kept_budget;
+  return limits;
+}
+
+// The handler on its real listener (EdgeServer), one HTTP thread, a fast tick.
 class Server {
  public:
-  explicit Server(uint64_t max_body = 16 * 1024 * 1024, size_t kept_budget = size_t{64} << 20) {
+  explicit Server(EdgeLimits limits = limitsFor(16 * 1024 * 1024)) {
     using namespace Pistache;
     Rest::Routes::Post(router_, "/echo", [](const Rest::Request& req, Http::ResponseWriter rw) {
       rw.send(Http::Code::Ok, digest(req.body()));
@@ -40,25 +51,37 @@ class Server {
       rw.send(Http::Code::Ok, "pong");
       return Rest::Route::Result::Ok;
     });
-    endpoint_ = std::make_unique<Http::Endpoint>(Address("127.0.0.1", Port(0)));
-    endpoint_->init(Http::Endpoint::options().threads(1).maxRequestSize(max_body + 65536).flags(Tcp::Options::ReuseAddr));
-    handler_ = std::make_shared<DirectBodyHandler>(
-        router_, max_body,
-        [](Http::ResponseWriter& rw, uint64_t length) {
-          rw.send(Http::Code::Request_Entity_Too_Large, "too large: " + std::to_string(length));
-        },
-        kept_budget);
-    endpoint_->setHandler(handler_);
-    endpoint_->serveThreaded();
+    // Answered only when the test says so, from the test's thread (as a Kafka acknowledgement is).
+    Rest::Routes::Get(router_, "/hold", [this](const Rest::Request&, Http::ResponseWriter rw) {
+      std::lock_guard lock(mu_);
+      held_ = std::make_unique<Http::ResponseWriter>(std::move(rw));
+      return Rest::Route::Result::Ok;
+    });
+    EdgeServerOptions options;
+    options.threads = 1;
+    options.tick = 20ms;
+    auto server = EdgeServer::start(options, router_, limits);
+    EXPECT_TRUE(server) << server.error().message;
+    server_ = std::move(*server);
   }
-  ~Server() { endpoint_->shutdown(); }
-  uint16_t port() const { return static_cast<uint16_t>(endpoint_->getPort()); }
-  size_t keptBytes() const { return handler_->keptBytes(); }
+  uint16_t port() const { return server_->port(); }
+  size_t keptBytes() const { return server_->handler().keptBytes(); }
+  size_t openConnections() const { return server_->handler().openConnections(); }
+  bool held() {
+    std::lock_guard lock(mu_);
+    return held_ != nullptr;
+  }
+  void release() {
+    std::lock_guard lock(mu_);
+    held_->send(Pistache::Http::Code::Ok, "released");
+    held_.reset();
+  }
 
  private:
+  std::mutex mu_;
+  std::unique_ptr<Pistache::Http::ResponseWriter> held_;
   Pistache::Rest::Router router_;
-  std::shared_ptr<DirectBodyHandler> handler_;
-  std::unique_ptr<Pistache::Http::Endpoint> endpoint_;
+  std::unique_ptr<EdgeServer> server_;
 };
 
 std::string randomBody(size_t n, unsigned seed) {
@@ -90,7 +113,7 @@ TEST(DirectBodyHandler, ReadsLargeBodiesWholeOnAKeptAliveConnection) {
 // The buffers connections keep between requests are bounded over all connections, and given back
 // when a connection goes or a body was larger than a buffer worth keeping.
 TEST(DirectBodyHandler, KeptBodyBuffersStayWithinTheBudget) {
-  Server server(16 * 1024 * 1024, 4 * 1024 * 1024);
+  Server server(limitsFor(16 * 1024 * 1024, 4 * 1024 * 1024));
   const std::string ping = "GET /ping HTTP/1.1\r\nHost: t\r\nConnection: keep-alive\r\n\r\n";
   // One request after another on the same connection: the first one's buffer is settled by then
   // (the server has one HTTP thread).
@@ -163,7 +186,7 @@ TEST(DirectBodyHandler, ExpectContinueIsAnsweredBeforeTheBodyIsSent) {
   EXPECT_EQ(r.body, digest(body));
 }
 
-TEST(DirectBodyHandler, ChunkedBodiesAreReadByPistache) {
+TEST(DirectBodyHandler, ChunkedBodiesAreDecoded) {
   Server server;
   RawClient client(server.port());
   ASSERT_TRUE(client.connected());
@@ -179,18 +202,81 @@ TEST(DirectBodyHandler, ChunkedBodiesAreReadByPistache) {
   EXPECT_EQ(r.body, digest("again"));
 }
 
-TEST(DirectBodyHandler, ABodyOverTheLimitIsRefusedUnreadAndTheConnectionGoesOn) {
-  Server server(1000);
+// Its body unread, the connection cannot go on: where would the next request start?
+TEST(DirectBodyHandler, ABodyOverTheLimitIsRefusedUnreadAndTheConnectionCloses) {
+  Server server(limitsFor(1000));
   RawClient client(server.port());
   ASSERT_TRUE(client.connected());
-  client.send(post(randomBody(50'000, 3)), 4096);
+  client.send(post(randomBody(50'000, 3)) + post("pipelined"), 4096);
   auto r = client.read();
   ASSERT_EQ(r.status, 413);
-  EXPECT_EQ(r.body, "too large: 50000");
-  client.send(post("fits"));
-  r = client.read();
+  EXPECT_EQ(r.body, R"({"error":{"code":"payload_too_large","message":"the body is 50000 bytes; the limit is 1000","details":[]}})");
+  EXPECT_EQ(r.headers.at("connection"), "Close");
+  EXPECT_TRUE(client.closedWithin(10s));
+  EXPECT_EQ(client.unread(), "");
+  RawClient next(server.port());
+  next.send(post("fits"));
+  r = next.read();
   ASSERT_EQ(r.status, 200);
   EXPECT_EQ(r.body, digest("fits"));
+}
+
+// Chunked bodies are decoded here too, so what follows one is the next request.
+TEST(DirectBodyHandler, RequestsPipelinedAfterAChunkedBodyAreServed) {
+  Server server;
+  RawClient client(server.port());
+  client.send(
+      "POST /echo HTTP/1.1\r\nHost: t\r\nConnection: keep-alive\r\nTransfer-Encoding: chunked\r\n\r\n"
+      "5\r\nhello\r\n0\r\n\r\n" + post("next"));
+  EXPECT_EQ(client.read().body, digest("hello"));
+  EXPECT_EQ(client.read().body, digest("next"));
+}
+
+// A request being answered has no deadline: only a head or body being awaited, or an idle
+// connection, does. (Pistache 0.0.5's own transport answered 408 to any connection whose request
+// took longer than its header timeout — an SSE stream after 60 s.)
+TEST(DirectBodyHandler, ARequestBeingAnsweredOutlivesTheTimeouts) {
+  EdgeLimits limits = limitsFor(1000);
+  limits.head_timeout = 200ms;
+  limits.idle_timeout = 200ms;
+  Server server(limits);
+  RawClient held(server.port());
+  held.send("GET /hold HTTP/1.1\r\nHost: t\r\nConnection: keep-alive\r\n\r\n");
+  ASSERT_TRUE(batchrun::testing::waitFor([&] { return server.held(); }, 10s));
+  // A connection opened after the request was held, and sending nothing, is closed for its head
+  // timeout: by then the held one's deadlines, were there any, would have passed too.
+  RawClient witness(server.port());
+  EXPECT_TRUE(witness.closedWithin(10s));
+  EXPECT_EQ(witness.read().status, 408);
+  EXPECT_FALSE(held.closedWithin(1ms));
+  server.release();
+  const auto r = held.read();
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.body, "released");
+  // Then idle: closed, quietly.
+  EXPECT_TRUE(held.closedWithin(10s));
+  EXPECT_EQ(held.unread(), "");
+}
+
+TEST(DirectBodyHandler, ConnectionsOverTheCapAreRefusedAndCountedOut) {
+  EdgeLimits limits = limitsFor(1000);
+  limits.max_connections = 1;
+  Server server(limits);
+  const std::string ping = "GET /ping HTTP/1.1\r\nHost: t\r\nConnection: keep-alive\r\n\r\n";
+  {
+    RawClient first(server.port());
+    first.send(ping);
+    ASSERT_EQ(first.read().body, "pong");
+    RawClient second(server.port());
+    EXPECT_EQ(second.read().status, 503);
+    EXPECT_TRUE(second.closedWithin(10s));
+    first.send(ping);
+    EXPECT_EQ(first.read().body, "pong");
+  }
+  EXPECT_TRUE(batchrun::testing::waitFor([&] { return server.openConnections() == 0; }, 10s));
+  RawClient third(server.port());
+  third.send(ping);
+  EXPECT_EQ(third.read().body, "pong");
 }
 
 TEST(DirectBodyHandler, AnswersWithoutKeepAliveCloseAsPistacheDoes) {
@@ -216,6 +302,7 @@ TEST(DirectBodyHandler, BadRequestLinesAndOversizedHeadsGetErrors) {
     ASSERT_TRUE(client.connected());
     client.send("GET /ping HTTP/1.1\r\nX-Big: " + std::string(70'000, 'a') + "\r\n\r\n");
     EXPECT_EQ(client.read().status, 431);
+    EXPECT_TRUE(client.closedWithin(10s));
   }
 }
 

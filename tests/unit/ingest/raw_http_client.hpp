@@ -1,6 +1,7 @@
 #pragma once
 // A raw-socket HTTP/1.1 client for tests that must choose where bytes split, pipeline requests or
-// hold several requests open at once: send() writes bytes as given, read() parses one answer.
+// hold several requests open at once: send() writes bytes as given, read() parses one answer,
+// closedWithin() waits for the server to end the connection.
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -55,6 +56,18 @@ class RawClient {
     }
   }
 
+  // True once the server ended the stream (EOF or reset) before the deadline; bytes that came
+  // before it stay readable (unread() says whether any did).
+  bool closedWithin(std::chrono::milliseconds deadline = 10s) {
+    const auto until = std::chrono::steady_clock::now() + deadline;
+    while (!eof_) {
+      if (!fill(until) && !eof_) return false;
+    }
+    return true;
+  }
+  // Bytes received and not yet parsed as an answer.
+  const std::string& unread() const { return buffered_; }
+
   RawResponse read(std::chrono::milliseconds deadline = 10s) {
     RawResponse r;
     const auto until = std::chrono::steady_clock::now() + deadline;
@@ -93,6 +106,7 @@ class RawClient {
     char buf[65536];
     const ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
     if (n <= 0) {
+      eof_ = true;
       return false;
     }
     buffered_.append(buf, static_cast<size_t>(n));
@@ -101,6 +115,7 @@ class RawClient {
 
   int fd_ = -1;
   bool connected_ = false;
+  bool eof_ = false;
   std::string buffered_;
 };
 

@@ -3,9 +3,9 @@
 // topics (if configured), connects, and serves; stop() stops taking writes, lets in-flight
 // requests answer, closes the endpoint, then flushes. Route groups are registered by one
 // add<Group>Routes(router, deps) call each in start().
-#include <pistache/endpoint.h>
 #include <pistache/router.h>
 
+#include <array>
 #include <atomic>
 #include <memory>
 
@@ -15,6 +15,7 @@
 #include "batchrun/ingest/dialects/dialect_routes.hpp"
 #include "batchrun/ingest/config/ingest_config.hpp"
 #include "batchrun/ingest/write/idempotency_store.hpp"
+#include "batchrun/ingest/http/edge_server.hpp"
 #include "batchrun/ingest/http/ingest_metrics.hpp"
 #include "batchrun/ingest/kafka/kafka_health.hpp"
 #include "batchrun/ingest/read/read_side.hpp"
@@ -34,6 +35,8 @@ class App {
   Status start();
   void stop();
   uint16_t port() const;
+  // The HTTP edge (connections, limits in force); null before start() and after stop().
+  const EdgeServer* edge() const { return server_.get(); }
   MetricsRegistry& metrics() { return metrics_; }
   // The run view: call readSide().view().noteAccepted(run) after a run's produce is acknowledged.
   ReadSide& readSide() { return read_; }
@@ -41,6 +44,7 @@ class App {
  private:
   std::string readiness() const;
   void startWriteSide();
+  Status startEdge();  // the HTTP listener, its limits and timeouts (edge_server.hpp)
 
   IngestConfig config_;
   MetricsRegistry metrics_;
@@ -66,7 +70,9 @@ class App {
   std::unique_ptr<CompatDeps> compat_deps_;  // Polos, Extend, Upstash dialects (dialects/dialect_routes.hpp)
   std::unique_ptr<WebhookEndpointRoutes> webhook_endpoints_;  // subscription API + endpoint view
   Pistache::Rest::Router router_;
-  std::unique_ptr<Pistache::Http::Endpoint> endpoint_;  // last: its handlers use the members above
+  // batchrun_ingest_connections_closed_total{reason}: what the edge answered or closed by itself.
+  std::array<Counter*, 5> edge_closed_{};
+  std::unique_ptr<EdgeServer> server_;  // last: its handlers use the members above
 };
 
 }  // namespace batchrun::ingest

@@ -27,6 +27,13 @@ struct IngestConfig {
   int max_outstanding = 200000;
   int retry_after_s = 1;                       // BATCHRUN_INGEST_RETRY_AFTER_SECONDS on 429/503
 
+  // The HTTP edge (docs/operations.md, "Hostile input"): how long a request's head and body may
+  // take to arrive, how long a kept-alive connection may sit idle, how many connections are served.
+  int64_t head_timeout_ms = 30000;   // BATCHRUN_INGEST_HEAD_TIMEOUT_MS: from a head's first byte (the accept, for the first)
+  int64_t body_timeout_ms = 120000;  // BATCHRUN_INGEST_BODY_TIMEOUT_MS: from the end of the head
+  int64_t idle_timeout_ms = 75000;   // BATCHRUN_INGEST_IDLE_TIMEOUT_MS: after the last answer was sent
+  int max_connections = 10000;       // BATCHRUN_INGEST_MAX_CONNECTIONS: beyond, 503 and close at once
+
   WebhookEndpointsConfig webhook_endpoints;  // the webhook subscription API (webhook_endpoints_config.hpp)
 
   ReadSideConfig read;  // the read side: SSE retention and heartbeats (read_side_config.hpp)
