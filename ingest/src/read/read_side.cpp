@@ -9,6 +9,7 @@ namespace batchrun::ingest {
 void loadReadSideConfig(EnvReader& env, ReadSideConfig& out) {
   env.integer("BATCHRUN_SSE_RETAIN_SECONDS", out.sse_retain_s, int64_t{0}, int64_t{30} * 24 * 3600);
   env.integer("BATCHRUN_SSE_HEARTBEAT_MS", out.sse_heartbeat_ms, 100, 3'600'000);
+  env.integer("BATCHRUN_READ_CATCH_UP_MS", out.catch_up_ms, 1, 60'000);
 }
 
 namespace {
@@ -30,7 +31,10 @@ SseConfig sseConfig(const ReadSideConfig& c) {
 }  // namespace
 
 ReadSide::ReadSide(ReadSideConfig config, const Clock& clock)
-    : clock_(clock), events_(eventsConfig(config), clock_), sse_(events_, sseConfig(config), clock_) {}
+    : clock_(clock),
+      events_(eventsConfig(config), clock_),
+      sse_(events_, sseConfig(config), clock_),
+      catch_up_(config.catch_up_ms) {}
 
 ReadSide::~ReadSide() { stop(); }
 
@@ -46,13 +50,14 @@ Status ReadSide::start(const KafkaSettings& kafka, std::function<bool()> kafka_r
 void ReadSide::addRoutes(Pistache::Rest::Router& router, const ApiKeys& keys, Producer& producer,
                          const KafkaSettings& kafka, SubmissionTracker& tracker) {
   reads_ = std::make_unique<ReadPool>(kReadThreads, kMaxQueuedReads, tracker);
-  addReadRoutes(router, keys, view_, events_, sse_, *reads_);
+  addReadRoutes(router, keys, view_, events_, sse_, *reads_, catch_up_);
   addControlRoutes(router, keys, view_, events_, producer, Topics(kafka));
 }
 
 void ReadSide::stopStreams() { sse_.stop(); }
 
 void ReadSide::stop() {
+  catch_up_.stop();            // before the pool: the reads waiting for their view go to it
   if (reads_) reads_->stop();  // before the view: queued reads use it
   sse_.stop();
   events_.stop();  // before sse_ (the SseHub, not the FollowerHub) goes: events_ notifies it

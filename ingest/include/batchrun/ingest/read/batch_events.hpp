@@ -51,6 +51,10 @@ class BatchEvents {
 
   Status follow(const KafkaSettings& settings, std::shared_ptr<FollowerHub> hub = nullptr);
   bool caughtUp() const;
+  // Calls `done` on the follower's thread once every event runs.events holds now has been stored.
+  void syncThen(std::function<void()> done) const {
+    if (follower_) follower_->syncThen(std::move(done)); else done();
+  }
   void stop();
   // Called (on the follower thread) after new events were stored: wakes the SSE pump.
   void setListener(std::function<void()> listener);

@@ -10,6 +10,7 @@
 #include "batchrun/common/records/run.hpp"
 #include "batchrun/ingest/http/auth.hpp"
 #include "batchrun/ingest/read/batch_events.hpp"
+#include "batchrun/ingest/read/catch_up.hpp"
 #include "batchrun/ingest/read/read_pool.hpp"
 #include "batchrun/ingest/read/run_view.hpp"
 #include "batchrun/ingest/read/sse_stream.hpp"
@@ -19,8 +20,9 @@ namespace batchrun::ingest {
 // A batch none of whose runs the view holds may still exist: `events` knows a batch whose every item
 // named an existing run (BatchEvents::emptyBatch).
 // Run reads (which may fetch records from Kafka) are answered from `reads`, off the HTTP threads.
+// A run or batch the views do not hold is looked for again once they caught up (`catch_up`).
 void addReadRoutes(Pistache::Rest::Router& router, const ApiKeys& keys, const RunView& view,
-                   const BatchEvents& events, SseHub& sse, ReadPool& reads);
+                   const BatchEvents& events, SseHub& sse, ReadPool& reads, CatchUp& catch_up);
 
 // The public JSON of a run: appendRunFields plus batch_id, next_attempt_at and the record version.
 std::string runJson(const Run& run);

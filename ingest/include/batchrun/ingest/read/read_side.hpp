@@ -15,6 +15,7 @@
 #include "batchrun/common/kafka/settings.hpp"
 #include "batchrun/ingest/http/auth.hpp"
 #include "batchrun/ingest/read/batch_events.hpp"
+#include "batchrun/ingest/read/catch_up.hpp"
 #include "batchrun/ingest/read/read_pool.hpp"
 #include "batchrun/ingest/config/read_side_config.hpp"
 #include "batchrun/ingest/read/run_view.hpp"
@@ -39,6 +40,8 @@ class ReadSide {
   RunView& view() { return view_; }
   // The pool run reads are served from (after addRoutes()).
   ReadPool& reads() { return *reads_; }
+  // Where reads that missed wait for the views to catch up (the dialects' reads use it too).
+  CatchUp& catchUp() { return catch_up_; }
   size_t openStreams() const { return sse_.openStreams(); }
 
  private:
@@ -46,6 +49,7 @@ class ReadSide {
   RunView view_;
   BatchEvents events_;
   SseHub sse_;  // its thread reads events_
+  CatchUp catch_up_;
   std::unique_ptr<ReadPool> reads_;  // last: its threads read view_
 };
 

@@ -87,6 +87,12 @@ class RunView {
   void setReader(std::unique_ptr<RecordReader> reader, std::string lane_topic_prefix);
   // True once the follower has read every partition to the end it had at start.
   bool caughtUp() const;
+  // Calls `done` (on the follower's thread) once every record runs.index and runs.state hold now
+  // has been applied — a miss is a 404 only after that (catch_up.hpp). At once without a follower
+  // (a view fed directly).
+  void syncThen(std::function<void()> done) const {
+    if (follower_) follower_->syncThen(std::move(done)); else done();
+  }
   void stop();
 
   // Applies one record (the JSON of encodeRun) that was read from `partition` of its topic, at
