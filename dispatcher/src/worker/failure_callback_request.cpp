@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "batchrun/common/crypto.hpp"
+#include "batchrun/common/http/header_rules.hpp"
 #include "batchrun/common/json.hpp"
 #include "batchrun/dispatcher/worker/worker_request.hpp"
 
@@ -53,11 +54,10 @@ HeaderList headerList(const std::string& raw_object) {
   return out;
 }
 
-// Headers a forwarded one must not replace: ours, and those that frame the request.
-bool reserved(std::string name) {
-  for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return name.rfind("batchrun-", 0) == 0 || name == "content-type" || name == "content-length" || name == "host" ||
-         name == "connection" || name == "transfer-encoding" || name == "traceparent";
+// Headers a forwarded one must not replace (ours, and those that frame the request), and any
+// that would split it: the shared rules (header_rules.hpp), which ingest applied already.
+bool reserved(const std::string& name, const std::string& value) {
+  return forwardedHeaderProblem(name, value).has_value();
 }
 
 void field(std::string& out, const char* key) {
@@ -130,7 +130,7 @@ HttpRequest buildFailureCallbackRequest(const Run& run, std::string body, const 
   req.body = std::move(body);
   // Upstash-Failure-Callback-Forward-* (e.g. the receiver's credentials), then ours.
   for (auto& [name, value] : headerList(run.failure_callback_headers)) {
-    if (reserved(name)) continue;
+    if (reserved(name, value)) continue;
     req.headers.emplace_back(std::move(name), std::move(value));
   }
   auto& h = req.headers;

@@ -2,10 +2,29 @@
 
 #include <rapidjson/document.h>
 
+#include <vector>
+
 #include "batchrun/common/clock.hpp"
 #include "batchrun/common/crypto.hpp"
+#include "batchrun/common/http/header_rules.hpp"
+#include "batchrun/common/json.hpp"
+#include "batchrun/common/logging.hpp"
 
 namespace batchrun::dispatcher {
+
+namespace {
+
+// Ingest refuses such headers (header_rules.hpp), but a record written before it did, or by
+// something else, may still carry them. Dropping the header keeps the request well-formed and
+// the run going (the worker's own checks decide about a request without it); failing the run
+// would punish it for bytes that are never sent either way. Logged without the value, which may
+// be a credential.
+void dropped(const Run& run, std::string_view name, std::string_view why) {
+  log::warn("worker request: header dropped",
+            {{"run_id", run.run_id}, {"header", name.substr(0, 100)}, {"reason", why}});
+}
+
+}  // namespace
 
 std::string workerSignature(const std::string& secret, const std::string& run_id, int64_t unix_seconds,
                             const std::string& body) {
@@ -14,7 +33,7 @@ std::string workerSignature(const std::string& secret, const std::string& run_id
 }
 
 std::string traceparentFor(const Run& run) {
-  if (!run.traceparent.empty()) return run.traceparent;
+  if (!run.traceparent.empty() && isSafeHeaderValue(run.traceparent)) return run.traceparent;
   // 32 hex trace id from the run id (stable across attempts), 16 hex span id from the attempt.
   std::string hex = sha256Hex(run.run_id + "/" + std::to_string(run.attempt));
   std::string trace = sha256Hex(run.run_id).substr(0, 32);
@@ -28,14 +47,19 @@ HttpRequest buildWorkerRequest(const Run& run, const WorkerCall& call, int64_t n
   req.body = run.input;
   req.timeout_ms = call.timeout_ms;
   auto& h = req.headers;
-  // The run's own headers first, so ours (below) are the ones a worker trusts if both are sent.
+  // The run's own headers first; none may carry a reserved name, so ours (below) are the only
+  // batchrun-*, framing and trace headers the worker sees.
   rapidjson::Document extra;
-  extra.Parse(run.headers.data(), run.headers.size());
-  if (!extra.HasParseError() && extra.IsObject()) {
+  if (json::parseRecord(extra, run.headers) && extra.IsObject()) {
     for (const auto& m : extra.GetObject()) {
-      std::string name(m.name.GetString(), m.name.GetStringLength());
-      if (!m.value.IsString() || name.rfind("batchrun-", 0) == 0) continue;
-      h.emplace_back(std::move(name), std::string(m.value.GetString(), m.value.GetStringLength()));
+      std::string_view name(m.name.GetString(), m.name.GetStringLength());
+      if (!m.value.IsString()) continue;
+      std::string_view value(m.value.GetString(), m.value.GetStringLength());
+      if (auto problem = forwardedHeaderProblem(name, value)) {
+        dropped(run, name, *problem);
+        continue;
+      }
+      h.emplace_back(std::string(name), std::string(value));
     }
   }
   h.emplace_back("content-type", "application/json");
@@ -51,6 +75,12 @@ HttpRequest buildWorkerRequest(const Run& run, const WorkerCall& call, int64_t n
     h.emplace_back("batchrun-timestamp", std::to_string(ts));
     h.emplace_back("batchrun-signature", workerSignature(call.secret, run.run_id, ts, req.body));
   }
+  // Ours come from the record too (concurrency_key, workflow_id, ...): none may split the request.
+  std::erase_if(h, [&run](const auto& header) {
+    if (isHeaderToken(header.first) && isSafeHeaderValue(header.second)) return false;
+    dropped(run, header.first, "must not contain CR, LF, NUL or other control characters");
+    return true;
+  });
   return req;
 }
 

@@ -4,7 +4,9 @@
 #include <rapidjson/writer.h>
 
 #include <cctype>
+#include <cstdint>
 
+#include "batchrun/common/http/header_rules.hpp"
 #include "batchrun/common/ids.hpp"
 #include "batchrun/common/json.hpp"
 #include "batchrun/ingest/dialects/dialect_routes.hpp"
@@ -30,8 +32,10 @@ std::string itemField(int i, std::string_view name) {
   return "[" + std::to_string(i) + "]" + (name.empty() ? "" : "." + std::string(name));
 }
 
-// Headers a worker request sets itself; forwarding them would make a malformed request.
-bool hopByHop(const std::string& n) {
+// Plain headers that describe the publish request itself (SDKs copy Content-Type and
+// Authorization into items): dropped, as Upstash does. Asked for by Upstash-Forward-*, or any
+// other reserved name (header_rules.hpp), they are refused instead.
+bool publishRequestOwn(const std::string& n) {
   return n == "content-type" || n == "content-length" || n == "host" || n == "connection" ||
          n == "transfer-encoding" || n == "authorization";
 }
@@ -88,6 +92,7 @@ void parseHeaders(const Value& h, int i, FieldErrors& errors, UpstashItem& out) 
       else out.item.max_attempts = n + 1;  // retries after the first attempt
     } else if (name == "upstash-flow-control-key") {
       if (v.empty() || v.size() > kMaxNameLength) errors.add(i, field, "must be 1..255 characters");
+      else if (!isSafeHeaderValue(v)) errors.add(i, field, "must not contain CR, LF, NUL or other control characters");
       else out.item.concurrency_key.assign(v);
     } else if (name == "upstash-flow-control-value") {
       flow_value.assign(v);
@@ -101,15 +106,19 @@ void parseHeaders(const Value& h, int i, FieldErrors& errors, UpstashItem& out) 
       // Sent with the failure callback only, as Upstash does (e.g. the receiver's credentials).
       std::string_view forwarded = raw_name.substr(33);
       if (forwarded.empty()) errors.add(i, field, "names no header to forward");
+      else if (auto problem = forwardedHeaderProblem(forwarded, v)) errors.add(i, field, *problem);
       cb.Key(forwarded.data(), static_cast<rapidjson::SizeType>(forwarded.size()));
       cb.String(v.data(), static_cast<rapidjson::SizeType>(v.size()));
     } else if (startsWith(name, "upstash-forward-")) {
       std::string_view forwarded = raw_name.substr(16);
       if (forwarded.empty()) errors.add(i, field, "names no header to forward");
+      else if (auto problem = forwardedHeaderProblem(forwarded, v)) errors.add(i, field, *problem);
       w.Key(forwarded.data(), static_cast<rapidjson::SizeType>(forwarded.size()));
       w.String(v.data(), static_cast<rapidjson::SizeType>(v.size()));
-    } else if (startsWith(name, "upstash-") || hopByHop(name)) {
+    } else if (startsWith(name, "upstash-") || publishRequestOwn(name)) {
       // Other Upstash options (delay, label, method, ...) are not modelled: docs/compat.md.
+    } else if (auto problem = forwardedHeaderProblem(raw_name, v)) {
+      errors.add(i, field, *problem);
     } else {
       w.Key(raw_name.data(), static_cast<rapidjson::SizeType>(raw_name.size()));
       w.String(v.data(), static_cast<rapidjson::SizeType>(v.size()));
@@ -144,9 +153,14 @@ void parseItem(const Value& obj, int i, const RunRequestLimits& limits, FieldErr
         continue;
       }
       // The raw payload goes to the worker as is when it is JSON; other text as a JSON string.
+      // JSON nested past the limit is refused rather than quoted: it is JSON, just too deep.
       rapidjson::Document d;
-      d.Parse(v.GetString(), v.GetStringLength());
-      out.item.input = d.HasParseError() ? json::stringify(v) : json::stringify(d);
+      const auto st = json::parse(d, {v.GetString(), v.GetStringLength()});
+      if (st.kind == json::ParseStatus::Kind::kTooDeep) {
+        errors.add(i, itemField(i, "body"), "is JSON " + st.reason());
+        continue;
+      }
+      out.item.input = st ? json::stringify(d) : json::stringify(v);
     } else if (name == "headers") {
       if (!v.IsNull()) parseHeaders(v, i, errors, out);
     } else {
@@ -171,8 +185,14 @@ UpstashBatch parseUpstashBatch(std::string_view body, const RunRequestLimits& li
   UpstashBatch out;
   FieldErrors errors;
   rapidjson::Document doc;
-  doc.Parse(body.data(), body.size());
-  if (doc.HasParseError() || !doc.IsArray()) {
+  const auto st = json::parse(doc, body);
+  if (!st && st.kind != json::ParseStatus::Kind::kSyntax) {
+    // Too deep or not UTF-8: name the item and field it happened in ("[3].body").
+    const auto steps = json::pathAt(body, st.offset, 2);
+    const int index = !steps.empty() && steps[0].index >= 0 && steps[0].index <= INT32_MAX
+                          ? static_cast<int>(steps[0].index) : -1;
+    errors.add(index, steps.empty() ? "body" : json::formatPath(steps), st.reason());
+  } else if (!st || !doc.IsArray()) {
     errors.add(-1, "body", "must be a JSON array of {destination, body?, headers?}");
   } else if (doc.Size() == 0 || static_cast<int>(doc.Size()) > limits.max_items) {
     errors.add(-1, "body", "has " + std::to_string(doc.Size()) + " items; it must have 1.." +

@@ -132,6 +132,14 @@ bool FieldErrors::name(int index, const std::string& field, const rapidjson::Val
     add(index, field, "must be 1..255 characters");
     return false;
   }
+  // A concurrency_key reaches workers as the batchrun-concurrency-key header: a CR/LF in it
+  // would split the worker request.
+  for (char c : std::string_view(v.GetString(), v.GetStringLength())) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
+      add(index, field, "must not contain control characters (CR, LF, NUL, ...)");
+      return false;
+    }
+  }
   out.assign(v.GetString(), v.GetStringLength());
   return true;
 }
