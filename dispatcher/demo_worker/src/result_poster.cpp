@@ -12,6 +12,10 @@ namespace {
 size_t discard(char*, size_t size, size_t n, void*) { return size * n; }
 
 bool transient(long status) { return status == 0 || status == 408 || status == 429 || status >= 500; }
+// 404/409 may come from an API instance whose view has not read the run's `running` record yet (one
+// that waits for its view answers 404/409 only once it has, but an older one does not): worth a
+// few more tries, not twenty.
+bool maybeStale(long status) { return status == 404 || status == 409; }
 }  // namespace
 
 ResultPoster::ResultPoster(std::string api_url, std::string api_key, Timer& timer)
@@ -55,7 +59,8 @@ void ResultPoster::loop() {
     if (status >= 200 && status < 300) {
       log::info("posted async result", {{"run_id", job.run_id}});
       job.done(true);
-    } else if (transient(status) && job.attempt < kMaxResultPostAttempts) {
+    } else if ((transient(status) && job.attempt < kMaxResultPostAttempts) ||
+               (maybeStale(status) && job.attempt < kMaxStaleResultPostAttempts)) {
       auto delay = std::chrono::milliseconds(std::min(5000, 100 << std::min(job.attempt, 6)));
       log::warn("posting async result failed; will retry",
                 {{"run_id", job.run_id}, {"status", std::to_string(status)}, {"error", error}});

@@ -8,6 +8,7 @@
 
 #include "batchrun/common/clock.hpp"
 #include "batchrun/common/json.hpp"
+#include "batchrun/ingest/http/request_fields.hpp"
 
 namespace batchrun::ingest {
 
@@ -69,25 +70,6 @@ void terminalConflict(ResponseWriter& rw, const Run& run) {
   std::string status = toString(run.status);
   replyError(rw, Code::Conflict, "run_terminal", "run " + run.run_id + " is already " + status,
              {{-1, "status", status}});
-}
-
-// The run to send a control record to, or an answer already given.
-std::optional<Run> openRun(ResponseWriter& rw, const RunView& view, const std::string& project, const std::string& id) {
-  auto run = view.summary(project, id);  // status and partition: the index has them
-  if (!run) {
-    replyError(rw, Code::Not_Found, "not_found", "no run " + id);
-    return std::nullopt;
-  }
-  if (isTerminal(run->status)) {
-    terminalConflict(rw, *run);
-    return std::nullopt;
-  }
-  if (run->partition < 0) {
-    // Only possible for a run noted without its delivery partition; the lane record fixes it.
-    replyError(rw, Code::Service_Unavailable, "unavailable", "run " + id + " is not routable yet", {}, 1);
-    return std::nullopt;
-  }
-  return run;
 }
 
 }  // namespace
@@ -164,44 +146,97 @@ std::vector<FieldError> parseResultBody(std::string_view body, ControlMessage& o
   return errors;
 }
 
-void addControlRoutes(Pistache::Rest::Router& router, const ApiKeys& keys, const RunView& view,
-                      const BatchEvents& events, Producer& producer,
-                      Topics topics) {
-  using namespace Pistache::Rest;
+namespace {
 
-  Routes::Post(router, "/v1/runs/:run_id/cancel", [&keys, &view, &producer, topics](const Request& req, ResponseWriter rw) {
-    auto project = authenticate(keys, req);
-    if (!project) return unauthorized(rw), Route::Result::Ok;
-    auto run = openRun(rw, view, *project, req.param(":run_id").as<std::string>());
-    if (!run) return Route::Result::Ok;
+void behind(ResponseWriter& rw) { replyFor(rw, Error::unavailable("the read view is behind Kafka; try again")); }
+void busy(ResponseWriter& rw) { replyFor(rw, Error::unavailable("too many reads waiting for Kafka")); }
+
+// Whether a worker's result is the one its run already ended with (posting it again is answered
+// as the first time was; the dispatcher applies it once).
+bool sameResult(const Run& run, const ControlMessage& m) {
+  if (m.attempt != 0 && m.attempt != run.attempt) return false;
+  if (m.success) return run.status == RunStatus::kCompleted && run.output == (m.output.empty() ? "null" : m.output);
+  return run.status == RunStatus::kFailed && run.error_code == m.error_code;
+}
+
+void resultAccepted(ResponseWriter& rw, const std::string& run_id) {
+  std::string out = "{\"run_id\":";
+  json::appendString(out, run_id);
+  out += ",\"status\":\"result_accepted\"}";
+  replyJson(rw, Code::Accepted, out);
+}
+
+// The control routes. A cancel for a run the view does not hold or shows not ended, and a result
+// for a run the view does not hold or shows not started, first let the view catch up
+// (catch_up.hpp): so an async result is accepted for an attempt that is running according to
+// Kafka, whatever the view's lag, a cancel's answer is about the run as it is, and a 404 or 409
+// is never an artefact of that lag. (A result for a run the view shows running is produced at once:
+// it is the common case, and the dispatcher drops one whose attempt has ended meanwhile.)
+struct Controls : std::enable_shared_from_this<Controls> {
+  Controls(const RunView& v, const BatchEvents& e, Producer& p, Topics t, ReadPool& r, CatchUp& c)
+      : view(v), events(e), producer(p), topics(std::move(t)), pool(r), catch_up(c) {}
+
+  const RunView& view;
+  const BatchEvents& events;
+  Producer& producer;
+  const Topics topics;
+  ReadPool& pool;
+  CatchUp& catch_up;
+
+  CatchUp::Sync runsSync() const {
+    return [self = shared_from_this()](std::function<void()> done) { self->view.syncThen(std::move(done)); };
+  }
+  CatchUp::Sync batchSync() const {
+    return [self = shared_from_this()](std::function<void()> done) {
+      self->view.syncThen([self, done = std::move(done)]() mutable { self->events.syncThen(std::move(done)); });
+    };
+  }
+  static bool stale(const std::optional<Run>& run) { return !run || run->status == RunStatus::kQueued; }
+
+  void cancelRun(std::string project, std::string id, ResponseWriter rw, Look look) {
+    auto run = view.summary(project, id);  // status and partition: the index has them
+    // Cancels are rare and their answer says what became of the run: unless the view already shows
+    // it ended (final), look again once the view caught up — it may have ended a moment ago.
+    if (look == Look::kFirst && (!run || !isTerminal(run->status))) {
+      return lookAgain(catch_up, pool, runsSync(), rw,
+                       [self = shared_from_this(), project, id](ResponseWriter& w, Look l) {
+                         self->cancelRun(project, id, std::move(w), l);
+                       },
+                       busy);
+    }
+    if (!run) return look == Look::kBehind ? behind(rw) : replyError(rw, Code::Not_Found, "not_found", "no run " + id);
+    if (isTerminal(run->status)) return terminalConflict(rw, *run);
+    if (run->partition < 0) {
+      // Only possible for a run noted without its delivery partition; the lane record fixes it.
+      return replyError(rw, Code::Service_Unavailable, "unavailable", "run " + id + " is not routable yet", {}, 1);
+    }
     ControlMessage m;
     m.run_id = run->run_id;
-    m.project = *project;
+    m.project = project;
     m.requested_at = SystemClock::instance().nowMs();
     auto st = producer.produceSync(controlRecord(topics, m, run->partition));
-    if (!st || !st->ok) {
-      replyFor(rw, st ? Error::unavailable("cancel not recorded: " + st->error) : st.error());
-      return Route::Result::Ok;
-    }
+    if (!st || !st->ok) return replyFor(rw, st ? Error::unavailable("cancel not recorded: " + st->error) : st.error());
     std::string out = "{\"run_id\":";
     json::appendString(out, run->run_id);
     out += ",\"status\":\"cancel_requested\"}";
     replyJson(rw, Code::Accepted, out);
-    return Route::Result::Ok;
-  });
+  }
 
-  Routes::Post(router, "/v1/batches/:batch_id/cancel", [&keys, &view, &events, &producer, topics](const Request& req,
-                                                                                                ResponseWriter rw) {
-    auto project = authenticate(keys, req);
-    if (!project) return unauthorized(rw), Route::Result::Ok;
-    auto id = canonicalBatchId(req.param(":batch_id").as<std::string>());
-    auto open = view.openRuns(*project, id);
-    if (!open && events.emptyBatch(*project, id)) open.emplace();  // no runs of its own: nothing to cancel
-    if (!open) return replyError(rw, Code::Not_Found, "not_found", "no batch " + id), Route::Result::Ok;
+  void cancelBatch(std::string project, std::string id, ResponseWriter rw, Look look) {
+    auto open = view.openRuns(project, id);
+    if (!open && events.emptyBatch(project, id)) open.emplace();  // no runs of its own: nothing to cancel
+    // A batch with open runs may have fewer by now, and one not held may exist: look again first.
+    if (look == Look::kFirst && (!open || !open->empty())) {
+      return lookAgain(catch_up, pool, batchSync(), rw,
+                       [self = shared_from_this(), project, id](ResponseWriter& w, Look l) {
+                         self->cancelBatch(project, id, std::move(w), l);
+                       },
+                       busy);
+    }
+    if (!open) return look == Look::kBehind ? behind(rw) : replyError(rw, Code::Not_Found, "not_found", "no batch " + id);
     if (open->empty()) {
-      replyError(rw, Code::Conflict, "batch_terminal", "every run of batch " + id + " is already terminal",
-                 {{-1, "status", "completed"}});
-      return Route::Result::Ok;
+      return replyError(rw, Code::Conflict, "batch_terminal", "every run of batch " + id + " is already terminal",
+                        {{-1, "status", "completed"}});
     }
     std::vector<OutMessage> records;
     int64_t now = SystemClock::instance().nowMs();
@@ -209,20 +244,96 @@ void addControlRoutes(Pistache::Rest::Router& router, const ApiKeys& keys, const
       if (r.partition < 0) continue;  // not routable yet; a repeated cancel reaches it
       ControlMessage m;
       m.run_id = r.run_id;
-      m.project = *project;
+      m.project = project;
       m.requested_at = now;
       records.push_back(controlRecord(topics, m, r.partition));
     }
     size_t n = records.size();
-    if (auto st = produceAll(producer, std::move(records)); !st) return replyFor(rw, st.error()), Route::Result::Ok;
+    if (auto st = produceAll(producer, std::move(records)); !st) return replyFor(rw, st.error());
     std::string out = "{\"batch_id\":";
     json::appendString(out, id);
     out += ",\"status\":\"cancel_requested\",\"runs\":" + std::to_string(n) + "}";
     replyJson(rw, Code::Accepted, out);
+  }
+
+  void result(std::string project, std::string id, ControlMessage m, ResponseWriter rw, Look look) {
+    auto run = view.summary(project, id);
+    if (look == Look::kFirst && stale(run)) {
+      return lookAgain(catch_up, pool, runsSync(), rw,
+                       [self = shared_from_this(), project, id, m](ResponseWriter& w, Look l) {
+                         self->result(project, id, m, std::move(w), l);
+                       },
+                       busy);
+    }
+    if (!run) return look == Look::kBehind ? behind(rw) : replyError(rw, Code::Not_Found, "not_found", "no run " + id);
+    if (run->status == RunStatus::kQueued) {
+      if (look == Look::kBehind) return behind(rw);
+      return replyError(rw, Code::Conflict, "run_not_started",
+                        "run " + id + " has not started: no attempt is waiting for a result", {{-1, "status", "queued"}});
+    }
+    // An ended run, or a result naming its attempt: compare with the whole run (its attempt and
+    // outcome are in its record, not in the index).
+    if (isTerminal(run->status) || m.attempt != 0) {
+      auto reply = [self = shared_from_this(), m, id](ResponseWriter& w, const Result<std::optional<Run>>& found) {
+        if (!found) return replyFor(w, found.error());
+        if (!*found) return replyError(w, Code::Not_Found, "not_found", "no run " + id);
+        self->resultFor(**found, m, w);
+      };
+      pool.answer<std::optional<Run>>(std::move(rw), view.getNow(project, id),
+                                      [self = shared_from_this(), project, id] { return self->view.get(project, id); },
+                                      reply, busy);
+      return;
+    }
+    produceResult(*run, std::move(m), rw);
+  }
+
+  void resultFor(const Run& run, ControlMessage m, ResponseWriter& rw) {
+    if (isTerminal(run.status)) {
+      if (sameResult(run, m)) return resultAccepted(rw, run.run_id);  // the same result again: the same answer
+      return terminalConflict(rw, run);
+    }
+    if (m.attempt != run.attempt) {
+      return replyError(rw, Code::Conflict, "attempt_over",
+                        "attempt " + std::to_string(m.attempt) + " of run " + run.run_id + " is over (the run is at attempt " +
+                            std::to_string(run.attempt) + ")",
+                        {{-1, "attempt", "attempt " + std::to_string(run.attempt) + " is the current one"}});
+    }
+    produceResult(run, std::move(m), rw);
+  }
+
+  void produceResult(const Run& run, ControlMessage m, ResponseWriter& rw) {
+    m.run_id = run.run_id;
+    m.project = run.project;
+    m.requested_at = SystemClock::instance().nowMs();
+    auto st = producer.produceSync(controlRecord(topics, m, run.partition));
+    if (!st || !st->ok) return replyFor(rw, st ? Error::unavailable("result not recorded: " + st->error) : st.error());
+    resultAccepted(rw, run.run_id);
+  }
+};
+
+}  // namespace
+
+void addControlRoutes(Pistache::Rest::Router& router, const ApiKeys& keys, const RunView& view,
+                      const BatchEvents& events, Producer& producer, Topics topics, ReadPool& reads,
+                      CatchUp& catch_up) {
+  using namespace Pistache::Rest;
+  auto c = std::make_shared<Controls>(view, events, producer, std::move(topics), reads, catch_up);
+
+  Routes::Post(router, "/v1/runs/:run_id/cancel", [&keys, c](const Request& req, ResponseWriter rw) {
+    auto project = authenticate(keys, req);
+    if (!project) return unauthorized(rw), Route::Result::Ok;
+    c->cancelRun(*project, req.param(":run_id").as<std::string>(), std::move(rw), Look::kFirst);
     return Route::Result::Ok;
   });
 
-  Routes::Post(router, "/v1/runs/:run_id/result", [&keys, &view, &producer, topics](const Request& req, ResponseWriter rw) {
+  Routes::Post(router, "/v1/batches/:batch_id/cancel", [&keys, c](const Request& req, ResponseWriter rw) {
+    auto project = authenticate(keys, req);
+    if (!project) return unauthorized(rw), Route::Result::Ok;
+    c->cancelBatch(*project, canonicalBatchId(req.param(":batch_id").as<std::string>()), std::move(rw), Look::kFirst);
+    return Route::Result::Ok;
+  });
+
+  Routes::Post(router, "/v1/runs/:run_id/result", [&keys, c](const Request& req, ResponseWriter rw) {
     auto project = authenticate(keys, req);
     if (!project) return unauthorized(rw), Route::Result::Ok;
     ControlMessage m;
@@ -233,20 +344,7 @@ void addControlRoutes(Pistache::Rest::Router& router, const ApiKeys& keys, const
                  errors.front().message, errors);
       return Route::Result::Ok;
     }
-    auto run = openRun(rw, view, *project, req.param(":run_id").as<std::string>());
-    if (!run) return Route::Result::Ok;
-    m.run_id = run->run_id;
-    m.project = *project;
-    m.requested_at = SystemClock::instance().nowMs();
-    auto st = producer.produceSync(controlRecord(topics, m, run->partition));
-    if (!st || !st->ok) {
-      replyFor(rw, st ? Error::unavailable("result not recorded: " + st->error) : st.error());
-      return Route::Result::Ok;
-    }
-    std::string out = "{\"run_id\":";
-    json::appendString(out, run->run_id);
-    out += ",\"status\":\"result_accepted\"}";
-    replyJson(rw, Code::Accepted, out);
+    c->result(*project, req.param(":run_id").as<std::string>(), std::move(m), std::move(rw), Look::kFirst);
     return Route::Result::Ok;
   });
 }

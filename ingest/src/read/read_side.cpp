@@ -51,7 +51,7 @@ void ReadSide::addRoutes(Pistache::Rest::Router& router, const ApiKeys& keys, Pr
                          const KafkaSettings& kafka, SubmissionTracker& tracker) {
   reads_ = std::make_unique<ReadPool>(kReadThreads, kMaxQueuedReads, tracker);
   addReadRoutes(router, keys, view_, events_, sse_, *reads_, catch_up_);
-  addControlRoutes(router, keys, view_, events_, producer, Topics(kafka));
+  addControlRoutes(router, keys, view_, events_, producer, Topics(kafka), *reads_, catch_up_);
 }
 
 void ReadSide::stopStreams() { sse_.stop(); }

@@ -1,7 +1,8 @@
 #pragma once
 // Posts async runs' results to <api>/v1/runs/{id}/result with the API's bearer key, on one thread
 // of its own (libcurl easy, connection reused). Transient failures (connection error, 408, 429, 5xx)
-// are retried with backoff through the Timer; done(true|false) is called once per job.
+// are retried with backoff through the Timer, 404 and 409 a few times (a lagging API instance);
+// done(true|false) is called once per job. What docs/worker-contract says real workers should do.
 // Thread-safe.
 #include <condition_variable>
 #include <deque>
@@ -48,5 +49,6 @@ class ResultPoster {
 };
 
 inline constexpr int kMaxResultPostAttempts = 20;
+inline constexpr int kMaxStaleResultPostAttempts = 4;
 
 }  // namespace batchrun::demo_worker
