@@ -21,7 +21,9 @@ Status App::start() {
   if (!producer) return producer.error();
   producer_ = std::move(*producer);
   if (config_.worker_secret.empty()) log::warn("BATCHRUN_WORKER_SECRET is not set: worker requests are not signed");
-  http_ = std::make_unique<HttpClient>(OutboundPolicy{config_.allow_private_destinations, true}, config_.max_connections);
+  http_ = std::make_unique<HttpClient>(
+      OutboundPolicy{config_.allow_private_destinations, true, config_.allow_metadata_destinations},
+      config_.max_connections);
   FailureCallbacks::Options callback_options;
   callback_options.attempts = config_.callback_attempts;
   callback_options.retry = RetryPolicy{config_.callback_retry_ms, config_.callback_retry_ms * 64, 0.2};

@@ -9,8 +9,10 @@ const char* const kHelp =
     "  BATCHRUN_TOPIC_PREFIX        topic name prefix (batchrun.)\n"
     "  BATCHRUN_LANES               priority lanes (high:25,normal:50,low:89,bulk:100)\n"
     "  BATCHRUN_DISPATCHER_HOST/_PORT   health and metrics address (127.0.0.1:8081)\n"
-    "  BATCHRUN_DISPATCHER_GROUP    consumer group over lanes and runs.control (batchrun-dispatcher)\n"
-    "  BATCHRUN_DISPATCHER_TRACKER_GROUP  consumer group of the batch tracker (batchrun-batch-tracker)\n"
+    "  BATCHRUN_DISPATCHER_GROUP    consumer group over lanes and runs.control\n"
+    "                               (<prefix>dispatcher; batchrun-dispatcher for the default prefix)\n"
+    "  BATCHRUN_DISPATCHER_TRACKER_GROUP  consumer group of the batch tracker\n"
+    "                               (<prefix>batch-tracker; batchrun-batch-tracker for the default prefix)\n"
     "  BATCHRUN_DISPATCHER_MAX_INFLIGHT   runs executing at once, per dispatcher (1000)\n"
     "  BATCHRUN_DISPATCHER_MIN_LANE_SHARE percent of start slots a waiting lower lane gets (10)\n"
     "  BATCHRUN_DISPATCHER_MAX_BUFFERED   runs read ahead per lane partition (1000)\n"
@@ -25,10 +27,13 @@ const char* const kHelp =
     "  BATCHRUN_DISPATCHER_CALLBACK_TIMEOUT_MS one failure-callback try's timeout (10000)\n"
     "  BATCHRUN_WORKER_SECRET       HMAC key signing worker requests and failure callbacks (unset: unsigned)\n"
     "  BATCHRUN_ALLOW_PRIVATE_DESTINATIONS  allow loopback/private worker addresses (false)\n"
+    "  BATCHRUN_ALLOW_METADATA_DESTINATIONS allow cloud metadata addresses, e.g. 169.254.169.254 (false)\n"
     "  BATCHRUN_LOG_LEVEL           trace|debug|info|warn|error (info)\n";
 
 void loadConfig(EnvReader& env, Config& out) {
   loadServiceConfig(env, "BATCHRUN_DISPATCHER", out.service);
+  out.group_id = consumerGroupId(out.service.kafka, "dispatcher");
+  out.tracker_group_id = consumerGroupId(out.service.kafka, "batch-tracker");
   env.string("BATCHRUN_DISPATCHER_GROUP", out.group_id);
   env.string("BATCHRUN_DISPATCHER_TRACKER_GROUP", out.tracker_group_id);
   env.integer("BATCHRUN_DISPATCHER_MAX_INFLIGHT", out.max_inflight, 1, 1000000);
@@ -45,6 +50,7 @@ void loadConfig(EnvReader& env, Config& out) {
   env.integer("BATCHRUN_DISPATCHER_CALLBACK_TIMEOUT_MS", out.callback_timeout_ms, 100, 600000);
   env.string("BATCHRUN_WORKER_SECRET", out.worker_secret);
   env.boolean("BATCHRUN_ALLOW_PRIVATE_DESTINATIONS", out.allow_private_destinations);
+  env.boolean("BATCHRUN_ALLOW_METADATA_DESTINATIONS", out.allow_metadata_destinations);
   if (out.group_id == out.tracker_group_id) env.problem("BATCHRUN_DISPATCHER_TRACKER_GROUP must differ from BATCHRUN_DISPATCHER_GROUP");
   if (out.retry.max_ms < out.retry.base_ms) env.problem("BATCHRUN_DISPATCHER_RETRY_MAX_MS must be >= BATCHRUN_DISPATCHER_RETRY_BASE_MS");
 }

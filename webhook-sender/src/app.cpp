@@ -35,7 +35,7 @@ Status App::start() {
   if (!follower_->waitCaughtUp(kViewCatchUpMs)) return Error::unavailable("webhook endpoints topic not read to its end");
 
   http_ = std::make_unique<HttpClient>(
-      OutboundPolicy{config_.delivery.allow_private, config_.delivery.allow_plain_http});
+      OutboundPolicy{config_.delivery.allow_private, config_.delivery.allow_plain_http, config_.delivery.allow_metadata});
   deliverer_ = std::make_unique<Deliverer>(config_.delivery, topics_, view_, *producer_, *http_, sender_metrics_, clock_);
   auto retry = RetryConsumer::create(config_, topics_, view_, *deliverer_, *producer_, sender_metrics_, clock_);
   if (!retry) return retry.error();

@@ -10,7 +10,8 @@ const char* const kHelp =
     "  BATCHRUN_KAFKA_BROKERS       bootstrap servers (127.0.0.1:9092)\n"
     "  BATCHRUN_TOPIC_PREFIX        topic name prefix (batchrun.)\n"
     "  BATCHRUN_WEBHOOK_HOST/_PORT   health and metrics address (127.0.0.1:8082)\n"
-    "  BATCHRUN_WEBHOOK_GROUP       consumer group (batchrun-webhook-sender)\n"
+    "  BATCHRUN_WEBHOOK_GROUP       consumer group; <group>-retry on webhooks.retry\n"
+    "                               (<prefix>webhook-sender; batchrun-webhook-sender for the default prefix)\n"
     "  BATCHRUN_WEBHOOK_RETRY_SCHEDULE_MS  delays before each attempt, ms (0,5000,300000,1800000,7200000,18000000,36000000,36000000)\n"
     "  BATCHRUN_WEBHOOK_JITTER_PERCENT     ± jitter on each delay (20)\n"
     "  BATCHRUN_WEBHOOK_TIMEOUT_MS         request timeout (15000)\n"
@@ -21,6 +22,7 @@ const char* const kHelp =
     "  BATCHRUN_WEBHOOK_METRICS_ENDPOINTS     endpoints with their own metric series (100)\n"
     "  BATCHRUN_WEBHOOK_ALLOW_HTTP            allow http:// endpoints (false)\n"
     "  BATCHRUN_ALLOW_PRIVATE_DESTINATIONS    allow loopback/private addresses (false)\n"
+    "  BATCHRUN_ALLOW_METADATA_DESTINATIONS   allow cloud metadata addresses, e.g. 169.254.169.254 (false)\n"
     "  BATCHRUN_LOG_LEVEL           trace|debug|info|warn|error (info)\n";
 
 namespace {
@@ -50,6 +52,7 @@ void loadSchedule(EnvReader& env, std::vector<int64_t>& out) {
 
 void loadConfig(EnvReader& env, Config& out) {
   loadServiceConfig(env, "BATCHRUN_WEBHOOK", out.service);
+  out.group_id = consumerGroupId(out.service.kafka, "webhook-sender");
   env.string("BATCHRUN_WEBHOOK_GROUP", out.group_id);
   auto& d = out.delivery;
   loadSchedule(env, d.schedule_ms);
@@ -64,6 +67,7 @@ void loadConfig(EnvReader& env, Config& out) {
   env.integer("BATCHRUN_WEBHOOK_METRICS_ENDPOINTS", d.metrics_endpoint_labels, 0, 10'000);
   env.boolean("BATCHRUN_WEBHOOK_ALLOW_HTTP", d.allow_plain_http);
   env.boolean("BATCHRUN_ALLOW_PRIVATE_DESTINATIONS", d.allow_private);
+  env.boolean("BATCHRUN_ALLOW_METADATA_DESTINATIONS", d.allow_metadata);
 }
 
 }  // namespace batchrun::webhook

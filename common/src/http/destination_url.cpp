@@ -10,7 +10,7 @@
 #include <memory>
 #include <string>
 
-#include "batchrun/common/http/http_client.hpp"
+#include "batchrun/common/http/address_ranges.hpp"
 
 namespace batchrun {
 
@@ -30,20 +30,27 @@ std::string part(CURLU* u, CURLUPart which) {
   return std::string(raw);
 }
 
-// Resolves `host` and reports whether any address is private (nullopt-like: false when it does
-// not resolve, see the header for why that is accepted).
-bool resolvesToPrivate(const std::string& host) {
-  std::string bare = host;
-  if (bare.size() > 2 && bare.front() == '[' && bare.back() == ']') bare = bare.substr(1, bare.size() - 2);
+struct Verdict {
+  bool private_address = false;
+  bool metadata = false;
+};
+
+// What `host` (normalised) resolves to; nothing when it does not resolve (see the header for why
+// that is accepted). `numeric_only` judges an address literal without asking DNS about a name.
+Verdict resolve(const std::string& host, bool numeric_only) {
   addrinfo hints{};
   hints.ai_family = AF_UNSPEC;
   hints.ai_socktype = SOCK_STREAM;
+  if (numeric_only) hints.ai_flags = AI_NUMERICHOST;
   addrinfo* res = nullptr;
-  if (getaddrinfo(bare.c_str(), nullptr, &hints, &res) != 0 || !res) return false;
-  bool priv = false;
-  for (addrinfo* a = res; a; a = a->ai_next) priv = priv || isPrivateAddress(a->ai_addr);
+  Verdict v;
+  if (getaddrinfo(host.c_str(), nullptr, &hints, &res) != 0 || !res) return v;
+  for (addrinfo* a = res; a; a = a->ai_next) {
+    v.private_address = v.private_address || isPrivateAddress(a->ai_addr);
+    v.metadata = v.metadata || isMetadataAddress(a->ai_addr);
+  }
   freeaddrinfo(res);
-  return priv;
+  return v;
 }
 
 }  // namespace
@@ -63,11 +70,18 @@ Status checkDestinationUrl(std::string_view url, const DestinationRules& rules) 
   if (!part(u.get(), CURLUPART_USER).empty()) return Error::invalid("must not contain credentials");
   std::string host = part(u.get(), CURLUPART_HOST);
   if (host.empty()) return Error::invalid("has no host");
-  if (rules.allow_private) return {};
-  std::string lower = host;
-  std::transform(lower.begin(), lower.end(), lower.begin(), ::tolower);
-  bool local_name = lower == "localhost" || (lower.size() > 10 && lower.ends_with(".localhost"));
-  if (local_name || resolvesToPrivate(host)) {
+  // The resolver ignores case and a trailing dot, so the checks below must too ("LOCALHOST.").
+  const std::string name = normalizeHostName(host);
+  if (name.empty()) return Error::invalid("has no host");
+  if (!rules.allow_metadata && isMetadataHostName(name)) {
+    return Error::invalid("points to a cloud metadata service");
+  }
+  const bool local_name = name == "localhost" || name.ends_with(".localhost");
+  if (!rules.allow_private && local_name) return Error::invalid("points to a private, loopback or link-local address");
+  if (rules.allow_private && rules.allow_metadata) return {};
+  const Verdict v = resolve(name, rules.allow_private);
+  if (!rules.allow_metadata && v.metadata) return Error::invalid("points to a cloud metadata service");
+  if (!rules.allow_private && v.private_address) {
     return Error::invalid("points to a private, loopback or link-local address");
   }
   return {};

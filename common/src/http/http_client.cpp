@@ -17,6 +17,7 @@
 #include <thread>
 #include <unordered_set>
 
+#include "batchrun/common/http/address_ranges.hpp"
 #include "batchrun/common/logging.hpp"
 
 namespace batchrun {
@@ -27,53 +28,7 @@ namespace {
 constexpr size_t kMaxBodyBytes = 16 * 1024 * 1024;
 constexpr long kMaxConnectMs = 10000;
 
-bool privateV4(uint32_t a) {  // host byte order
-  auto in = [a](uint32_t net, int bits) { return (a >> (32 - bits)) == (net >> (32 - bits)); };
-  return in(0x00000000, 8) ||   // 0.0.0.0/8 "this network"
-         in(0x0A000000, 8) ||   // 10/8
-         in(0x64400000, 10) ||  // 100.64/10 carrier-grade NAT
-         in(0x7F000000, 8) ||   // loopback
-         in(0xA9FE0000, 16) ||  // link-local (cloud metadata lives here)
-         in(0xAC100000, 12) ||  // 172.16/12
-         in(0xC0000000, 24) ||  // 192.0.0/24 IETF protocol assignments
-         in(0xC0A80000, 16) ||  // 192.168/16
-         in(0xC6120000, 15) ||  // 198.18/15 benchmarking
-         in(0xE0000000, 4) ||   // multicast
-         in(0xF0000000, 4);     // reserved + broadcast
-}
-
-bool privateV6(const in6_addr& a) {
-  const uint8_t* b = a.s6_addr;
-  static const uint8_t kZero[16] = {};
-  if (std::memcmp(b, kZero, 15) == 0 && (b[15] == 0 || b[15] == 1)) return true;  // :: and ::1
-  // IPv4-mapped (::ffff:a.b.c.d) and NAT64 (64:ff9b::a.b.c.d) reach an IPv4 address: judge that.
-  static const uint8_t kMapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
-  static const uint8_t kNat64[12] = {0, 0x64, 0xff, 0x9b, 0, 0, 0, 0, 0, 0, 0, 0};
-  if (std::memcmp(b, kMapped, 12) == 0 || std::memcmp(b, kNat64, 12) == 0) {
-    uint32_t v4 = (uint32_t(b[12]) << 24) | (uint32_t(b[13]) << 16) | (uint32_t(b[14]) << 8) | b[15];
-    return privateV4(v4);
-  }
-  if (std::memcmp(b, kZero, 12) == 0) return true;        // deprecated IPv4-compatible ::a.b.c.d
-  if ((b[0] & 0xfe) == 0xfc) return true;                 // fc00::/7 unique local
-  if (b[0] == 0xfe && (b[1] & 0xc0) == 0x80) return true; // fe80::/10 link-local
-  if (b[0] == 0xfe && (b[1] & 0xc0) == 0xc0) return true; // fec0::/10 site-local (deprecated)
-  if (b[0] == 0xff) return true;                          // multicast
-  return false;
-}
-
 }  // namespace
-
-bool isPrivateAddress(const sockaddr* addr) {
-  if (addr == nullptr) return true;
-  if (addr->sa_family == AF_INET) {
-    const auto* in = reinterpret_cast<const sockaddr_in*>(addr);
-    return privateV4(ntohl(in->sin_addr.s_addr));
-  }
-  if (addr->sa_family == AF_INET6) {
-    return privateV6(reinterpret_cast<const sockaddr_in6*>(addr)->sin6_addr);
-  }
-  return true;
-}
 
 const std::string* HttpResult::header(const std::string& lower_name) const {
   for (const auto& [k, v] : headers) {
@@ -174,7 +129,8 @@ size_t onHeader(char* data, size_t size, size_t n, void* user) {
 curl_socket_t onOpenSocket(void* user, curlsocktype purpose, curl_sockaddr* address) {
   auto* t = static_cast<Transfer*>(user);
   if (purpose != CURLSOCKTYPE_IPCXN) return CURL_SOCKET_BAD;
-  if (!t->policy->allow_private && isPrivateAddress(&address->addr)) {
+  if ((!t->policy->allow_private && isPrivateAddress(&address->addr)) ||
+      (!t->policy->allow_metadata && isMetadataAddress(&address->addr))) {
     t->refused = true;
     return CURL_SOCKET_BAD;
   }

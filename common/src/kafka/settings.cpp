@@ -51,6 +51,14 @@ KafkaSettings loadKafkaSettings(EnvReader& env) {
   return s;
 }
 
+std::string consumerGroupId(const KafkaSettings& s, std::string_view role) {
+  // Before group ids followed the prefix every deployment used "batchrun-<role>"; the default
+  // prefix keeps them so an upgrade resumes from its committed offsets instead of re-reading
+  // (auto.offset.reset=earliest) every lane and event topic.
+  if (s.topic_prefix == KafkaSettings{}.topic_prefix) return "batchrun-" + std::string(role);
+  return s.topic_prefix + std::string(role);
+}
+
 const Lane& laneFor(const std::vector<Lane>& lanes, int priority) {
   for (const auto& l : lanes) {
     if (priority <= l.max_priority) return l;

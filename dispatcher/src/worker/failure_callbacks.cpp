@@ -78,7 +78,7 @@ void FailureCallbacks::tryOnce(const std::shared_ptr<Job>& job) {
   if (job->tries == 0) {
     // The run's URL was checked by ingest; check it again without DNS (the connect-time
     // OutboundPolicy decides about addresses), so a bad record cannot make curl do odd things.
-    if (auto st = checkDestinationUrl(job->run.failure_callback, {true, true}); !st) {
+    if (auto st = checkDestinationUrl(job->run.failure_callback, {true, true, true}); !st) {
       HttpResult refused;
       refused.blocked = true;
       refused.error = "failure_callback " + st.error().message;

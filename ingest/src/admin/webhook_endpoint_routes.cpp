@@ -18,6 +18,7 @@ namespace Routes = Pistache::Rest::Routes;
 void loadWebhookEndpointsConfig(EnvReader& env, WebhookEndpointsConfig& out) {
   env.boolean("BATCHRUN_WEBHOOK_ALLOW_HTTP", out.allow_plain_http);
   env.boolean("BATCHRUN_ALLOW_PRIVATE_DESTINATIONS", out.allow_private);
+  env.boolean("BATCHRUN_ALLOW_METADATA_DESTINATIONS", out.allow_metadata);
   env.integer("BATCHRUN_WEBHOOK_ROTATION_GRACE_SECONDS", out.rotation_grace_seconds, 0, 30 * 86400);
   env.integer("BATCHRUN_WEBHOOK_MAX_ENDPOINTS_PER_PROJECT", out.max_endpoints_per_project, 1, 100000);
 }
@@ -105,7 +106,7 @@ void WebhookEndpointRoutes::create(const Req& req, Rw rw) {
   CreateEndpointRequest body;
   std::vector<FieldError> errors;
   if (parseCreateEndpoint(req.body(), body, errors)) {
-    auto ok = checkDestinationUrl(body.url, {config_.allow_plain_http, config_.allow_private});
+    auto ok = checkDestinationUrl(body.url, {config_.allow_plain_http, config_.allow_private, config_.allow_metadata});
     if (!ok) errors.push_back({-1, "url", ok.error().message});
   }
   if (!errors.empty()) return replyError(rw, Code::Bad_Request, "invalid_request", "invalid webhook endpoint", errors);

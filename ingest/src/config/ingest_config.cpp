@@ -24,6 +24,7 @@ const char* const kIngestHelp =
     "  BATCHRUN_SSE_HEARTBEAT_MS    SSE keep-alive comment interval (15000)\n"
     "  BATCHRUN_WEBHOOK_ALLOW_HTTP               accept http:// webhook endpoint URLs (false: https only)\n"
     "  BATCHRUN_ALLOW_PRIVATE_DESTINATIONS       accept loopback/private webhook URLs (false)\n"
+    "  BATCHRUN_ALLOW_METADATA_DESTINATIONS      accept cloud metadata webhook URLs, e.g. 169.254.169.254 (false)\n"
     "  BATCHRUN_WEBHOOK_ROTATION_GRACE_SECONDS   old secret keeps signing after a rotation (86400)\n"
     "  BATCHRUN_WEBHOOK_MAX_ENDPOINTS_PER_PROJECT  (100)\n"
     "  BATCHRUN_LOG_LEVEL           trace|debug|info|warn|error (info)\n";

@@ -12,6 +12,7 @@ namespace batchrun::dispatcher {
 
 struct Config {
   ServiceConfig service = ServiceConfig::withPort(8081);  // health and metrics
+  // Derived from the topic prefix by loadConfig (consumerGroupId); these are the default prefix's.
   std::string group_id = "batchrun-dispatcher";           // lanes + runs.control
   std::string tracker_group_id = "batchrun-batch-tracker"; // batches.progress
   int max_inflight = 1000;                 // global cap on runs executing at once
@@ -27,6 +28,7 @@ struct Config {
   int64_t callback_retry_ms = 1000;        // failure callbacks: first retry delay, doubled per try
   int64_t callback_timeout_ms = 10000;     // failure callbacks: one try's HTTP timeout
   bool allow_private_destinations = false; // BATCHRUN_ALLOW_PRIVATE_DESTINATIONS (local run and tests only)
+  bool allow_metadata_destinations = false; // BATCHRUN_ALLOW_METADATA_DESTINATIONS (cloud metadata services)
 };
 
 void loadConfig(EnvReader& env, Config& out);

@@ -25,10 +25,12 @@ struct DeliveryConfig {
   int metrics_endpoint_labels = 100;     // endpoints with their own metric series; the rest are "other"
   bool allow_plain_http = false;         // BATCHRUN_WEBHOOK_ALLOW_HTTP
   bool allow_private = false;            // BATCHRUN_ALLOW_PRIVATE_DESTINATIONS
+  bool allow_metadata = false;           // BATCHRUN_ALLOW_METADATA_DESTINATIONS
 };
 
 struct Config {
   ServiceConfig service = ServiceConfig::withPort(8082);  // health and metrics
+  // Derived from the topic prefix by loadConfig (consumerGroupId); this is the default prefix's.
   std::string group_id = "batchrun-webhook-sender";       // runs.events group; "<group>-retry" for webhooks.retry
   DeliveryConfig delivery;
 };

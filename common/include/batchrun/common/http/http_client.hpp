@@ -21,6 +21,8 @@
 #include <utility>
 #include <vector>
 
+#include "batchrun/common/http/address_ranges.hpp"
+
 namespace batchrun {
 
 struct HttpRequest {
@@ -46,14 +48,13 @@ struct HttpResult {
 
 struct OutboundPolicy {
   // Loopback, RFC 1918, CGNAT, link-local, ULA, multicast, unspecified, reserved — IPv4 and IPv6
-  // (including IPv4-mapped IPv6). Only the local run and tests set this.
+  // (including IPv6 forms carrying an IPv4 address): isPrivateAddress. Only the local run and
+  // tests set this.
   bool allow_private = false;
   bool allow_plain_http = true;  // false: https only
+  // Cloud metadata services (isMetadataAddress) stay refused even with allow_private.
+  bool allow_metadata = false;
 };
-
-// Whether an address falls in a range OutboundPolicy::allow_private guards. Non-IP families count
-// as private (never reachable from the outside).
-bool isPrivateAddress(const sockaddr* addr);
 
 class HttpClient {
  public:

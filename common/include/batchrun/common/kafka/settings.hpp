@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "batchrun/common/config.hpp"
@@ -35,6 +36,13 @@ struct KafkaSettings {
 // Reads BATCHRUN_KAFKA_BROKERS, _TOPIC_PREFIX, _PARTITIONS, _REPLICATION, _MIN_INSYNC,
 // _MESSAGE_TIMEOUT_MS, BATCHRUN_RUN_RETENTION_DAYS, BATCHRUN_LANES ("high:25,normal:50,low:89,bulk:100"), BATCHRUN_KAFKA_CONFIG.
 KafkaSettings loadKafkaSettings(EnvReader& env);
+
+// The consumer group id of a service role ("dispatcher", "batch-tracker", "webhook-sender") for
+// this deployment, so deployments sharing a cluster under different topic prefixes never join
+// each other's groups: "<prefix><role>" (prefix "staging." → "staging.dispatcher"). The default
+// prefix keeps the names deployments have committed offsets under: "batchrun-<role>". The
+// services' *_GROUP variables override it.
+std::string consumerGroupId(const KafkaSettings& s, std::string_view role);
 
 // The lane for a priority (1..100); lanes are sorted by max_priority.
 const Lane& laneFor(const std::vector<Lane>& lanes, int priority);

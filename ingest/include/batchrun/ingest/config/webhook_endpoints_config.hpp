@@ -9,6 +9,7 @@ namespace batchrun::ingest {
 struct WebhookEndpointsConfig {
   bool allow_plain_http = false;          // BATCHRUN_WEBHOOK_ALLOW_HTTP
   bool allow_private = false;             // BATCHRUN_ALLOW_PRIVATE_DESTINATIONS
+  bool allow_metadata = false;            // BATCHRUN_ALLOW_METADATA_DESTINATIONS
   int64_t rotation_grace_seconds = 86400; // BATCHRUN_WEBHOOK_ROTATION_GRACE_SECONDS
   int max_endpoints_per_project = 100;    // BATCHRUN_WEBHOOK_MAX_ENDPOINTS_PER_PROJECT
 };
