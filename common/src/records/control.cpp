@@ -31,8 +31,10 @@ std::string encodeControl(const ControlMessage& m) {
 
 Result<ControlMessage> decodeControl(std::string_view text) {
   rapidjson::Document d;
-  d.Parse(text.data(), text.size());
-  if (d.HasParseError() || !d.IsObject()) return Error::invalid("control record is not a JSON object");
+  if (auto st = json::parseRecord(d, text); !st) {
+    return Error::invalid("control record is not valid JSON: " + st.message());
+  }
+  if (!d.IsObject()) return Error::invalid("control record is not a JSON object");
   ControlMessage m;
   std::string type, status;
   if (!json::getString(d, "type", type) || !json::getString(d, "run_id", m.run_id)) {

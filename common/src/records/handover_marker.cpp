@@ -26,9 +26,8 @@ bool isHandoverMarker(const Message& m) {
 
 int64_t handoverUpto(std::string_view value) {
   rapidjson::Document d;
-  d.Parse(value.data(), value.size());
   int64_t upto = -1;
-  if (d.HasParseError() || !d.IsObject() || !json::getInt(d, "upto", upto)) return -1;
+  if (!json::parseRecord(d, value) || !d.IsObject() || !json::getInt(d, "upto", upto)) return -1;
   return upto;
 }
 

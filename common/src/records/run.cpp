@@ -120,8 +120,10 @@ std::string encodeRun(const Run& r, std::string_view input) {
 
 Result<Run> decodeRun(std::string_view text) {
   rapidjson::Document d;
-  d.Parse(text.data(), text.size());
-  if (d.HasParseError() || !d.IsObject()) return Error::invalid("run record is not a JSON object");
+  if (auto st = json::parseRecord(d, text); !st) {
+    return Error::invalid("run record is not valid JSON: " + st.message());
+  }
+  if (!d.IsObject()) return Error::invalid("run record is not a JSON object");
   Run r;
   int64_t n = 0;
   if (!json::getString(d, "run_id", r.run_id) || !json::getString(d, "project", r.project)) {

@@ -69,8 +69,10 @@ std::string encodeEndpoint(const WebhookEndpoint& e) {
 
 Result<WebhookEndpoint> decodeEndpoint(std::string_view text) {
   rapidjson::Document d;
-  d.Parse(text.data(), text.size());
-  if (d.HasParseError() || !d.IsObject()) return Error::invalid("endpoint record is not a JSON object");
+  if (auto st = json::parseRecord(d, text); !st) {
+    return Error::invalid("endpoint record is not valid JSON: " + st.message());
+  }
+  if (!d.IsObject()) return Error::invalid("endpoint record is not a JSON object");
   WebhookEndpoint e;
   if (!json::getString(d, "id", e.id) || !json::getString(d, "project", e.project) ||
       !json::getString(d, "url", e.url)) {

@@ -80,8 +80,10 @@ std::string encodeWebhookReplay(const WebhookReplay& r) {
 
 Result<WebhookRetryRecord> decodeWebhookRecord(std::string_view text) {
   rapidjson::Document d;
-  d.Parse(text.data(), text.size());
-  if (d.HasParseError() || !d.IsObject()) return Error::invalid("webhook record is not a JSON object");
+  if (auto st = json::parseRecord(d, text); !st) {
+    return Error::invalid("webhook record is not valid JSON: " + st.message());
+  }
+  if (!d.IsObject()) return Error::invalid("webhook record is not a JSON object");
   std::string kind;
   json::getString(d, "kind", kind);
   WebhookRetryRecord r;

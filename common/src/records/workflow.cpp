@@ -42,8 +42,10 @@ std::string encodeWorkflow(const Workflow& w) {
 
 Result<Workflow> decodeWorkflow(std::string_view text) {
   rapidjson::Document d;
-  d.Parse(text.data(), text.size());
-  if (d.HasParseError() || !d.IsObject()) return Error::invalid("workflow record is not a JSON object");
+  if (auto st = json::parseRecord(d, text); !st) {
+    return Error::invalid("workflow record is not valid JSON: " + st.message());
+  }
+  if (!d.IsObject()) return Error::invalid("workflow record is not a JSON object");
   Workflow w;
   int64_t n = 0;
   if (!json::getString(d, "project", w.project) || !json::getString(d, "workflow_id", w.workflow_id)) {

@@ -3,7 +3,9 @@
 #include <rapidjson/document.h>
 
 #include "batchrun/common/clock.hpp"
+#include "batchrun/common/json.hpp"
 #include "batchrun/common/records/webhook_endpoint.hpp"
+#include "batchrun/ingest/http/request_fields.hpp"
 
 namespace batchrun::ingest {
 
@@ -15,8 +17,13 @@ constexpr int kMaxRate = 100000;
 constexpr size_t kMaxReason = 256;
 
 bool parseObject(std::string_view body, rapidjson::Document& d, std::vector<FieldError>& errors) {
-  d.Parse(body.data(), body.size());
-  if (d.HasParseError() || !d.IsObject()) {
+  const json::ParseStatus st = json::parse(d, body);
+  if (!st && st.kind != json::ParseStatus::Kind::kSyntax) {
+    // Too deep or not UTF-8: say which member it is in.
+    errors.push_back(jsonBodyError(body, st, ""));
+    return false;
+  }
+  if (!st || !d.IsObject()) {
     errors.push_back({-1, "body", "must be a JSON object"});
     return false;
   }

@@ -96,8 +96,7 @@ void appendDetails(std::string& out, const std::vector<FieldError>& details) {
 
 std::optional<std::string> metadataString(const std::string& metadata, const char* name) {
   rapidjson::Document d;
-  d.Parse(metadata.data(), metadata.size());
-  if (d.HasParseError() || !d.IsObject()) return std::nullopt;
+  if (!json::parseRecord(d, metadata) || !d.IsObject()) return std::nullopt;
   std::string out;
   if (!json::getString(d, name, out)) return std::nullopt;
   return out;

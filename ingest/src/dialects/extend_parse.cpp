@@ -78,7 +78,7 @@ ExtendBatch parseExtendBatch(std::string_view body, bool legacy, const RunReques
   ExtendBatch out;
   FieldErrors errors;
   rapidjson::Document doc;
-  if (!parseObject(body, doc, errors)) return finish(std::move(out), errors);
+  if (!parseObject(body, doc, errors, "inputs")) return finish(std::move(out), errors);
   std::string workflow_id;
   const Value* inputs = nullptr;
   bool has_workflow = false;

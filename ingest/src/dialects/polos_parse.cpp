@@ -129,7 +129,7 @@ PolosRequest parsePolosBatch(std::string_view body, const RunRequestLimits& limi
   PolosRequest out;
   FieldErrors errors;
   rapidjson::Document doc;
-  if (!parseObject(body, doc, errors)) return finish(std::move(out), errors);
+  if (!parseObject(body, doc, errors, "workflows")) return finish(std::move(out), errors);
   Shared shared;
   const Value* workflows = nullptr;
   for (auto m = doc.MemberBegin(); m != doc.MemberEnd(); ++m) {
@@ -193,9 +193,9 @@ const char* polosStatus(RunStatus s) {
 
 std::string polosExecutionJson(const Run& r) {
   rapidjson::Document meta;
-  meta.Parse(r.metadata.data(), r.metadata.size());
+  const bool parsed = json::parseRecord(meta, r.metadata).ok();
   auto metaString = [&](std::string& out, const char* key) {
-    if (!meta.HasParseError() && meta.IsObject() && meta.HasMember(key) && meta[key].IsString()) {
+    if (parsed && meta.IsObject() && meta.HasMember(key) && meta[key].IsString()) {
       json::appendString(out, std::string_view(meta[key].GetString(), meta[key].GetStringLength()));
     } else {
       out += "null";

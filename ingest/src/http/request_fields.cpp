@@ -7,9 +7,8 @@
 #endif
 #include "batchrun/ingest/http/request_fields.hpp"
 
-#include <rapidjson/error/en.h>
-
 #include <cstring>
+#include <limits>
 
 #include <cctype>
 
@@ -174,12 +173,7 @@ bool FieldErrors::workflowId(int index, const std::string& field, const rapidjso
 
 namespace {
 
-bool checkParsed(const rapidjson::Document& doc, FieldErrors& errors) {
-  if (doc.HasParseError()) {
-    errors.add(-1, "", std::string("malformed JSON at offset ") + std::to_string(doc.GetErrorOffset()) + ": " +
-                           rapidjson::GetParseError_En(doc.GetParseError()));
-    return false;
-  }
+bool checkObject(const rapidjson::Document& doc, FieldErrors& errors) {
   if (!doc.IsObject()) {
     errors.add(-1, "", std::string("the body must be a JSON object, not ") + kindOf(doc));
     return false;
@@ -189,27 +183,66 @@ bool checkParsed(const rapidjson::Document& doc, FieldErrors& errors) {
 
 }  // namespace
 
-bool parseObject(std::string_view body, rapidjson::Document& doc, FieldErrors& errors) {
-  doc.Parse(body.data(), body.size());
-  return checkParsed(doc, errors);
+FieldError jsonBodyError(std::string_view body, const json::ParseStatus& status, std::string_view items) {
+  if (status.kind == json::ParseStatus::Kind::kSyntax) return {-1, "", status.message()};
+  // Too deep or not UTF-8: a second pass over the body, on this error path only, finds the value
+  // it is in. The first steps are enough: below an item's own field is the client's data.
+  const auto steps = json::pathAt(body, status.offset, 4);
+  FieldError out{-1, "", status.message()};
+  size_t next = 0;
+  if (steps.size() >= 2 && steps[0].index < 0 && steps[0].key == items && steps[1].index >= 0 &&
+      steps[1].index <= std::numeric_limits<int>::max()) {
+    out.index = static_cast<int>(steps[1].index);
+    out.field = std::string(items) + "[" + std::to_string(out.index) + "]";
+    next = 2;
+  }
+  if (next < steps.size() && steps[next].index < 0) {
+    if (!out.field.empty()) out.field.push_back('.');
+    out.field += steps[next].key;
+  }
+  return out;
 }
 
-bool parseObjectInPlace(std::string_view body, std::string& buffer, rapidjson::Document& doc, FieldErrors& errors) {
+bool parseObject(std::string_view body, rapidjson::Document& doc, FieldErrors& errors, std::string_view items) {
+  if (auto st = json::parse(doc, body); !st) {
+    FieldError e = jsonBodyError(body, st, items);
+    errors.add(e.index, std::move(e.field), std::move(e.message));
+    return false;
+  }
+  return checkObject(doc, errors);
+}
+
+bool parseObjectInPlace(std::string_view body, std::string& buffer, rapidjson::Document& doc, FieldErrors& errors,
+                        std::string_view items) {
   // Spare capacity for RapidJSON's SIMD scan, which reads whole aligned 16-byte blocks.
   buffer.reserve(body.size() + 16);
   buffer.assign(body);
-  rapidjson::InsituStringStream in(buffer.data());
-  doc.ParseStream<rapidjson::kParseInsituFlag>(in);
-  // The in-place parser stops at a NUL. A raw NUL is never valid JSON: a parse that ended before
-  // the body did (or failed) met one if the body has one, and says so instead.
-  if (doc.HasParseError() || in.Tell() != body.size()) {
-    if (const void* nul = std::memchr(body.data(), '\0', body.size())) {
-      errors.add(-1, "", "malformed JSON at offset " +
-                             std::to_string(static_cast<const char*>(nul) - body.data()) + ": a NUL byte");
-      return false;
-    }
+  // UTF-8 is checked over the whole body first (strings are all that can hold non-ASCII bytes in
+  // valid JSON), so the parse below keeps RapidJSON's SIMD string scan (json::Utf8).
+  json::ParseStatus st;
+  if (const size_t bad = json::invalidUtf8At(body); bad != std::string_view::npos) {
+    st.kind = json::ParseStatus::Kind::kEncoding;
+    st.offset = bad;
+  } else {
+    rapidjson::InsituStringStream in(buffer.data());
+    st = json::parseStream<rapidjson::kParseInsituFlag>(doc, in, body.size(), json::maxDepth(),
+                                                        json::Utf8::kAlreadyValidated);
   }
-  return checkParsed(doc, errors);
+  if (!st) {
+    // The in-place parser stops at a NUL. A raw NUL is never valid JSON: a parse that ended before
+    // the body did (or failed) met one if the body has one, and says so instead.
+    if (st.kind == json::ParseStatus::Kind::kSyntax) {
+      if (const void* nul = std::memchr(body.data(), '\0', body.size())) {
+        errors.add(-1, "", "malformed JSON at offset " +
+                               std::to_string(static_cast<const char*>(nul) - body.data()) + ": a NUL byte");
+        return false;
+      }
+    }
+    FieldError e = jsonBodyError(body, st, items);
+    errors.add(e.index, std::move(e.field), std::move(e.message));
+    return false;
+  }
+  return checkObject(doc, errors);
 }
 
 }  // namespace batchrun::ingest

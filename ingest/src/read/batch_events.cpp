@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "batchrun/common/clock.hpp"
+#include "batchrun/common/json.hpp"
 #include "batchrun/common/records/events.hpp"
 #include "batchrun/common/logging.hpp"
 
@@ -21,8 +22,7 @@ bool isTerminalType(std::string_view type) {
 BatchEvents::Completed completedOf(const std::string& body) {
   BatchEvents::Completed out{-1, 0, 0};
   rapidjson::Document d;
-  d.Parse(body.data(), body.size());
-  if (d.HasParseError() || !d.IsObject()) return out;
+  if (!json::parseRecord(d, body) || !d.IsObject()) return out;
   auto data = d.FindMember("data");
   if (data == d.MemberEnd() || !data->value.IsObject()) return out;
   const auto& v = data->value;

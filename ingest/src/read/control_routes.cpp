@@ -97,8 +97,13 @@ std::vector<FieldError> parseResultBody(std::string_view body, ControlMessage& o
   std::vector<FieldError> errors;
   auto bad = [&](std::string field, std::string message) { errors.push_back({-1, std::move(field), std::move(message)}); };
   rapidjson::Document d;
-  d.Parse(body.data(), body.size());
-  if (d.HasParseError() || !d.IsObject()) {
+  const json::ParseStatus st = json::parse(d, body);
+  if (!st && st.kind != json::ParseStatus::Kind::kSyntax) {
+    // An output nested too deep or not UTF-8 is refused here, naming it, before any record is written.
+    errors.push_back(jsonBodyError(body, st, ""));
+    return errors;
+  }
+  if (!st || !d.IsObject()) {
     bad("body", "must be a JSON object");
     return errors;
   }

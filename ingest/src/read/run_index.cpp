@@ -209,8 +209,11 @@ std::optional<OutMessage> runIndexMessage(const Topics& topics, std::string_view
 bool decodeRunIndex(std::string& buffer, RunIndex& out) {
   buffer.reserve(buffer.size() + 16);  // RapidJSON's SIMD scan reads whole aligned 16-byte blocks
   rapidjson::Document d;
-  d.ParseInsitu(buffer.data());
-  if (d.HasParseError() || !d.IsObject()) return false;
+  const size_t size = buffer.size();
+  rapidjson::InsituStringStream in(buffer.data());
+  if (!json::parseStream<rapidjson::kParseInsituFlag>(d, in, size, json::recordMaxDepth()) || !d.IsObject()) {
+    return false;
+  }
   out.project = json::getStringView(d, "project");
   out.batch_id = json::getStringView(d, "batch_id");
   if (out.project.empty() || !json::getInt(d, "created_at", out.created_at) ||

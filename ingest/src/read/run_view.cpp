@@ -116,8 +116,7 @@ void RunView::noteAccepted(const std::vector<Run>& runs, const std::vector<int32
 
 bool RunView::applyLocked(std::string record, const Where& where) {
   rapidjson::Document d;
-  d.Parse(record.data(), record.size());
-  if (d.HasParseError() || !d.IsObject()) return false;
+  if (!json::parseRecord(d, record) || !d.IsObject()) return false;
   Indexed f;
   f.run_id = json::getStringView(d, "run_id");
   f.project = json::getStringView(d, "project");

@@ -42,8 +42,10 @@ std::string encodeIdempotencyRecord(const IdempotencyRecord& r) {
 
 Result<IdempotencyRecord> decodeIdempotencyRecord(std::string_view text) {
   rapidjson::Document d;
-  d.Parse(text.data(), text.size());
-  if (d.HasParseError() || !d.IsObject()) return Error::invalid("idempotency record is not a JSON object");
+  if (auto st = json::parseRecord(d, text); !st) {
+    return Error::invalid("idempotency record is not valid JSON: " + st.message());
+  }
+  if (!d.IsObject()) return Error::invalid("idempotency record is not a JSON object");
   IdempotencyRecord r;
   int64_t runs = 0;
   if (!json::getString(d, "fingerprint", r.fingerprint) || !json::getInt(d, "created_at", r.created_at)) {

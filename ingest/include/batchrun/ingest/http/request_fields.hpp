@@ -8,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "batchrun/common/json.hpp"
 #include "batchrun/ingest/http/http_reply.hpp"
 
 namespace batchrun::ingest {
@@ -44,10 +45,18 @@ class FieldErrors {
   std::vector<FieldError> errors_;
 };
 
-// Parses `body` as one JSON object into `doc`; on failure adds the reason and returns false.
-bool parseObject(std::string_view body, rapidjson::Document& doc, FieldErrors& errors);
+// The error for a body json::parse refused. A syntax error is the body's (field ""); a value
+// nested too deep or not UTF-8 is named by where it is: "runs[3].input" with index 3 when it is in
+// an element of the top-level array `items`, else the top-level member ("metadata"), else "".
+FieldError jsonBodyError(std::string_view body, const json::ParseStatus& status, std::string_view items = "runs");
+
+// Parses `body` as one JSON object into `doc` with the bounded parse (json::parse: iterative,
+// UTF-8 validated, at most json::maxDepth() levels); on failure adds the reason and returns false.
+// `items` names the body's array of batch items, for the index of a too-deep or non-UTF-8 value.
+bool parseObject(std::string_view body, rapidjson::Document& doc, FieldErrors& errors, std::string_view items = "runs");
 // The same for large bodies, ~10x faster: parses a copy in place (`buffer` must outlive `doc`,
 // whose strings point into it) with RapidJSON's SIMD scanning. A body with a NUL byte is refused.
-bool parseObjectInPlace(std::string_view body, std::string& buffer, rapidjson::Document& doc, FieldErrors& errors);
+bool parseObjectInPlace(std::string_view body, std::string& buffer, rapidjson::Document& doc, FieldErrors& errors,
+                        std::string_view items = "runs");
 
 }  // namespace batchrun::ingest
