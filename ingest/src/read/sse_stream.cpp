@@ -154,7 +154,12 @@ bool SseHub::pump(Stream& s, int64_t now) {
     s.pending.erase(0, static_cast<size_t>(n));
     s.last_write_ms = now;
   }
-  return !(s.finished && s.pending.empty());
+  if (s.finished && s.pending.empty()) {
+    // Back to keep-alive: from here the edge's idle timeout applies (direct_body_handler.hpp).
+    if (auto peer = s.peer.lock()) peer->setIdle(true);
+    return false;
+  }
+  return true;
 }
 
 void SseHub::loop() {
