@@ -9,6 +9,8 @@
 #include <cstdlib>
 #include <thread>
 
+#include "batchrun/common/json_parse.hpp"
+
 namespace batchrun::cli {
 
 namespace {
@@ -38,8 +40,8 @@ std::string describeError(const ApiResponse& r, const std::function<std::string(
   if (r.status == 0) return "no answer from the API: " + r.error;
   std::string out = "HTTP " + std::to_string(r.status);
   rapidjson::Document d;
-  d.Parse(r.body.c_str());
-  if (d.HasParseError() || !d.IsObject() || !d.HasMember("error") || !d["error"].IsObject()) {
+  const bool parsed = json::parseRecord(d, r.body).ok();
+  if (!parsed || !d.IsObject() || !d.HasMember("error") || !d["error"].IsObject()) {
     return out + (r.body.empty() ? "" : ": " + r.body.substr(0, 500));
   }
   const auto& e = d["error"];

@@ -1,4 +1,5 @@
 #include "batchrun/cli/batches.hpp"
+#include "batchrun/common/json_parse.hpp"
 
 #include <rapidjson/document.h>
 #include <rapidjson/stringbuffer.h>
@@ -70,8 +71,8 @@ std::optional<std::string> waitForBatches(ApiClient& api, const std::vector<std:
       if (r.status == 404 && std::chrono::steady_clock::now() - started < kVisibleWithin) continue;
       if (!r.ok()) return "reading batch " + s.id + ": " + describeError(r);
       rapidjson::Document d;
-      d.Parse(r.body.c_str());
-      if (d.HasParseError() || !d.IsObject()) return "reading batch " + s.id + ": not JSON: " + r.body.substr(0, 200);
+      const bool parsed = json::parseRecord(d, r.body).ok();
+      if (!parsed || !d.IsObject()) return "reading batch " + s.id + ": not JSON: " + r.body.substr(0, 200);
       s.totals = {};
       if (d.HasMember("total") && d["total"].IsNumber()) s.totals.total = d["total"].GetUint64();
       if (d.HasMember("terminal") && d["terminal"].IsNumber()) s.totals.terminal = d["terminal"].GetUint64();
@@ -105,8 +106,8 @@ std::optional<std::string> fetchBatchRuns(ApiClient& api, const std::string& bat
     ApiResponse r = api.call("GET", path);
     if (!r.ok()) return "listing the runs of batch " + batch_id + ": " + describeError(r);
     rapidjson::Document d;
-    d.Parse(r.body.c_str());
-    if (d.HasParseError() || !d.IsObject() || !d.HasMember("runs") || !d["runs"].IsArray()) {
+    const bool parsed = json::parseRecord(d, r.body).ok();
+    if (!parsed || !d.IsObject() || !d.HasMember("runs") || !d["runs"].IsArray()) {
       return "listing the runs of batch " + batch_id + ": unexpected answer " + r.body.substr(0, 200);
     }
     for (const auto& run : d["runs"].GetArray()) {
@@ -124,8 +125,8 @@ std::optional<std::string> readRun(ApiClient& api, const std::string& run_id, Ru
   if (r.status == 404) return std::nullopt;
   if (!r.ok()) return "reading run " + run_id + ": " + describeError(r);
   rapidjson::Document d;
-  d.Parse(r.body.c_str());
-  if (d.HasParseError() || !d.IsObject()) return "reading run " + run_id + ": not JSON: " + r.body.substr(0, 200);
+  const bool parsed = json::parseRecord(d, r.body).ok();
+  if (!parsed || !d.IsObject()) return "reading run " + run_id + ": not JSON: " + r.body.substr(0, 200);
   out.found = true;
   if (d.HasMember("batch_id") && d["batch_id"].IsString()) out.batch_id = d["batch_id"].GetString();
   out.result = resultOf(d);

@@ -9,6 +9,7 @@
 
 #include "batchrun/cli/batches.hpp"
 #include "batchrun/cli/submit.hpp"
+#include "batchrun/common/json_parse.hpp"
 
 namespace batchrun::cli {
 
@@ -64,8 +65,8 @@ int runsList(ApiClient& api, const RunsListFlags& f) {
       return kExitApi;
     }
     rapidjson::Document d;
-    d.Parse(r.body.c_str());
-    if (d.HasParseError() || !d.IsObject() || !d.HasMember("runs") || !d["runs"].IsArray()) {
+    const bool parsed = json::parseRecord(d, r.body).ok();
+    if (!parsed || !d.IsObject() || !d.HasMember("runs") || !d["runs"].IsArray()) {
       std::fprintf(stderr, "error: unexpected answer: %s\n", r.body.substr(0, 300).c_str());
       return kExitApi;
     }
@@ -93,7 +94,7 @@ int batchWatch(ApiClient& api, const std::string& batch_id, bool quiet) {
   ApiResponse first = api.call("GET", "/v1/batches/" + urlEncode(batch_id));
   if (!first.ok()) return printAnswer(first, "batch " + batch_id);
   rapidjson::Document d;
-  d.Parse(first.body.c_str());
+  json::parseRecord(d, first.body);  // on failure d is null: the checks below refuse it
   size_t total = d.IsObject() && d.HasMember("total") && d["total"].IsNumber() ? d["total"].GetUint64() : 0;
   Progress progress("complete", total, quiet);
   BatchTotals totals;

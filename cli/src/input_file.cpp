@@ -5,6 +5,8 @@
 
 #include <fstream>
 
+#include "batchrun/common/json_parse.hpp"
+
 namespace batchrun::cli {
 
 namespace {
@@ -46,10 +48,11 @@ std::optional<std::string> readInput(const std::string& path, const SubmitOption
     std::string text = trim(raw);
     if (text.empty()) continue;
     rapidjson::Document d;
-    d.Parse(text.c_str(), text.size());
+    // The line goes into a batch body: as runs[i].input (3 levels down) or, with --items, as runs[i].
+    const json::ParseStatus st = json::parse(d, text, json::maxDepth() - (options.items ? 2 : 3));
     std::string why;
-    if (d.HasParseError()) {
-      why = "not valid JSON";
+    if (!st) {
+      why = st.kind == json::ParseStatus::Kind::kSyntax ? "not valid JSON" : st.message();
     } else if (options.items && (!d.IsObject() || !d.HasMember("input"))) {
       why = "with --items every line must be an object with an \"input\" field";
     }

@@ -8,6 +8,8 @@
 #include <cstring>
 #include <fstream>
 
+#include "batchrun/common/json_parse.hpp"
+
 namespace batchrun::cli {
 
 std::optional<std::string> Journal::load() {
@@ -17,8 +19,8 @@ std::optional<std::string> Journal::load() {
   std::string line;
   while (std::getline(in, line)) {
     rapidjson::Document d;
-    d.Parse(line.c_str());
-    if (d.HasParseError() || !d.IsObject()) continue;  // torn write at a crash
+    const bool parsed = json::parseRecord(d, line).ok();
+    if (!parsed || !d.IsObject()) continue;  // torn write at a crash
     JournalEntry e;
     if (!d.HasMember("index") || !d["index"].IsInt() || !d.HasMember("key") || !d["key"].IsString() ||
         !d.HasMember("batch_id") || !d["batch_id"].IsString() || !d.HasMember("run_ids") || !d["run_ids"].IsArray()) {

@@ -14,6 +14,7 @@
 #include "batchrun/cli/batches.hpp"
 #include "batchrun/cli/journal.hpp"
 #include "batchrun/cli/progress.hpp"
+#include "batchrun/common/json_parse.hpp"
 
 namespace batchrun::cli {
 
@@ -25,8 +26,8 @@ void say(bool quiet, const std::string& msg) {
 // Parses a 2xx answer of POST /v1/batches into a journal entry.
 std::optional<std::string> acceptedEntry(const ApiResponse& r, const InputBatch& b, JournalEntry& e) {
   rapidjson::Document d;
-  d.Parse(r.body.c_str());
-  if (d.HasParseError() || !d.IsObject() || !d.HasMember("batch_id") || !d["batch_id"].IsString() ||
+  const bool parsed = json::parseRecord(d, r.body).ok();
+  if (!parsed || !d.IsObject() || !d.HasMember("batch_id") || !d["batch_id"].IsString() ||
       !d.HasMember("runs") || !d["runs"].IsArray()) {
     return "unexpected answer to POST /v1/batches: " + r.body.substr(0, 300);
   }

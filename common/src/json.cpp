@@ -1,6 +1,5 @@
 #include "batchrun/common/json.hpp"
 
-#include <rapidjson/error/en.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
@@ -11,11 +10,6 @@
 namespace batchrun::json {
 
 namespace {
-
-std::atomic<int>& maxDepthSetting() {
-  static std::atomic<int> depth{kDefaultMaxDepth};
-  return depth;
-}
 
 // Records where the parse of a prefix of the text stands: the open containers from the top, and
 // for each the member name or element index being read. Only the first `max_steps` are kept;
@@ -105,88 +99,24 @@ class PathTracker {
 
 }  // namespace
 
-void setMaxDepth(int depth) {
-  maxDepthSetting().store(std::clamp(depth, kMinMaxDepth, kMaxMaxDepth), std::memory_order_relaxed);
-}
-
-int maxDepth() { return maxDepthSetting().load(std::memory_order_relaxed); }
-
-std::string ParseStatus::reason() const {
-  switch (kind) {
-    case Kind::kOk: return "";
-    case Kind::kTooDeep: return "nested deeper than " + std::to_string(max_depth) + " levels";
-    case Kind::kEncoding: return "is not valid UTF-8";
-    case Kind::kSyntax: return std::string("malformed JSON: ") + rapidjson::GetParseError_En(code);
-  }
-  return "";
-}
-
-std::string ParseStatus::message() const {
-  switch (kind) {
-    case Kind::kOk: return "";
-    case Kind::kSyntax:
-      return "malformed JSON at offset " + std::to_string(offset) + ": " + rapidjson::GetParseError_En(code);
-    default: return reason() + " (at offset " + std::to_string(offset) + ")";
-  }
-}
-
-namespace detail {
-
-void classifyFailure(const rapidjson::ParseResult& result, ParseStatus& status) {
-  if (status.kind != ParseStatus::Kind::kOk) return;  // the handler stopped the parse and said why
-  status.offset = result.Offset();
-  if (result.Code() == rapidjson::kParseErrorStringInvalidEncoding) {
-    status.kind = ParseStatus::Kind::kEncoding;
-  } else {
-    status.kind = ParseStatus::Kind::kSyntax;
-    status.code = result.Code();
-  }
-}
-
-}  // namespace detail
-
-ParseStatus parse(rapidjson::Document& doc, std::string_view text, int max_depth) {
-  // MemoryStream: the text need not be NUL-terminated, and a NUL inside it is a syntax error
-  // rather than the end of the document.
-  // UTF-8 first, over the whole text, ASCII eight bytes at a time (json::Utf8 says why).
-  if (const size_t bad = invalidUtf8At(text); bad != std::string_view::npos) {
-    doc.SetNull();
-    ParseStatus status;
-    status.kind = ParseStatus::Kind::kEncoding;
-    status.offset = bad;
-    return status;
-  }
-  rapidjson::MemoryStream in(text.data(), text.size());
-  return parseStream<0>(doc, in, text.size(), max_depth, Utf8::kAlreadyValidated);
-}
-
-bool validUtf8(std::string_view s) { return invalidUtf8At(s) == std::string_view::npos; }
-
-size_t invalidUtf8At(std::string_view s) {
-  constexpr uint64_t kHighBits = 0x8080808080808080ull;
-  struct Sink {
-    void Put(char) {}
-  } sink;
-  size_t at = 0;
-  while (at < s.size()) {
-    if (at + 8 <= s.size()) {
-      uint64_t word;
-      std::memcpy(&word, s.data() + at, 8);
-      if ((word & kHighBits) == 0) {
-        at += 8;
-        continue;
-      }
+std::string toValidUtf8(std::string_view s, size_t max_bytes) {
+  const bool truncated = s.size() > max_bytes;
+  s = s.substr(0, std::min(max_bytes, s.size()));
+  std::string out;
+  out.reserve(s.size());
+  while (!s.empty()) {
+    const size_t bad = invalidUtf8At(s);
+    if (bad == std::string_view::npos) {
+      out.append(s);
+      break;
     }
-    if (static_cast<unsigned char>(s[at]) < 0x80) {
-      ++at;
-      continue;
-    }
-    rapidjson::MemoryStream in(s.data() + at, s.size() - at);
-    // MemoryStream reads NUL past its end, which no continuation byte is: truncation is refused.
-    if (!rapidjson::UTF8<>::Validate(in, sink)) return at;
-    at += in.Tell();
+    out.append(s.substr(0, bad));
+    // In the last three bytes of a truncated text, the limit (not the writer) cut the character.
+    if (truncated && s.size() - bad < 4) break;
+    out.append("\xEF\xBF\xBD");
+    s.remove_prefix(bad + 1);
   }
-  return std::string_view::npos;
+  return out;
 }
 
 std::vector<PathStep> pathAt(std::string_view text, size_t offset, size_t max_steps) {

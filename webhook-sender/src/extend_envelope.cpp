@@ -41,8 +41,7 @@ std::string bodyForDialect(std::string_view dialect, std::string_view event_id, 
   const char* type = extendType(native_type);
   if (dialect != kExtend || !type) return std::string(body);
   rapidjson::Document d;
-  d.Parse(body.data(), body.size());
-  if (d.HasParseError() || !d.IsObject() || !d.HasMember("data") || !d["data"].IsObject()) return std::string(body);
+  if (!json::parseRecord(d, body) || !d.IsObject() || !d.HasMember("data") || !d["data"].IsObject()) return std::string(body);
   const rapidjson::Value& data = d["data"];
   std::string status;
   json::getString(data, "status", status);

@@ -12,8 +12,7 @@ ParsedInput parseInput(const std::string& body) {
   ParsedInput out;
   if (body.empty()) return out;  // no body: echo null
   rapidjson::Document doc;
-  doc.Parse(body.data(), body.size());
-  if (doc.HasParseError()) {
+  if (!json::parseRecord(doc, body)) {
     out.error = "the run input is not valid JSON";
     return out;
   }

@@ -88,8 +88,7 @@ int Receiver::receive(const Request& request) {
 
   std::string type;
   rapidjson::Document doc;
-  doc.Parse(w.body.data(), w.body.size());
-  bool is_json = !doc.HasParseError();
+  bool is_json = json::parseRecord(doc, w.body).ok();
   if (is_json && doc.IsObject()) json::getString(doc, "type", type);
 
   std::string line = "{\"webhook_id\":";
@@ -102,7 +101,7 @@ int Receiver::receive(const Request& request) {
   if (is_json) {
     line += json::stringify(doc);
   } else {
-    json::appendString(line, w.body);
+    json::appendString(line, json::toValidUtf8(w.body));
   }
   line += "}";
 

@@ -29,8 +29,8 @@ std::string encodeBatchProgress(const BatchProgress& p) {
 
 Result<BatchProgress> decodeBatchProgress(std::string_view text) {
   rapidjson::Document d;
-  d.Parse(text.data(), text.size());
-  if (d.HasParseError() || !d.IsObject()) return Error::invalid("batch progress: not a JSON object");
+  if (auto st = json::parseRecord(d, text); !st) return Error::invalid("batch progress: " + st.message());
+  if (!d.IsObject()) return Error::invalid("batch progress: not a JSON object");
   BatchProgress p;
   if (!json::getString(d, "batch_id", p.batch_id) || p.batch_id.empty()) return Error::invalid("batch progress: batch_id");
   json::getString(d, "project", p.project);

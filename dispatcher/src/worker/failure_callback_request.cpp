@@ -44,8 +44,7 @@ void appendHeaderMap(std::string& out, const HeaderList& headers) {
 HeaderList headerList(const std::string& raw_object) {
   HeaderList out;
   rapidjson::Document d;
-  d.Parse(raw_object.data(), raw_object.size());
-  if (d.HasParseError() || !d.IsObject()) return out;
+  if (!json::parseRecord(d, raw_object) || !d.IsObject()) return out;
   for (const auto& m : d.GetObject()) {
     if (!m.value.IsString()) continue;
     out.emplace_back(std::string(m.name.GetString(), m.name.GetStringLength()),

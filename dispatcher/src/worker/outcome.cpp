@@ -2,23 +2,34 @@
 
 #include <rapidjson/document.h>
 
+#include <optional>
+
 #include "batchrun/common/json.hpp"
 
 namespace batchrun::dispatcher {
 
-std::string bodyAsJson(const std::string& body) {
+std::optional<std::string> bodyAsJson(const std::string& body, std::string* problem) {
   if (body.find_first_not_of(" \t\r\n") == std::string::npos) return "null";
   rapidjson::Document d;
-  d.Parse(body.data(), body.size());
-  if (!d.HasParseError()) return json::stringify(d);  // compact, and certainly one value
-  std::string out;
+  const json::ParseStatus st = json::parse(d, body);
+  if (st) return json::stringify(d);  // compact, and certainly one value
+  if (st.kind != json::ParseStatus::Kind::kSyntax) {
+    // Too deep to write back without deep recursion, or not UTF-8 (no JSON client could read
+    // the run again): not an output batchrun can keep.
+    if (problem) *problem = "the worker's answer " + st.message();
+    return std::nullopt;
+  }
+  std::string out;  // not JSON (but UTF-8): kept as a string
   json::appendString(out, body);
   return out;
 }
 
 namespace {
-// A short excerpt of the worker's answer for error_message (bodies can be large).
-std::string excerpt(const std::string& body) { return body.size() > 512 ? body.substr(0, 512) + "…" : body; }
+// A short excerpt of the worker's answer for error_message (bodies can be large), as valid UTF-8:
+// the message is written into records and events that JSON clients must be able to read.
+std::string excerpt(const std::string& body) {
+  return json::toValidUtf8(body, 512) + (body.size() > 512 ? "…" : "");
+}
 }  // namespace
 
 Outcome classify(const HttpResult& r) {
@@ -41,8 +52,16 @@ Outcome classify(const HttpResult& r) {
     return o;
   }
   if (r.status >= 200 && r.status < 300) {
-    o.kind = Outcome::Kind::kCompleted;
-    o.output = bodyAsJson(r.body);
+    std::string problem;
+    if (auto output = bodyAsJson(r.body, &problem)) {
+      o.kind = Outcome::Kind::kCompleted;
+      o.output = std::move(*output);
+    } else {
+      // Not retried: the same worker would most likely answer the same again.
+      o.kind = Outcome::Kind::kFailed;
+      o.error_code = "invalid_output";
+      o.error_message = std::move(problem);
+    }
     return o;
   }
   o.error_code = "http_" + std::to_string(r.status);

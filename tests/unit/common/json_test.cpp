@@ -137,3 +137,12 @@ TEST(JsonPathAt, ADeepPrefixKeepsOnlyTheFirstSteps) {
   ASSERT_EQ(steps.size(), 4u);
   EXPECT_EQ(json::formatPath(steps), "input[0][0][0]");
 }
+
+TEST(JsonToValidUtf8, ReplacesBadBytesAndNeverCutsACharacter) {
+  EXPECT_EQ(json::toValidUtf8("ok \xFF ok"), "ok \xEF\xBF\xBD ok");
+  EXPECT_EQ(json::toValidUtf8("\xC0\xAF"), "\xEF\xBF\xBD\xEF\xBF\xBD");
+  EXPECT_EQ(json::toValidUtf8("ab\xE2\x82\xAC", 4), "ab");  // the euro sign does not fit: left out
+  EXPECT_EQ(json::toValidUtf8("ab\xE2\x82\xAC", 5), "ab\xE2\x82\xAC");
+  EXPECT_EQ(json::toValidUtf8("abc", 2), "ab");
+  EXPECT_TRUE(json::validUtf8(json::toValidUtf8("\xF0\x9F\x98\x80\xED\xA0\x80\xE2\x82", 1000)));
+}
