@@ -18,3 +18,31 @@ wait_until() {
     sleep 0.2
   done
 }
+
+# proc_running PID PATTERN: PID is a live process of ours — not a zombie (`kill -0` succeeds on a
+# process that was killed but not yet reaped) and its command line, arguments joined by spaces,
+# matches the glob PATTERN (so a pid the kernel has since given to another program does not count).
+proc_running() {
+  local pid="$1" pattern="$2" stat argv=()
+  [[ "$pid" =~ ^[0-9]+$ ]] || return 1
+  { read -r stat <"/proc/$pid/stat"; } 2>/dev/null || return 1
+  stat="${stat##*) }"  # "pid (comm) state ...": comm may hold spaces and parentheses
+  case "${stat%% *}" in Z | X) return 1 ;; esac
+  { mapfile -d '' -t argv <"/proc/$pid/cmdline"; } 2>/dev/null || return 1
+  # shellcheck disable=SC2053  # PATTERN is a glob on purpose
+  [[ "${argv[*]}" == $pattern ]]
+}
+# pidfile_running PIDFILE PATTERN: the same for the pid written in PIDFILE.
+pidfile_running() { [ -f "$1" ] && proc_running "$(<"$1")" "$2"; }
+proc_gone() { ! proc_running "$@"; }
+
+# start_marker LOGFILE WHAT PID: the line written to a log before a process starts appending to it.
+# Logs are appended to, never truncated, so a restarted service's log keeps the last lines of the
+# instance before (why it died); this line says where the new one begins. JSON, like the services'
+# own lines, so the log stays one object per line.
+start_marker() {
+  local note=""
+  [ -s "$1" ] && note="; the lines above are from an earlier instance"
+  printf '{"ts":"%s","level":"info","service":"scripts","msg":"---- starting %s (pid %s)%s ----","pid":"%s"}\n' \
+    "$(date -u +%Y-%m-%dT%H:%M:%S.%3NZ)" "$2" "$3" "$note" "$3" >>"$1"
+}
