@@ -29,8 +29,9 @@ void onInterrupt(int) {
 int runCli(int argc, char** argv) {
   CLI::App app{
       "batchrun: submit runs in bulk and follow them.\n"
-      "Configuration: flags, then BATCHRUN_URL / BATCHRUN_API_KEY, then ~/.config/batchrun/config\n"
-      "(`url = …`, `api_key = …`, `timeout_seconds = …`).\n"
+      "Configuration: flags, then BATCHRUN_URL / BATCHRUN_API_KEY, then one config file of\n"
+      "`url = …`, `api_key = …`, `timeout_seconds = …` lines: --config, else ./.state/run/cli.config (the\n"
+      "local system's, written by scripts/run in its checkout), else ~/.config/batchrun/config.\n"
       "Exit codes: 0 ok, 1 API error or unreachable, 2 usage or configuration, 3 runs not all completed,\n"
       "4 invalid input file, 130 interrupted."};
   app.require_subcommand(1);

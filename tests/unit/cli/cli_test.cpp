@@ -1,9 +1,11 @@
 // The CLI's pure parts: batching and idempotency keys, request bodies, the journal (torn lines),
-// config precedence, Retry-After, API error text with input line numbers.
+// config precedence (and the local profile scripts/run writes), Retry-After, API error text with
+// input line numbers.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 
 #include "batchrun/cli/api_client.hpp"
@@ -127,6 +129,71 @@ TEST(ConfigTest, FlagsOverEnvironmentOverFile) {
   err = resolveConfig({"", "", tempPath("missing"), 0}, none);
   ASSERT_TRUE(err);
   EXPECT_NE(err->find("cannot read"), std::string::npos);
+}
+
+TEST(ConfigTest, LocalProfileInTheWorkingDirectoryComesBeforeTheUsersFileAndOnlyIfOnlyWeMayWriteIt) {
+  namespace fs = std::filesystem;
+  const std::string checkout = tempPath("checkout"), xdg = tempPath("xdg"), elsewhere = tempPath("elsewhere");
+  fs::create_directories(checkout + "/.state/run");
+  fs::create_directories(checkout + "/sub/dir");
+  fs::create_directories(xdg + "/batchrun");
+  fs::create_directories(elsewhere);
+  // TempDir() ends with a slash; findLocalProfile answers a normal path.
+  const std::string profile = fs::path(checkout + "/" + kLocalProfile).lexically_normal().string();
+  const std::string user_file = xdg + "/batchrun/config";
+  std::ofstream(profile) << "# written by scripts/run\nurl = http://127.0.0.1:18080\napi_key = dev-key\n";
+  fs::permissions(profile, fs::perms::owner_read | fs::perms::owner_write);
+  std::ofstream(user_file) << "url = https://user.example\napi_key = user-key\n";
+  const char* old_xdg = std::getenv("XDG_CONFIG_HOME");
+  const std::string saved_xdg = old_xdg ? old_xdg : "";
+  ::setenv("XDG_CONFIG_HOME", xdg.c_str(), 1);
+  ::unsetenv("BATCHRUN_URL");
+  ::unsetenv("BATCHRUN_API_KEY");
+
+  // Found in the checkout's root (where scripts/run ran); used whole, before the user's file.
+  EXPECT_EQ(findLocalProfile(checkout), profile);
+  EXPECT_EQ(findLocalProfile(checkout + "/"), profile);
+  CliConfig local;
+  ASSERT_FALSE(resolveConfig({}, local, checkout));
+  EXPECT_EQ(local.url, "http://127.0.0.1:18080");
+  EXPECT_EQ(local.api_key, "dev-key");
+
+  // Below the checkout's root (the tests run the CLI from the build directory) and outside it: the
+  // user's file.
+  for (const std::string& dir : {checkout + "/sub/dir", elsewhere}) {
+    EXPECT_EQ(findLocalProfile(dir), "") << dir;
+    CliConfig user;
+    ASSERT_FALSE(resolveConfig({}, user, dir)) << dir;
+    EXPECT_EQ(user.url, "https://user.example") << dir;
+    EXPECT_EQ(user.api_key, "user-key") << dir;
+  }
+
+  // The environment and flags still come first; --config replaces the profile.
+  ::setenv("BATCHRUN_API_KEY", "from-env", 1);
+  CliConfig env_key;
+  ASSERT_FALSE(resolveConfig({"", "", "", 0}, env_key, checkout));
+  EXPECT_EQ(env_key.url, "http://127.0.0.1:18080");
+  EXPECT_EQ(env_key.api_key, "from-env");
+  ::unsetenv("BATCHRUN_API_KEY");
+  CliConfig named;
+  ASSERT_FALSE(resolveConfig({"", "", user_file, 0}, named, checkout));
+  EXPECT_EQ(named.url, "https://user.example");
+
+  // A profile others may write is not ours to trust: passed over for the user's file.
+  fs::permissions(profile, fs::perms::group_write, fs::perm_options::add);
+  EXPECT_EQ(findLocalProfile(checkout), "");
+  CliConfig shared;
+  ASSERT_FALSE(resolveConfig({}, shared, checkout));
+  EXPECT_EQ(shared.url, "https://user.example");
+
+  if (old_xdg) {
+    ::setenv("XDG_CONFIG_HOME", saved_xdg.c_str(), 1);
+  } else {
+    ::unsetenv("XDG_CONFIG_HOME");
+  }
+  fs::remove_all(checkout);
+  fs::remove_all(xdg);
+  fs::remove_all(elsewhere);
 }
 
 TEST(ApiErrorTest, NamesInputLinesAndHonoursRetryAfter) {
