@@ -55,7 +55,7 @@ Status App::start() {
   addWorkflowRoutes(router_, *workflow_deps_);
   addOpenApiRoute(router_);
   read_.addRoutes(router_, config_.api_keys, *producer_, kafka, submissions_);
-  compat_deps_.reset(new CompatDeps{*write_deps_, read_.view(), read_.reads(), *producer_, topics_});
+  compat_deps_.reset(new CompatDeps{*write_deps_, read_.view(), read_.reads(), read_.catchUp(), *producer_, topics_});
   addCompatRoutes(router_, *compat_deps_);
   auto webhook_endpoints = WebhookEndpointRoutes::start(config_.webhook_endpoints, kafka, config_.api_keys, *producer_,
                                                         SystemClock::instance(), follower_hub_);
@@ -125,7 +125,9 @@ void App::startWriteSide() {
       .draining = [this] { return draining_.load(); },
   });
   workflow_deps_.reset(new WorkflowDeps{config_, topics_, *producer_, workflows_, *health_, ingest_metrics_,
-                                        SystemClock::instance()});
+                                        SystemClock::instance(), [this] {
+                                          return workflow_follower_->syncWait(config_.read.catch_up_ms);
+                                        }});
 }
 
 void App::stop() {

@@ -91,6 +91,7 @@ class WorkflowHandler {
   void put();
   void get();
   void del();
+  std::optional<Workflow> find();
 
  private:
   // Auth and the path's id; answers and returns false when either is wrong.
@@ -165,22 +166,28 @@ void WorkflowHandler::put() {
   replyJson(rw_, existing ? Code::Ok : Code::Created, workflowJson(w));
 }
 
+// The registration, looking again once the view caught up if it is not held; nullopt after an
+// answer (404, or 503 when the view did not catch up in time).
+std::optional<Workflow> WorkflowHandler::find() {
+  auto w = d_.view.get(project_, id_);
+  if (w) return w;
+  if (d_.catch_up && !d_.catch_up()) {
+    replyError(rw_, Code::Service_Unavailable, "unavailable", "the workflow view is behind Kafka; retry", {}, 1);
+    return std::nullopt;
+  }
+  if ((w = d_.view.get(project_, id_))) return w;
+  replyError(rw_, Code::Not_Found, "not_found", "no workflow '" + id_ + "' is registered in this project");
+  return std::nullopt;
+}
+
 void WorkflowHandler::get() {
   if (!admit(false)) return;
-  auto w = d_.view.get(project_, id_);
-  if (!w) {
-    replyError(rw_, Code::Not_Found, "not_found", "no workflow '" + id_ + "' is registered in this project");
-    return;
-  }
-  replyJson(rw_, Code::Ok, workflowJson(*w));
+  if (auto w = find()) replyJson(rw_, Code::Ok, workflowJson(*w));
 }
 
 void WorkflowHandler::del() {
   if (!admit(false)) return;
-  if (!d_.view.get(project_, id_)) {
-    replyError(rw_, Code::Not_Found, "not_found", "no workflow '" + id_ + "' is registered in this project");
-    return;
-  }
+  if (!find()) return;
   int64_t offset = -1;
   if (!write(std::string(), offset)) return;  // empty value = tombstone
   d_.view.apply(project_ + "/" + id_, {}, offset);

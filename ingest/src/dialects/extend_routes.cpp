@@ -110,9 +110,7 @@ void addExtendRoutes(Pistache::Rest::Router& router, CompatDeps& deps) {
         out += '}';
         replyJson(w, Code::Ok, out);
       };
-      d->reads.answer<RunPage>(std::move(rw), d->view.listNow(*project, parsed.query),
-                               [d, project = *project, query = parsed.query] { return d->view.list(project, query); },
-                               answer, busyReply(reply));
+      listRuns(*d, *project, parsed.query, std::move(rw), answer, reply);
     });
     return Route::Result::Ok;
   });
@@ -131,9 +129,7 @@ void addExtendRoutes(Pistache::Rest::Router& router, CompatDeps& deps) {
         replyJson(w, Code::Ok, legacy ? "{\"success\":true,\"workflowRun\":" + extendRunJson(*run) + "}"
                                       : extendRunJson(*run));
       };
-      d->reads.answer<std::optional<Run>>(std::move(rw), d->view.getNow(*project, id),
-                                          [d, project = *project, id] { return d->view.get(project, id); }, answer,
-                                          busyReply(reply));
+      readRun(*d, *project, id, std::move(rw), answer, reply);
     });
     return Route::Result::Ok;
   });

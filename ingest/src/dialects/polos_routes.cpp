@@ -141,9 +141,7 @@ void addPolosRoutes(Pistache::Rest::Router& router, CompatDeps& deps) {
         if (!*run) return polosReply(w, Code::Not_Found, "", "Execution not found", {}, 0);
         replyJson(w, Code::Ok, polosExecutionJson(**run));
       };
-      d->reads.answer<std::optional<Run>>(std::move(rw), d->view.getNow(*project, id),
-                                          [d, project = *project, id] { return d->view.get(project, id); }, answer,
-                                          busyReply(kPolosReply));
+      readRun(*d, *project, id, std::move(rw), answer, kPolosReply);
     });
     return Route::Result::Ok;
   });
@@ -153,25 +151,26 @@ void addPolosRoutes(Pistache::Rest::Router& router, CompatDeps& deps) {
       auto project = polosProject(req, rw, *d);
       if (!project) return;
       // The index knows all a cancel needs (status, partition): no Kafka read.
-      auto run = d->view.summary(*project, req.param(":id").as<std::string>());
-      if (!run) return polosReply(rw, Code::Not_Found, "", "Execution not found", {}, 0);
-      if (isTerminal(run->status)) {
-        polosReply(rw, Code::Bad_Request, "", std::string("Execution is already ") + polosStatus(run->status),
-                   {{-1, "status", polosStatus(run->status)}}, 0);
-        return;
-      }
-      if (run->partition < 0) {
-        polosReply(rw, Code::Service_Unavailable, "", "execution is not routable yet; retry", {}, 1);
-        return;
-      }
-      if (auto st = requestCancel(*d, *run); !st) {
-        polosReply(rw, Code::Service_Unavailable, "", st.error().message, {}, d->write.config.retry_after_s);
-        return;
-      }
-      std::string out = "{\"execution_id\":";
-      json::appendString(out, run->run_id);
-      out += ",\"status\":\"cancelling\"}";
-      replyJson(rw, Code::Ok, out);
+      auto find = [project = *project, id = req.param(":id").as<std::string>()](const RunView& view) {
+        return view.summary(project, id);
+      };
+      cancelTarget(*d, find, std::move(rw), [d](ResponseWriter& w, const std::optional<Run>& run) {
+        if (!run) return polosReply(w, Code::Not_Found, "", "Execution not found", {}, 0);
+        if (isTerminal(run->status)) {
+          return polosReply(w, Code::Bad_Request, "", std::string("Execution is already ") + polosStatus(run->status),
+                            {{-1, "status", polosStatus(run->status)}}, 0);
+        }
+        if (run->partition < 0) {
+          return polosReply(w, Code::Service_Unavailable, "", "execution is not routable yet; retry", {}, 1);
+        }
+        if (auto st = requestCancel(*d, *run); !st) {
+          return polosReply(w, Code::Service_Unavailable, "", st.error().message, {}, d->write.config.retry_after_s);
+        }
+        std::string out = "{\"execution_id\":";
+        json::appendString(out, run->run_id);
+        out += ",\"status\":\"cancelling\"}";
+        replyJson(w, Code::Ok, out);
+      }, kPolosReply);
     });
     return Route::Result::Ok;
   });

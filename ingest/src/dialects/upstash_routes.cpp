@@ -167,17 +167,19 @@ void addUpstashRoutes(Pistache::Rest::Router& router, CompatDeps& deps) {
       auto project = upstashProject(req, rw, *d);
       if (!project) return;
       auto id = req.param(":id").as<std::string>();
-      auto run = findUpstashRun(d->view, *project, id);
-      if (!run) return upstashReply(rw, Code::Not_Found, "", "workflow run " + id + " not found", {}, 0);
-      if (isTerminal(run->status)) {
-        return upstashReply(rw, Code::Bad_Request, "",
-                            "workflow run " + id + " is already " + std::string(toString(run->status)), {}, 0);
-      }
-      if (run->partition < 0) return upstashReply(rw, Code::Service_Unavailable, "", "run not routable yet", {}, 1);
-      if (auto st = requestCancel(*d, *run); !st) {
-        return upstashReply(rw, Code::Service_Unavailable, "", st.error().message, {}, d->write.config.retry_after_s);
-      }
-      replyJson(rw, Code::Ok, "{}");
+      auto find = [project = *project, id](const RunView& view) { return findUpstashRun(view, project, id); };
+      cancelTarget(*d, find, std::move(rw), [d, id](ResponseWriter& w, const std::optional<Run>& run) {
+        if (!run) return upstashReply(w, Code::Not_Found, "", "workflow run " + id + " not found", {}, 0);
+        if (isTerminal(run->status)) {
+          return upstashReply(w, Code::Bad_Request, "",
+                              "workflow run " + id + " is already " + std::string(toString(run->status)), {}, 0);
+        }
+        if (run->partition < 0) return upstashReply(w, Code::Service_Unavailable, "", "run not routable yet", {}, 1);
+        if (auto st = requestCancel(*d, *run); !st) {
+          return upstashReply(w, Code::Service_Unavailable, "", st.error().message, {}, d->write.config.retry_after_s);
+        }
+        replyJson(w, Code::Ok, "{}");
+      }, kUpstashReply);
     });
     return Route::Result::Ok;
   });

@@ -43,6 +43,25 @@ void ViewFollower::stop() {
   follower_.reset();
 }
 
+bool ViewFollower::syncWait(int timeout_ms) const {
+  TopicFollower* f = running_.load();
+  if (f == nullptr) return false;
+  // Shared with the callback, which may run after a timed-out caller has returned.
+  struct Done {
+    std::mutex mu;
+    std::condition_variable cv;
+    bool done = false;
+  };
+  auto state = std::make_shared<Done>();
+  f->syncThen([state] {
+    std::lock_guard lock(state->mu);
+    state->done = true;
+    state->cv.notify_all();
+  });
+  std::unique_lock lock(state->mu);
+  return state->cv.wait_for(lock, std::chrono::milliseconds(timeout_ms), [&] { return state->done; });
+}
+
 bool ViewFollower::caughtUp() const {
   TopicFollower* f = running_.load();
   return f != nullptr && f->caughtUp();

@@ -8,6 +8,7 @@
 // dispatcher and every other ingest follow the topic.
 #include <pistache/router.h>
 
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -34,6 +35,9 @@ struct WorkflowDeps {
   KafkaHealth& health;
   IngestMetrics& metrics;
   const Clock& clock;
+  // Brings `view` up to what the workflows topic holds now (false: not within the catch-up time):
+  // a workflow another instance registered a moment ago is not a 404 here.
+  std::function<bool()> catch_up;
 };
 
 // `deps` must outlive the router's endpoint.

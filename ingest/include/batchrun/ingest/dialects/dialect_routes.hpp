@@ -17,6 +17,7 @@
 #include "batchrun/common/kafka/settings.hpp"
 #include "batchrun/common/records/run.hpp"
 #include "batchrun/ingest/http/auth.hpp"
+#include "batchrun/ingest/read/catch_up.hpp"
 #include "batchrun/ingest/read/read_pool.hpp"
 #include "batchrun/ingest/read/run_view.hpp"
 #include "batchrun/ingest/write/write_routes.hpp"
@@ -28,6 +29,7 @@ struct CompatDeps {
   WriteDeps& write;
   const RunView& view;
   ReadPool& reads;  // run reads that may fetch from Kafka are served here, off the HTTP threads
+  CatchUp& catch_up;  // a read that missed waits here for the view to catch up (catch_up.hpp)
   Producer& producer;
   const Topics& topics;
   const ApiKeys& keys() const { return write.config.api_keys; }
@@ -47,6 +49,24 @@ bool admitBody(const Pistache::Rest::Request& request, Pistache::Http::ResponseW
 // Asks the run's owner to cancel it (the runs.control record POST /v1/runs/{id}/cancel writes),
 // waiting for Kafka's acknowledgement. The run must not be terminal and must know its partition.
 Status requestCancel(CompatDeps& deps, const Run& run);
+
+// --- reads and cancels by id (dialect_reads.cpp): a miss is a 404 only after the view caught up
+// with Kafka, as on /v1 (catch_up.hpp); a view still behind at the deadline is a 503 in `err`'s shape.
+
+using RunReply = std::function<void(Pistache::Http::ResponseWriter&, const Result<std::optional<Run>>&)>;
+using PageReply = std::function<void(Pistache::Http::ResponseWriter&, const Result<RunPage>&)>;
+// A run by id; `reply` gets the last look's result (nullopt: not found after catching up).
+void readRun(CompatDeps& deps, std::string project, std::string id, Pistache::Http::ResponseWriter rw, RunReply reply,
+             ErrorReplier err, Look look = Look::kFirst);
+// A list; a batch the view does not hold (query.batch_id) is looked for again first.
+void listRuns(CompatDeps& deps, std::string project, RunQuery query, Pistache::Http::ResponseWriter rw,
+              PageReply reply, ErrorReplier err, Look look = Look::kFirst);
+// The run a cancel is for, as `find` sees it in the view: unless the view shows it ended, `then`
+// gets it once the view caught up (it may have started or ended a moment ago, or be unknown yet).
+void cancelTarget(CompatDeps& deps, std::function<std::optional<Run>(const RunView&)> find,
+                  Pistache::Http::ResponseWriter rw,
+                  std::function<void(Pistache::Http::ResponseWriter&, const std::optional<Run>&)> then, ErrorReplier err,
+                  Look look = Look::kFirst);
 
 // The answer to a full read queue (ReadPool::answer's `busy`): a 503 in the dialect's shape.
 std::function<void(Pistache::Http::ResponseWriter&)> busyReply(ErrorReplier reply);

@@ -27,6 +27,10 @@ class ViewFollower {
   void stop();
   // True once the follower runs and has read every partition to the end it had at its start.
   bool caughtUp() const;
+  // Blocks until the view has applied every record its topics hold now (TopicFollower::syncThen),
+  // at most timeout_ms; false if it did not in time or does not follow yet. For the rare request
+  // that names what the view does not hold: a miss is a 404 only after this (see read/catch_up.hpp).
+  bool syncWait(int timeout_ms) const;
   const std::string& name() const { return name_; }
 
  private:
