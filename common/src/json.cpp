@@ -151,7 +151,14 @@ std::string stringify(const rapidjson::Value& v) {
 
 void appendString(std::string& out, std::string_view s) {
   out.push_back('"');
-  log::appendJsonEscaped(out, s);
+  // Whatever a string holds (a query parameter's name echoed in an error, a worker's header…), the
+  // JSON written is UTF-8, so strict clients can always read it. Checking costs one pass that skips
+  // ASCII eight bytes at a time; only bad text is copied.
+  if (invalidUtf8At(s) == std::string_view::npos) {
+    log::appendJsonEscaped(out, s);
+  } else {
+    log::appendJsonEscaped(out, toValidUtf8(s));
+  }
   out.push_back('"');
 }
 

@@ -146,3 +146,10 @@ TEST(JsonToValidUtf8, ReplacesBadBytesAndNeverCutsACharacter) {
   EXPECT_EQ(json::toValidUtf8("abc", 2), "ab");
   EXPECT_TRUE(json::validUtf8(json::toValidUtf8("\xF0\x9F\x98\x80\xED\xA0\x80\xE2\x82", 1000)));
 }
+
+TEST(JsonAppendString, WritesOnlyUtf8) {
+  std::string out;
+  json::appendString(out, "a\"\xFF\n\xE2\x82\xAC");
+  EXPECT_EQ(out, "\"a\\\"\xEF\xBF\xBD\\n\xE2\x82\xAC\"");
+  EXPECT_TRUE(json::validUtf8(out));
+}

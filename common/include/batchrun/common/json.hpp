@@ -33,7 +33,9 @@ std::string formatPath(const std::vector<PathStep>& steps);
 // The compact JSON text of a value.
 std::string stringify(const rapidjson::Value& v);
 
-void appendString(std::string& out, std::string_view s);  // with quotes and escapes
+// With quotes and escapes; bytes that are not UTF-8 become U+FFFD, so the text written is JSON any
+// strict client reads.
+void appendString(std::string& out, std::string_view s);
 void appendKey(std::string& out, std::string_view key);   // "key":
 inline void appendInt(std::string& out, int64_t v) { out += std::to_string(v); }
 
