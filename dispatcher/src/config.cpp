@@ -28,7 +28,8 @@ const char* const kHelp =
     "  BATCHRUN_WORKER_SECRET       HMAC key signing worker requests and failure callbacks (unset: unsigned)\n"
     "  BATCHRUN_ALLOW_PRIVATE_DESTINATIONS  allow loopback/private worker addresses (false)\n"
     "  BATCHRUN_ALLOW_METADATA_DESTINATIONS allow cloud metadata addresses, e.g. 169.254.169.254 (false)\n"
-    "  BATCHRUN_LOG_LEVEL           trace|debug|info|warn|error (info)\n";
+    "  BATCHRUN_LOG_LEVEL           trace|debug|info|warn|error (info)\n"
+    "  BATCHRUN_JSON_MAX_DEPTH      nesting limit of every JSON text parsed, 16..1000 (128)\n";
 
 void loadConfig(EnvReader& env, Config& out) {
   loadServiceConfig(env, "BATCHRUN_DISPATCHER", out.service);

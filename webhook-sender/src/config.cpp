@@ -23,7 +23,8 @@ const char* const kHelp =
     "  BATCHRUN_WEBHOOK_ALLOW_HTTP            allow http:// endpoints (false)\n"
     "  BATCHRUN_ALLOW_PRIVATE_DESTINATIONS    allow loopback/private addresses (false)\n"
     "  BATCHRUN_ALLOW_METADATA_DESTINATIONS   allow cloud metadata addresses, e.g. 169.254.169.254 (false)\n"
-    "  BATCHRUN_LOG_LEVEL           trace|debug|info|warn|error (info)\n";
+    "  BATCHRUN_LOG_LEVEL           trace|debug|info|warn|error (info)\n"
+    "  BATCHRUN_JSON_MAX_DEPTH      nesting limit of every JSON text parsed, 16..1000 (128)\n";
 
 namespace {
 

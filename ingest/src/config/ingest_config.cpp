@@ -27,7 +27,8 @@ const char* const kIngestHelp =
     "  BATCHRUN_ALLOW_METADATA_DESTINATIONS      accept cloud metadata webhook URLs, e.g. 169.254.169.254 (false)\n"
     "  BATCHRUN_WEBHOOK_ROTATION_GRACE_SECONDS   old secret keeps signing after a rotation (86400)\n"
     "  BATCHRUN_WEBHOOK_MAX_ENDPOINTS_PER_PROJECT  (100)\n"
-    "  BATCHRUN_LOG_LEVEL           trace|debug|info|warn|error (info)\n";
+    "  BATCHRUN_LOG_LEVEL           trace|debug|info|warn|error (info)\n"
+    "  BATCHRUN_JSON_MAX_DEPTH      nesting limit of every JSON text parsed, 16..1000 (128)\n";
 
 void loadIngestConfig(EnvReader& env, IngestConfig& out) {
   loadReadSideConfig(env, out.read);
