@@ -1,6 +1,18 @@
 # One helper per kind of target. Warnings are errors on our own code only; third-party headers
 # come in through IMPORTED targets, which CMake treats as SYSTEM includes.
 
+# BATCHRUN_DEBUG_INFO=lines compiles every target with -g1 instead of the build type's -g: function
+# names, line tables and inlined frames, which is all a sanitizer report, tests/tsan.supp (it matches
+# function names, inlined ones too) or a profile needs; no variable locations for a debugger. CI
+# builds that way: full -g was a quarter to a third of an -O2 compile here (docs/ci.md).
+set(BATCHRUN_DEBUG_INFO "full" CACHE STRING "Debug information: full (the build type's -g) | lines (-g1)")
+set_property(CACHE BATCHRUN_DEBUG_INFO PROPERTY STRINGS full lines)
+if(BATCHRUN_DEBUG_INFO STREQUAL "lines")
+  add_compile_options($<$<CONFIG:Debug,RelWithDebInfo>:-g1>)
+elseif(NOT BATCHRUN_DEBUG_INFO STREQUAL "full")
+  message(FATAL_ERROR "BATCHRUN_DEBUG_INFO must be full or lines, not '${BATCHRUN_DEBUG_INFO}'")
+endif()
+
 function(_batchrun_common_options target)
   target_compile_options(${target} PRIVATE -Wall -Wextra -Wshadow -Werror)
   if(BATCHRUN_SANITIZE)
@@ -10,10 +22,15 @@ function(_batchrun_common_options target)
 endfunction()
 
 # Executables of a ThreadSanitizer build start librdkafka's threads through TSan (see the file).
+# The file is compiled once (an object library) and its object linked into each executable.
+if(BATCHRUN_SANITIZE STREQUAL "thread")
+  add_library(batchrun_tsan_threads OBJECT ${PROJECT_SOURCE_DIR}/common/src/tsan_c11_threads.cpp)
+  _batchrun_common_options(batchrun_tsan_threads)
+endif()
 function(_batchrun_executable_options target)
   _batchrun_common_options(${target})
   if(BATCHRUN_SANITIZE STREQUAL "thread")
-    target_sources(${target} PRIVATE ${PROJECT_SOURCE_DIR}/common/src/tsan_c11_threads.cpp)
+    target_link_libraries(${target} PRIVATE batchrun_tsan_threads)
   endif()
 endfunction()
 
@@ -63,6 +80,12 @@ function(batchrun_test name)
     list(APPEND env "TSAN_OPTIONS=suppressions=${CMAKE_SOURCE_DIR}/tests/tsan.supp second_deadlock_stack=1 history_size=7")
   endif()
   set_tests_properties(${name} PROPERTIES LABELS "${ARG_LABEL}" TIMEOUT ${ARG_TIMEOUT} ENVIRONMENT "${env}")
+  # The suites share one broker and may run side by side (ctest -j, as CI does): each test uses its
+  # own topic prefix and free ports. Reliability suites stop and start brokers of their own and time
+  # the recovery, or time the HTTP edge's timeouts, so they run alone.
+  if(ARG_LABEL STREQUAL "reliability")
+    set_tests_properties(${name} PROPERTIES RUN_SERIAL TRUE)
+  endif()
 endfunction()
 
 set(CMAKE_RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/bin)
