@@ -35,6 +35,14 @@ proc_running() {
 # pidfile_running PIDFILE PATTERN: the same for the pid written in PIDFILE.
 pidfile_running() { [ -f "$1" ] && proc_running "$(<"$1")" "$2"; }
 proc_gone() { ! proc_running "$@"; }
+# wait_exec PID PATTERN WHAT: for a process just started as `( ...; exec CMD ) &`, waits until it
+# runs CMD or has ended. Until the exec its command line is the calling script's, and a caller
+# that checked proc_running in between (a loaded machine makes that window seconds long) would
+# take a starting process for a dead one.
+wait_exec() {
+  wait_until 30 "$3 (pid $1) to start its program" exec_done "$1" "$2" || true
+}
+exec_done() { proc_running "$1" "$2" || proc_gone "$1" "*"; }
 
 # start_marker LOGFILE WHAT PID: the line written to a log before a process starts appending to it.
 # Logs are appended to, never truncated, so a restarted service's log keeps the last lines of the
