@@ -175,8 +175,8 @@ void resultAccepted(ResponseWriter& rw, const std::string& run_id) {
 // for a run the view does not hold or shows not started, first let the view catch up
 // (catch_up.hpp): so an async result is accepted for an attempt that is running according to
 // Kafka, whatever the view's lag, a cancel's answer is about the run as it is, and a 404 or 409
-// is never an artefact of that lag. (A result for a run the view shows running is produced at once:
-// it is the common case, and the dispatcher drops one whose attempt has ended meanwhile.)
+// is never an artefact of that lag. (A result that names no attempt, for a run the view shows
+// running, is produced at once: the dispatcher drops one whose attempt has ended meanwhile.)
 struct Controls : std::enable_shared_from_this<Controls> {
   Controls(const RunView& v, const BatchEvents& e, Producer& p, Topics t, ReadPool& r, CatchUp& c)
       : view(v), events(e), producer(p), topics(std::move(t)), pool(r), catch_up(c) {}
@@ -263,7 +263,9 @@ struct Controls : std::enable_shared_from_this<Controls> {
 
   void result(std::string project, std::string id, ControlMessage m, ResponseWriter rw, Look look) {
     auto run = view.summary(project, id);
-    if (look == Look::kFirst && stale(run)) {
+    // A result naming its attempt is judged against the run's current attempt, which only a view
+    // that caught up knows (a retry may have started a moment ago): look again first.
+    if (look == Look::kFirst && (stale(run) || m.attempt != 0)) {
       return lookAgain(catch_up, pool, runsSync(), rw,
                        [self = shared_from_this(), project, id, m](ResponseWriter& w, Look l) {
                          self->result(project, id, m, std::move(w), l);

@@ -72,11 +72,15 @@ TEST(WebhookEndpointApi, PrivateAndPlainHttpUrlsAreRefusedUnlessAllowed) {
   SenderEnv env;
   ApiServer api(env.kafka, *env.producer, ingest::WebhookEndpointsConfig{});
   for (const char* url : {"https://127.0.0.1/x", "https://localhost/x", "https://10.1.2.3/x", "https://[::1]/x",
-                          "https://169.254.169.254/latest", "https://192.168.0.1/", "https://[fd00::1]/"}) {
+                          "https://192.168.0.1/", "https://[fd00::1]/"}) {
     auto r = api.call("POST", "/v1/webhook-endpoints", std::string(R"({"url":")") + url + "\"}");
     EXPECT_EQ(r.status, 400) << url;
     EXPECT_NE(r.body.find("private"), std::string::npos) << url << r.body;
   }
+  // A cloud metadata service is refused as such (even where private destinations are allowed).
+  auto metadata = api.call("POST", "/v1/webhook-endpoints", R"({"url":"https://169.254.169.254/latest"})");
+  EXPECT_EQ(metadata.status, 400);
+  EXPECT_NE(metadata.body.find("metadata"), std::string::npos) << metadata.body;
   auto plain = api.call("POST", "/v1/webhook-endpoints", R"({"url":"http://93.184.216.34/x"})");
   EXPECT_EQ(plain.status, 400);
   EXPECT_NE(plain.body.find("https"), std::string::npos);
