@@ -27,7 +27,7 @@ std::string readFile(const std::string& path) {
   return ss.str();
 }
 
-LocalSystem::LocalSystem() {
+LocalSystem::LocalSystem(bool lb_topology) : lb(lb_topology) {
   auto kafka = uniqueKafkaSettings(3);
   prefix = kafka.topic_prefix;
   state_dir = "/tmp/batchrun-e2e-" + uuidv7();
@@ -42,6 +42,12 @@ LocalSystem::LocalSystem() {
          {"BATCHRUN_WEBHOOK_PORT", std::to_string(freePort())},
          {"BATCHRUN_DEMO_WORKER_PORT", std::to_string(freePort())},
          {"BATCHRUN_DEMO_RECEIVER_PORT", std::to_string(freePort())}};
+  if (lb) {
+    env["BATCHRUN_RUN_TOPOLOGY"] = "lb";
+    env["BATCHRUN_RUN_INGEST_1_PORT"] = std::to_string(freePort());
+    env["BATCHRUN_RUN_INGEST_2_PORT"] = std::to_string(freePort());
+    env["BATCHRUN_RUN_DISPATCHER_2_PORT"] = std::to_string(freePort());
+  }
 }
 
 LocalSystem::~LocalSystem() {
@@ -67,6 +73,10 @@ int LocalSystem::start(std::string& log) {
   ChildProcess p("/bin/bash", env, {sourceDir() + "/scripts/run", "start"});
   int status = runToExit(p, std::chrono::seconds(300));
   log = p.log();
+  // The suites' *_lb_tests runs prove nothing unless they really went through the load balancer.
+  if (lb && status == 0 && log.find("topology lb") == std::string::npos) {
+    ADD_FAILURE() << "scripts/run did not start the lb topology:\n" << log;
+  }
   return status;
 }
 

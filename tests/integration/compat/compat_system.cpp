@@ -69,8 +69,34 @@ CompatSystem::CompatSystem() {
   system_->startDispatcher();
   const int port = freePort();
   base_ = "http://127.0.0.1:" + std::to_string(port);
+  ingest_ = startIngest(port);
+  // The horizontal topology (BATCHRUN_E2E_TOPOLOGY=lb, compat_integration_lb_tests): a second
+  // dispatcher and a second ingest, the tests talking to nginx in front of both.
+  if (lbTopology()) {
+    system_->startDispatcher();
+    const int port2 = freePort();
+    ingest2_ = startIngest(port2);
+    for (int p : {port, port2}) {
+      if (!waitFor([&] { return httpGet("http://127.0.0.1:" + std::to_string(p) + "/readyz").status == 200; }, 60s)) {
+        ADD_FAILURE() << "ingest on port " << p << " did not become ready";
+      }
+    }
+    lb_ = std::make_unique<NginxLb>(std::vector<int>{port, port2});
+    base_ = lb_->url();
+  }
+  if (!waitFor([&] { return httpGet(base_ + "/readyz").status == 200; }, 60s)) {
+    ADD_FAILURE() << "ingest did not become ready: " << ingest_->log();
+  }
+  for (size_t i = 0; i < (lbTopology() ? 2u : 1u); ++i) {
+    if (!waitFor([&] { return system_->dispatcherReady(i); }, 60s)) {
+      ADD_FAILURE() << "dispatcher did not become ready: " << system_->dispatcher(i).log();
+    }
+  }
+}
+
+std::unique_ptr<ChildProcess> CompatSystem::startIngest(int port) const {
   const auto& k = system_->kafka();
-  ingest_ = std::make_unique<ChildProcess>(
+  return std::make_unique<ChildProcess>(
       binDir() + "/batchrun-ingest",
       std::map<std::string, std::string>{
           {"BATCHRUN_KAFKA_BROKERS", k.brokers},
@@ -82,12 +108,6 @@ CompatSystem::CompatSystem() {
           {"BATCHRUN_API_KEYS", sha256Hex(kCompatKey) + ":" + kCompatProject + "," + sha256Hex(kCompatKeyB) + ":" +
                                     kCompatProjectB},
       });
-  if (!waitFor([&] { return httpGet(base_ + "/readyz").status == 200; }, 60s)) {
-    ADD_FAILURE() << "ingest did not become ready: " << ingest_->log();
-  }
-  if (!waitFor([&] { return system_->dispatcherReady(0); }, 60s)) {
-    ADD_FAILURE() << "dispatcher did not become ready: " << system_->dispatcher(0).log();
-  }
 }
 
 HttpResponse CompatSystem::call(const std::string& method, const std::string& path, const std::string& body,

@@ -3,7 +3,8 @@
 // a unique topic prefix on the test broker, batchrun-demo-worker, batchrun-dispatcher and
 // batchrun-ingest as child processes, two API keys (projects "proj-a" and "proj-b"), and the demo
 // worker registered as workflows "process_data", "my_workflow" and "wf_1234567890" of proj-a (plus
-// kUnreachableWorkflow, whose worker cannot be reached: its runs fail after one attempt).
+// kUnreachableWorkflow, whose worker cannot be reached: its runs fail after one attempt). With
+// BATCHRUN_E2E_TOPOLOGY=lb: two of each service, ingest behind nginx (tests/support/nginx_lb.hpp).
 #include <rapidjson/document.h>
 
 #include <map>
@@ -12,6 +13,7 @@
 
 #include "../dispatcher/harness.hpp"
 #include "http.hpp"
+#include "nginx_lb.hpp"
 
 namespace batchrun::testing {
 
@@ -44,7 +46,11 @@ class CompatSystem {
   CompatSystem();
   std::unique_ptr<System> system_;
   std::unique_ptr<DemoWorker> worker_;
+  std::unique_ptr<ChildProcess> startIngest(int port) const;
+
   std::unique_ptr<ChildProcess> ingest_;
+  std::unique_ptr<ChildProcess> ingest2_;  // lb topology only
+  std::unique_ptr<NginxLb> lb_;            // lb topology only
   std::string base_;
 };
 
