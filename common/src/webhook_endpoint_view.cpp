@@ -7,18 +7,21 @@
 namespace batchrun {
 
 bool EndpointView::apply(const Message& m) {
-  std::string id(m.key());
+  std::string why = applyOrWhy(m);
+  if (why.empty()) return true;
+  log::warn("skipping undecodable endpoint record", {{"endpoint_id", m.key()}, {"error", why}});
+  return false;
+}
+
+std::string EndpointView::applyOrWhy(const Message& m) {
   if (m.value().empty()) {
-    erase(id);
-    return true;
+    erase(std::string(m.key()));
+    return {};
   }
   auto e = decodeEndpoint(m.value());
-  if (!e) {
-    log::warn("skipping undecodable endpoint record", {{"endpoint_id", id}, {"error", e.error().message}});
-    return false;
-  }
+  if (!e) return e.error().message;
   upsert(std::move(*e));
-  return true;
+  return {};
 }
 
 void EndpointView::upsert(WebhookEndpoint e) {

@@ -20,6 +20,7 @@ Status App::start() {
   auto producer = Producer::create(kafka);
   if (!producer) return producer.error();
   producer_ = std::move(*producer);
+  poison_ = std::make_unique<PoisonRecords>("dispatcher", Topics(kafka).dead_letter, producer_.get(), metrics_);
   if (config_.worker_secret.empty()) log::warn("BATCHRUN_WORKER_SECRET is not set: worker requests are not signed");
   http_ = std::make_unique<HttpClient>(
       OutboundPolicy{config_.allow_private_destinations, true, config_.allow_metadata_destinations},
@@ -33,7 +34,7 @@ Status App::start() {
   FailureCallbacks::Counters counters{m.failureCallbacks("delivered"), m.failureCallbacks("retried"),
                                       m.failureCallbacks("failed")};
   callbacks_ = std::make_unique<FailureCallbacks>(callback_options, *http_, counters);
-  auto follower = followWorkflows(kafka, Topics(kafka).workflows, workflows_);
+  auto follower = followWorkflows(kafka, Topics(kafka).workflows, workflows_, *poison_);
   if (!follower) return follower.error();
   follower_ = std::move(*follower);
   workflows_.attach(follower_.get());
@@ -42,9 +43,10 @@ Status App::start() {
   if (!follower_->waitCaughtUp(60000)) return Error::unavailable("workflows topic not read to its end within 60 s");
   log::info("workflows loaded", {{"count", std::to_string(workflows_.size())}});
   dispatcher_ = std::make_unique<Dispatcher>(config_, *producer_, *http_, workflows_, *callbacks_,
-                                             SystemClock::instance(), *dispatcher_metrics_);
+                                             SystemClock::instance(), *dispatcher_metrics_, *poison_);
   if (auto st = dispatcher_->start(); !st) return st;
-  tracker_ = std::make_unique<BatchTracker>(kafka, config_.tracker_group_id, *producer_, SystemClock::instance());
+  tracker_ = std::make_unique<BatchTracker>(kafka, config_.tracker_group_id, *producer_, SystemClock::instance(),
+                                            *poison_);
   if (auto st = tracker_->start(); !st) return st;
   ops_ = std::make_unique<OpsServer>(config_.service.http_host, static_cast<uint16_t>(config_.service.http_port),
                                      metrics_, [this] { return readiness(); });
@@ -73,6 +75,7 @@ void App::stop() {
   callbacks_.reset();
   follower_.reset();
   http_.reset();
+  poison_.reset();
   if (producer_) {
     int left = producer_->flush(10000);
     if (left > 0) log::error("records left undelivered at shutdown", {{"count", std::to_string(left)}});

@@ -7,10 +7,13 @@
 #include <chrono>
 #include <functional>
 
+#include "batchrun/common/json.hpp"
 #include "batchrun/common/logging.hpp"
 #include "batchrun/common/records/events.hpp"
 #include "batchrun/common/records/handover_marker.hpp"
+#include "batchrun/common/records/run_identity.hpp"
 #include "batchrun/dispatcher/batches/batch_progress.hpp"
+#include "batchrun/dispatcher/state/request_check.hpp"
 #include "batchrun/dispatcher/state/state_reader.hpp"
 
 namespace batchrun::dispatcher {
@@ -21,7 +24,8 @@ constexpr auto kIdleWait = std::chrono::milliseconds(3);
 }  // namespace
 
 Dispatcher::Dispatcher(const Config& config, Producer& producer, HttpClient& http, const WorkflowRegistry& workflows,
-                       FailureCallbacks& callbacks, const Clock& clock, DispatcherMetrics& metrics)
+                       FailureCallbacks& callbacks, const Clock& clock, DispatcherMetrics& metrics,
+                       PoisonRecords& poison)
     : config_(config),
       topics_(config.service.kafka),
       lane_topics_(topics_.laneTopics()),
@@ -31,6 +35,7 @@ Dispatcher::Dispatcher(const Config& config, Producer& producer, HttpClient& htt
       callbacks_(callbacks),
       clock_(clock),
       metrics_(metrics),
+      poison_(poison),
       limits_(config.max_inflight),
       scheduler_(static_cast<int>(lane_topics_.size()), config.min_lane_share_percent / 100.0),
       finished_(config.service.kafka.run_retention_ms) {}
@@ -129,7 +134,14 @@ bool Dispatcher::pollRecords() {
       Message m = consumer_->pollPartition(tp);
       if (!m) break;
       --budget;
-      if (!m.isError()) onControlRecord(m);
+      if (m.isError()) continue;
+      try {
+        onControlRecord(m);
+      } catch (const std::exception& e) {  // never out of the loop: the record is skipped instead
+        trackers_[tp].add(m.offset());
+        poison_.report(m, std::string("exception while applying: ") + e.what());
+        offsetDone({tp, m.offset()});
+      }
     }
   }
   // Lanes in priority order, each partition only while its read-ahead bound allows.
@@ -142,7 +154,12 @@ bool Dispatcher::pollRecords() {
         Message m = consumer_->pollPartition(tp);
         if (!m) break;
         --budget;
-        if (!m.isError()) onLaneRecord(lane, m);
+        if (m.isError()) continue;
+        try {
+          onLaneRecord(lane, m);
+        } catch (const std::exception& e) {
+          onPoisonRequest(lane, m, {tp, m.offset()}, std::string("exception while applying: ") + e.what());
+        }
       }
     }
   }
@@ -153,13 +170,8 @@ void Dispatcher::onLaneRecord(int lane, const Message& m) {
   OffsetRef ref{{lane_topics_[static_cast<size_t>(lane)], m.partition()}, m.offset()};
   OffsetTracker& tracker = trackers_[ref.tp];
   auto decoded = decodeRun(m.value());
-  if (!decoded) {
-    log::error("undecodable run request skipped", {{"topic", ref.tp.topic}, {"offset", std::to_string(ref.offset)},
-                                                   {"error", decoded.error().message}});
-    tracker.add(ref.offset);
-    offsetDone(ref);
-    return;
-  }
+  if (!decoded) return onPoisonRequest(lane, m, ref, decoded.error().message);
+  if (auto why = requestProblem(*decoded); !why.empty()) return onPoisonRequest(lane, m, ref, why);
   Run run = std::move(*decoded);
   run.partition = m.partition();
   if (run.lane.empty()) run.lane = topics_.lanes[static_cast<size_t>(lane)].name;
@@ -211,13 +223,63 @@ void Dispatcher::onLaneRecord(int lane, const Message& m) {
   enqueue(e, true);
 }
 
+void Dispatcher::onPoisonRequest(int lane, const Message& m, const OffsetRef& ref, const std::string& reason) {
+  OffsetTracker& tracker = trackers_[ref.tp];
+  tracker.add(ref.offset);
+  auto copy = poison_.take(m, reason);
+  auto id = peekRunIdentity(m.value(), m.header("project").value_or(std::string_view()),
+                            m.header("batch_id").value_or(std::string_view()));
+  const bool new_run = id && !runs_.count(id->run_id) && !finished_.find(m.partition(), id->run_id);
+  if (copy) {
+    Write w;
+    w.msg = std::move(*copy);
+    if (!new_run) w.done = {ref};  // a failed run's own record releases the offset otherwise
+    produce(std::move(w));
+  } else if (!new_run) {
+    offsetDone(ref);
+  }
+  if (!new_run) return;
+  // The record names a run nobody else will ever end: record it failed, so its caller, its batch
+  // and its webhooks learn why instead of waiting for a run that never starts.
+  Entry& e = runs_[id->run_id];
+  Run& run = e.run;
+  run.run_id = id->run_id;
+  run.project = id->project;
+  run.batch_id = id->batch_id;
+  run.workflow_id = id->workflow_id;
+  run.batch_size = id->batch_size;
+  run.batch_index = id->batch_index;
+  run.created_at = id->created_at > 0 ? id->created_at : clock_.nowMs();
+  run.lane = topics_.lanes[static_cast<size_t>(lane)].name;
+  run.partition = m.partition();
+  run.max_attempts = 0;
+  run.error_code = "invalid_record";
+  run.error_message = "the run's request record could not be read: " + json::toValidUtf8(reason, 300);
+  e.lane = lane;
+  e.lane_offset = ref;
+  std::vector<OffsetRef> done;
+  if (auto pc = pending_cancels_.find(run.run_id); pc != pending_cancels_.end()) {
+    done.push_back(pc->second);  // a cancel that came first is settled by this end too
+    pending_cancels_.erase(pc);
+  }
+  finish(e, RunStatus::kFailed, std::move(done));
+}
+
 void Dispatcher::onControlRecord(const Message& m) {
   OffsetRef ref{{topics_.control, m.partition()}, m.offset()};
   trackers_[ref.tp].add(ref.offset);
   auto c = decodeControl(m.value());
   if (!c) {
-    log::error("undecodable control record skipped", {{"offset", std::to_string(ref.offset)}, {"error", c.error().message}});
-    offsetDone(ref);
+    // A control record names its run only by key; a bad cancel or result does not end the run
+    // (an async run still ends by its deadline), it is only set aside.
+    Write copy;
+    if (auto msg = poison_.take(m, c.error().message)) {
+      copy.msg = std::move(*msg);
+      copy.done = {ref};
+      produce(std::move(copy));
+    } else {
+      offsetDone(ref);
+    }
     return;
   }
   if (c->type == ControlMessage::Type::kCancel) {
@@ -371,14 +433,14 @@ void Dispatcher::rebuild() {
   std::map<int32_t, int64_t> end;                     // partition → last offset read
   auto st = readPartitionsToEnd(config_.service.kafka, topics_.state, parts, [&](const Message& m) {
     end[m.partition()] = m.offset();
-    if (m.value().empty()) return;
+    if (m.value().empty()) return poison_.report(m, "empty record (runs.state has no tombstones)");
     if (isHandoverMarker(m)) {
       auto& v = vouched_upto.try_emplace(m.partition(), -1).first->second;
       v = std::max(v, handoverUpto(m.value()));
       return;
     }
     auto run = decodeRun(m.value());
-    if (!run) return;
+    if (!run) return poison_.report(m, run.error().message);
     auto& slot = latest[run->run_id];
     if (slot.run.run_id.empty() || run->version >= slot.run.version) slot = {std::move(*run), m.offset()};
   });

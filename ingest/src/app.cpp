@@ -42,13 +42,14 @@ Status App::start() {
   auto index_producer = Producer::create(kafka, {{"linger.ms", "0.5"}});
   if (!index_producer) return index_producer.error();
   index_producer_ = std::move(*index_producer);
+  poison_ = std::make_unique<PoisonRecords>("ingest", topics_.dead_letter, producer_.get(), metrics_);
   health_ = std::make_unique<KafkaHealth>(*producer_, ingest_metrics_.queueDepth());
   health_->start();
   auto hub = FollowerHub::create(kafka);
   if (!hub) return hub.error();
   follower_hub_ = std::move(*hub);
   startWriteSide();
-  if (auto st = read_.start(kafka, [this] { return health_->ok(); }, follower_hub_); !st) return st;
+  if (auto st = read_.start(kafka, [this] { return health_->ok(); }, follower_hub_, poison_.get()); !st) return st;
 
   addOpsRoutes(router_, metrics_, [this] { return readiness(); });
   addWriteRoutes(router_, *write_deps_);
@@ -58,7 +59,7 @@ Status App::start() {
   compat_deps_.reset(new CompatDeps{*write_deps_, read_.view(), read_.reads(), read_.catchUp(), *producer_, topics_});
   addCompatRoutes(router_, *compat_deps_);
   auto webhook_endpoints = WebhookEndpointRoutes::start(config_.webhook_endpoints, kafka, config_.api_keys, *producer_,
-                                                        SystemClock::instance(), follower_hub_);
+                                                        SystemClock::instance(), follower_hub_, poison_.get());
   if (!webhook_endpoints) return webhook_endpoints.error();
   webhook_endpoints_ = std::move(*webhook_endpoints);
   webhook_endpoints_->addRoutes(router_);
@@ -99,10 +100,13 @@ void App::startWriteSide() {
   const auto& kafka = config_.service.kafka;
   workflow_follower_ = std::make_unique<ViewFollower>(
       "workflows", kafka, std::vector<std::string>{topics_.workflows},
-      [this](const Message& m) { workflows_.apply(m.key(), m.value(), m.offset()); }, follower_hub_);
+      poison_->guard([this](const Message& m) {
+        return workflows_.apply(m.key(), m.value(), m.offset()) ? std::string() : std::string("undecodable workflow record");
+      }),
+      follower_hub_);
   idempotency_follower_ = std::make_unique<ViewFollower>(
       "idempotency", kafka, std::vector<std::string>{topics_.idempotency},
-      [this](const Message& m) { idempotency_.apply(m.key(), m.value()); }, follower_hub_);
+      poison_->guard([this](const Message& m) { return idempotency_.apply(m.key(), m.value()); }), follower_hub_);
   workflow_follower_->start();
   idempotency_follower_->start();
   write_deps_.reset(new WriteDeps{

@@ -63,6 +63,8 @@ std::vector<TopicSpec> standardTopics(const KafkaSettings& s) {
   out.push_back(spec(t.endpoints, compact));
   out.push_back(spec(t.webhook_retry, del));
   out.push_back(spec(t.webhook_dlq, {{"cleanup.policy", "delete"}, {"retention.ms", "1209600000"}}));
+  // Poison records are kept two weeks for inspection, like dead webhook deliveries.
+  out.push_back(spec(t.dead_letter, {{"cleanup.policy", "delete"}, {"retention.ms", "1209600000"}}));
   // Fingerprints are needed for the idempotency window only; compaction keeps one per key.
   out.push_back(spec(t.idempotency, {{"cleanup.policy", "compact,delete"}, {"retention.ms", kWeekMs}}));
   return out;

@@ -78,6 +78,7 @@ Topics::Topics(const KafkaSettings& s)
       endpoints(prefix + "webhooks.endpoints"),
       webhook_retry(prefix + "webhooks.retry"),
       webhook_dlq(prefix + "webhooks.dlq"),
+      dead_letter(prefix + "dead-letter"),
       idempotency(prefix + "idempotency") {}
 
 std::vector<std::string> Topics::laneTopics() const {

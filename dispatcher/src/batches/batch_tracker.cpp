@@ -5,8 +5,9 @@
 
 namespace batchrun::dispatcher {
 
-BatchTracker::BatchTracker(const KafkaSettings& kafka, std::string group_id, Producer& producer, const Clock& clock)
-    : kafka_(kafka), topics_(kafka), group_id_(std::move(group_id)), producer_(producer), clock_(clock) {}
+BatchTracker::BatchTracker(const KafkaSettings& kafka, std::string group_id, Producer& producer, const Clock& clock,
+                           PoisonRecords& poison)
+    : kafka_(kafka), topics_(kafka), group_id_(std::move(group_id)), producer_(producer), clock_(clock), poison_(poison) {}
 
 BatchTracker::~BatchTracker() { stop(); }
 
@@ -53,7 +54,7 @@ void BatchTracker::loop() {
       } else if (auto p = decodeBatchProgress(m.value())) {
         counter_.apply(*p);
       } else {
-        log::warn("undecodable batch progress record skipped", {{"error", p.error().message}});
+        poison_.report(m, p.error().message);  // replayed on every assignment: reported once per process
       }
     }
     if (!replaying_.empty() || consumer_->assignment().empty()) continue;

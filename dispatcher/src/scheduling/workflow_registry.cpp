@@ -4,22 +4,20 @@
 
 namespace batchrun::dispatcher {
 
-void WorkflowRegistry::apply(const Message& m) {
+std::string WorkflowRegistry::apply(const Message& m) {
   std::string key(m.key());
   if (m.value().empty()) {
     std::lock_guard lock(mu_);
     by_key_.erase(key);
     ++version_;
-    return;
+    return {};
   }
   auto w = decodeWorkflow(m.value());
-  if (!w) {
-    log::warn("undecodable workflow record skipped", {{"key", key}, {"error", w.error().message}});
-    return;
-  }
+  if (!w) return w.error().message;
   std::lock_guard lock(mu_);
   by_key_[key] = std::move(*w);
   ++version_;
+  return {};
 }
 
 void WorkflowRegistry::put(Workflow w) {
@@ -49,8 +47,8 @@ size_t WorkflowRegistry::size() const {
 }
 
 Result<std::unique_ptr<TopicFollower>> followWorkflows(const KafkaSettings& kafka, const std::string& topic,
-                                                       WorkflowRegistry& registry) {
-  return TopicFollower::start(kafka, {topic}, [&registry](const Message& m) { registry.apply(m); });
+                                                       WorkflowRegistry& registry, PoisonRecords& poison) {
+  return TopicFollower::start(kafka, {topic}, poison.guard([&registry](const Message& m) { return registry.apply(m); }));
 }
 
 }  // namespace batchrun::dispatcher

@@ -27,11 +27,12 @@ Result<std::unique_ptr<WebhookEndpointRoutes>> WebhookEndpointRoutes::start(Webh
                                                                             const KafkaSettings& kafka,
                                                                             const ApiKeys& keys, Producer& producer,
                                                                             Clock& clock,
-                                                                            std::shared_ptr<FollowerHub> hub) {
+                                                                            std::shared_ptr<FollowerHub> hub,
+                                                                            PoisonRecords* poison) {
   std::unique_ptr<WebhookEndpointRoutes> self(
       new WebhookEndpointRoutes(std::move(config), Topics(kafka), keys, producer, clock));
   auto follower = TopicFollower::start(kafka, {self->topics_.endpoints},
-                                       [view = &self->view_](const Message& m) { view->apply(m); }, 15000,
+                                       guardRecords(poison, [view = &self->view_](const Message& m) { return view->applyOrWhy(m); }), 15000,
                                        std::move(hub));
   if (!follower) return follower.error();
   self->follower_ = std::move(*follower);

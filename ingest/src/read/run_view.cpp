@@ -39,7 +39,7 @@ std::optional<uint32_t> RunView::Names::find(std::string_view name) const {
 RunView::~RunView() { stop(); }
 
 Status RunView::follow(const KafkaSettings& settings, std::function<bool()> kafka_reachable,
-                       std::shared_ptr<FollowerHub> hub) {
+                       std::shared_ptr<FollowerHub> hub, PoisonRecords* poison) {
   Topics topics(settings);
   lane_prefix_ = topics.requested("");
   if (!reader_) {
@@ -54,7 +54,8 @@ Status RunView::follow(const KafkaSettings& settings, std::function<bool()> kafk
   // cost ≈ 10 % of ingest's CPU at full rate), later states from runs.state.
   auto follower = TopicFollower::start(
       settings, {topics.run_index, topics.state},
-      [this, index = topics.run_index](const Message& m) { applyFollowed(m, index); }, 15000, std::move(hub));
+      guardRecords(poison, [this, index = topics.run_index](const Message& m) { return applyFollowed(m, index); }),
+      15000, std::move(hub));
   if (!follower) return follower.error();
   follower_ = std::move(*follower);
   return {};
@@ -81,18 +82,15 @@ bool RunView::apply(std::string_view record, int32_t partition, std::string_view
   return ok;
 }
 
-void RunView::applyFollowed(const Message& m, const std::string& index_topic) {
+std::string RunView::applyFollowed(const Message& m, const std::string& index_topic) {
   const char* topic = rd_kafka_topic_name(m.raw()->rkt);
   if (std::strcmp(topic, index_topic.c_str()) != 0) {
-    if (isHandoverMarker(m)) return;  // a dispatcher's, not a run
-    if (!apply(m.value(), m.partition(), topic, m.offset())) {
-      log::warn("read view: undecodable run record", {{"topic", m.topic()}});
-    }
-    return;
+    if (isHandoverMarker(m)) return {};  // a dispatcher's, not a run
+    return apply(m.value(), m.partition(), topic, m.offset()) ? std::string() : "undecodable run record";
   }
   // This instance's own requests were indexed by noteAccepted before their index record was written.
-  if (auto from = m.header(kInstanceHeader); from && *from == instance_) return;
-  if (!applyIndex(m.value())) log::warn("read view: undecodable run index record", {{"topic", m.topic()}});
+  if (auto from = m.header(kInstanceHeader); from && *from == instance_) return {};
+  return applyIndex(m.value()) ? std::string() : "undecodable run index record";
 }
 
 bool RunView::applyIndex(std::string_view record) {

@@ -62,17 +62,18 @@ Result<IdempotencyRecord> decodeIdempotencyRecord(std::string_view text) {
   return r;
 }
 
-void IdempotencyStore::apply(std::string_view key, std::string_view value) {
+std::string IdempotencyStore::apply(std::string_view key, std::string_view value) {
   if (value.empty()) {
     std::lock_guard lock(mu_);
     records_.erase(std::string(key));
-    return;
+    return {};
   }
   auto record = decodeIdempotencyRecord(value);
-  if (!record) return;
-  if (record->created_at < clock_.nowMs() - window_ms_) return;  // outside the window: irrelevant
+  if (!record) return record.error().message;
+  if (record->created_at < clock_.nowMs() - window_ms_) return {};  // outside the window: irrelevant
   std::lock_guard lock(mu_);
   mergeLocked(std::string(key), std::move(*record));
+  return {};
 }
 
 void IdempotencyStore::put(const std::string& key, const IdempotencyRecord& record) {

@@ -24,6 +24,8 @@ class EndpointView {
   // One record of the endpoints topic; a tombstone (null value) deletes. Undecodable records are
   // skipped (returns false) so one bad record cannot stop the view.
   bool apply(const Message& m);
+  // apply() without its log line: empty when applied, else why not (for PoisonRecords::guard).
+  std::string applyOrWhy(const Message& m);
   // Keeps the newer of the held and the given record (by updated_at), so a lagging follower
   // cannot undo a change this instance just wrote.
   void upsert(WebhookEndpoint e);

@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "batchrun/common/http/http_client.hpp"
+#include "batchrun/common/kafka/poison.hpp"
 #include "batchrun/common/kafka/producer.hpp"
 #include "batchrun/common/metrics.hpp"
 #include "batchrun/common/http/ops_http.hpp"
@@ -35,6 +36,7 @@ class App {
   WorkflowRegistry workflows_;
   std::unique_ptr<DispatcherMetrics> dispatcher_metrics_;
   std::unique_ptr<Producer> producer_;
+  std::unique_ptr<PoisonRecords> poison_;  // copies through producer_
   std::unique_ptr<HttpClient> http_;
   std::unique_ptr<FailureCallbacks> callbacks_;  // sends through http_
   std::unique_ptr<TopicFollower> follower_;      // its thread writes workflows_

@@ -27,6 +27,7 @@
 #include "batchrun/common/records/control.hpp"
 #include "batchrun/common/http/http_client.hpp"
 #include "batchrun/common/kafka/consumer.hpp"
+#include "batchrun/common/kafka/poison.hpp"
 #include "batchrun/common/kafka/producer.hpp"
 #include "batchrun/common/records/run.hpp"
 #include "batchrun/dispatcher/config.hpp"
@@ -44,7 +45,7 @@ namespace batchrun::dispatcher {
 class Dispatcher : private RebalanceListener, private DeliveryHandler {
  public:
   Dispatcher(const Config& config, Producer& producer, HttpClient& http, const WorkflowRegistry& workflows,
-             FailureCallbacks& callbacks, const Clock& clock, DispatcherMetrics& metrics);
+             FailureCallbacks& callbacks, const Clock& clock, DispatcherMetrics& metrics, PoisonRecords& poison);
   ~Dispatcher() override;
 
   // Joins the group and starts the loop thread.
@@ -111,6 +112,10 @@ class Dispatcher : private RebalanceListener, private DeliveryHandler {
   bool pollRecords();
   void onLaneRecord(int lane, const Message& m);
   void onControlRecord(const Message& m);
+  // A lane record that does not decode: its run (when the record still names one) ends `failed`
+  // (invalid_record), and the record goes to the dead-letter topic; its offset is released once
+  // that is durable.
+  void onPoisonRequest(int lane, const Message& m, const OffsetRef& ref, const std::string& reason);
   void onAssigned(const std::vector<TopicPartition>& parts) override;
   void onRevoked(const std::vector<TopicPartition>& parts) override;
   // Answers and delivery reports until every write made so far is acknowledged: true, or false when
@@ -165,6 +170,7 @@ class Dispatcher : private RebalanceListener, private DeliveryHandler {
   FailureCallbacks& callbacks_;
   const Clock& clock_;
   DispatcherMetrics& metrics_;
+  PoisonRecords& poison_;
 
   // Loop-thread state.
   ConcurrencyLimits limits_;

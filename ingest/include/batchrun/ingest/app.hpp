@@ -10,6 +10,7 @@
 #include <memory>
 
 #include "batchrun/common/kafka/producer.hpp"
+#include "batchrun/common/kafka/poison.hpp"
 #include "batchrun/common/kafka/settings.hpp"
 #include "batchrun/common/metrics.hpp"
 #include "batchrun/ingest/dialects/dialect_routes.hpp"
@@ -54,6 +55,8 @@ class App {
   // Writes the runs.index records without linger: a request's answer waits for its record, which
   // would otherwise sit out linger.ms alone in its batch after the lane records had waited theirs.
   std::unique_ptr<Producer> index_producer_;
+  // Records no view can take (kafka/poison.hpp); copies through producer_, outlives the followers.
+  std::unique_ptr<PoisonRecords> poison_;
   std::unique_ptr<KafkaHealth> health_;
   // Write side (write_routes.hpp, workflow_routes.hpp): the views it consults and what it tracks.
   WorkflowView workflows_;

@@ -65,6 +65,7 @@ struct Topics {
   std::string endpoints;     // webhooks.endpoints: compacted, key endpoint_id
   std::string webhook_retry; // webhooks.retry
   std::string webhook_dlq;   // webhooks.dlq
+  std::string dead_letter;   // dead-letter: copies of records a service could not decode or apply (kafka/poison.hpp)
   std::string idempotency;   // idempotency: compacted, key project/idempotency-key → request fingerprint
 };
 

@@ -11,6 +11,7 @@
 
 #include "batchrun/common/clock.hpp"
 #include "batchrun/common/kafka/consumer.hpp"
+#include "batchrun/common/kafka/poison.hpp"
 #include "batchrun/common/kafka/producer.hpp"
 #include "batchrun/dispatcher/batches/batch_counter.hpp"
 
@@ -18,7 +19,8 @@ namespace batchrun::dispatcher {
 
 class BatchTracker : private RebalanceListener {
  public:
-  BatchTracker(const KafkaSettings& kafka, std::string group_id, Producer& producer, const Clock& clock);
+  BatchTracker(const KafkaSettings& kafka, std::string group_id, Producer& producer, const Clock& clock,
+               PoisonRecords& poison);
   ~BatchTracker() override;
   Status start();
   void stop();
@@ -34,6 +36,7 @@ class BatchTracker : private RebalanceListener {
   std::string group_id_;
   Producer& producer_;
   const Clock& clock_;
+  PoisonRecords& poison_;
   BatchCounter counter_;              // loop thread only
   std::set<int32_t> replaying_;       // partitions not yet read to their end since assignment
   std::atomic<uint64_t> announced_{0};

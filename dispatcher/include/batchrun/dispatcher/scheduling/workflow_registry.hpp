@@ -12,6 +12,7 @@
 #include <unordered_map>
 
 #include "batchrun/common/kafka/settings.hpp"
+#include "batchrun/common/kafka/poison.hpp"
 #include "batchrun/common/kafka/topic_follower.hpp"
 #include "batchrun/common/records/workflow.hpp"
 
@@ -19,8 +20,8 @@ namespace batchrun::dispatcher {
 
 class WorkflowRegistry {
  public:
-  // Applies one record of the workflows topic (a tombstone deletes).
-  void apply(const Message& m);
+  // Applies one record of the workflows topic (a tombstone deletes); else says why it cannot.
+  std::string apply(const Message& m);
   void put(Workflow w);
   std::optional<Workflow> find(const std::string& project, const std::string& workflow_id) const;
   size_t size() const;
@@ -41,8 +42,9 @@ class WorkflowRegistry {
   std::atomic<TopicFollower*> follower_{nullptr};
 };
 
-// Follows `topic` into `registry`; caughtUp() once the existing registrations are loaded.
+// Follows `topic` into `registry`; caughtUp() once the existing registrations are loaded. A record
+// that does not decode goes to `poison`.
 Result<std::unique_ptr<TopicFollower>> followWorkflows(const KafkaSettings& kafka, const std::string& topic,
-                                                       WorkflowRegistry& registry);
+                                                       WorkflowRegistry& registry, PoisonRecords& poison);
 
 }  // namespace batchrun::dispatcher

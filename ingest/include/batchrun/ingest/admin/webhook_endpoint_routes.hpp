@@ -19,6 +19,7 @@
 #include <string>
 
 #include "batchrun/common/clock.hpp"
+#include "batchrun/common/kafka/poison.hpp"
 #include "batchrun/common/kafka/producer.hpp"
 #include "batchrun/common/kafka/settings.hpp"
 #include "batchrun/common/kafka/topic_follower.hpp"
@@ -34,7 +35,8 @@ class WebhookEndpointRoutes {
   static Result<std::unique_ptr<WebhookEndpointRoutes>> start(WebhookEndpointsConfig config,
                                                               const KafkaSettings& kafka, const ApiKeys& keys,
                                                               Producer& producer, Clock& clock = SystemClock::instance(),
-                                                              std::shared_ptr<FollowerHub> hub = nullptr);
+                                                              std::shared_ptr<FollowerHub> hub = nullptr,
+                                                              PoisonRecords* poison = nullptr);
   void addRoutes(Pistache::Rest::Router& router);
   // Empty when the view has read the endpoints topic to its end (for /readyz).
   std::string readiness() const;

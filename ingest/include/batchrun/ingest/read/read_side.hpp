@@ -28,8 +28,9 @@ class ReadSide {
   explicit ReadSide(ReadSideConfig config = {}, const Clock& clock = SystemClock::instance());
   ~ReadSide();
   // `kafka_reachable`: ingest's probe of the cluster (run reads fail at once while it says no).
+  // `poison`: where records the run view cannot take go (kafka/poison.hpp); null: only logged.
   Status start(const KafkaSettings& kafka, std::function<bool()> kafka_reachable = {},
-               std::shared_ptr<FollowerHub> hub = nullptr);
+               std::shared_ptr<FollowerHub> hub = nullptr, PoisonRecords* poison = nullptr);
   // `tracker`: reads answered off the HTTP threads count as live in it (read_pool.hpp).
   void addRoutes(Pistache::Rest::Router& router, const ApiKeys& keys, Producer& producer, const KafkaSettings& kafka,
                  SubmissionTracker& tracker);

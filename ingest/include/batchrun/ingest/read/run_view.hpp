@@ -30,6 +30,7 @@
 
 #include "batchrun/common/clock.hpp"
 #include "batchrun/common/ids.hpp"
+#include "batchrun/common/kafka/poison.hpp"
 #include "batchrun/common/kafka/settings.hpp"
 #include "batchrun/common/kafka/record_reader.hpp"
 #include "batchrun/common/result.hpp"
@@ -80,8 +81,9 @@ class RunView {
   // Starts following runs.index and runs.state from the beginning, and reads runs' records back
   // from the lane topics and runs.state (a KafkaRecordReader) unless setReader() gave one.
   // `kafka_reachable`, if given, lets reads fail at once while the cluster is unreachable.
+  // Records it cannot take go to `poison` (kafka/poison.hpp); without one they are logged.
   Status follow(const KafkaSettings& settings, std::function<bool()> kafka_reachable = {},
-                std::shared_ptr<FollowerHub> hub = nullptr);
+                std::shared_ptr<FollowerHub> hub = nullptr, PoisonRecords* poison = nullptr);
   // Where served runs' bytes come from (without one, runs are served from the index fields only),
   // and the lane topics' prefix: a lane's topic is lane_topic_prefix + lane (follow() sets both).
   void setReader(std::unique_ptr<RecordReader> reader, std::string lane_topic_prefix);
@@ -292,7 +294,8 @@ class RunView {
     }
   }
   // Follower callback: runs.index records are indexed run by run, runs.state records parsed.
-  void applyFollowed(const Message& m, const std::string& index_topic);
+  // Empty when taken, else why not.
+  std::string applyFollowed(const Message& m, const std::string& index_topic);
   // A request's runs, queued, at their lane positions: one lookup of its shared names.
   void indexRequestLocked(const RunIndex& request);
   uint16_t topicIdLocked(std::string_view topic);

@@ -42,8 +42,9 @@ class IdempotencyStore {
  public:
   IdempotencyStore(int64_t window_ms, const Clock& clock) : window_ms_(window_ms), clock_(clock) {}
 
-  // A record read from the topic (value empty = tombstone) or written by this instance.
-  void apply(std::string_view key, std::string_view value);
+  // A record read from the topic (value empty = tombstone) or written by this instance. Empty when
+  // taken (or outside the window), else why it does not decode.
+  std::string apply(std::string_view key, std::string_view value);
   void put(const std::string& key, const IdempotencyRecord& record);
   // The record of a key still inside the window.
   std::optional<IdempotencyRecord> find(const std::string& key) const;
