@@ -1,6 +1,12 @@
 #include "batchrun/common/kafka/producer.hpp"
 
+#include <rapidjson/document.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <cstring>
 #include <future>
+#include <mutex>
 
 #include "batchrun/common/logging.hpp"
 
@@ -36,6 +42,35 @@ bool isRetryable(rd_kafka_resp_err_t err) {
   }
 }
 
+int64_t steadyMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+// Brokers with a connection up in one statistics document (librdkafka STATISTICS.md: "brokers",
+// each with "state" and "source"; internal and logical brokers are no connection to the cluster).
+// Only the "brokers" object is parsed: the rest (every topic's partitions) is most of the document.
+int brokersUpIn(const char* json, size_t len) {
+  static constexpr char kKey[] = "\"brokers\":";
+  const char* at = static_cast<const char*>(memmem(json, len, kKey, sizeof kKey - 1));
+  if (!at) return 0;
+  at += sizeof kKey - 1;
+  rapidjson::Document d;
+  d.Parse<rapidjson::kParseStopWhenDoneFlag>(at, len - static_cast<size_t>(at - json));
+  if (d.HasParseError() || !d.IsObject()) return 0;
+  int up = 0;
+  for (const auto& b : d.GetObject()) {
+    const auto& v = b.value;
+    if (!v.IsObject() || !v.HasMember("state") || !v["state"].IsString()) continue;
+    if (v.HasMember("source") && v["source"].IsString()) {
+      std::string_view source = v["source"].GetString();
+      if (source == "internal" || source == "logical") continue;
+    }
+    if (std::string_view(v["state"].GetString()) == "UP") ++up;
+  }
+  return up;
+}
+
 class SyncHandler final : public DeliveryHandler {
  public:
   void onDelivery(const DeliveryReport& r, void*) override { promise.set_value(r); }
@@ -43,6 +78,14 @@ class SyncHandler final : public DeliveryHandler {
 };
 
 }  // namespace
+
+// What the statistics callback learned; read by reachable() from any thread.
+struct Producer::BrokerWatch {
+  std::atomic<int> brokers_up{-1};
+  std::atomic<int64_t> last_up_ms{0};
+  mutable std::mutex mu;  // only for waiting on the first tick
+  mutable std::condition_variable first_tick;
+};
 
 Result<rd_kafka_conf_t*> makeConf(const std::map<std::string, std::string>& props) {
   rd_kafka_conf_t* conf = rd_kafka_conf_new();
@@ -74,22 +117,35 @@ Result<std::unique_ptr<Producer>> Producer::create(const KafkaSettings& settings
       {"queue.buffering.max.kbytes", "1048576"},
       {"message.timeout.ms", std::to_string(settings.message_timeout_ms)},
       {"socket.keepalive.enable", "true"},
+      // reachable() and the failover: librdkafka's statistics every second name the brokers it
+      // has a connection up to; with connections kept to every broker (not only the leaders it
+      // writes to) one dead broker leaves the others up, and an idle producer still has some.
+      {"statistics.interval.ms", "1000"},
+      {"enable.sparse.connections", "false"},
+      // A broker host that drops packets (not one that refuses) is given up on after 10 s, not 30.
+      {"socket.connection.setup.timeout.ms", "10000"},
+      // A broker back from an outage is reconnected to within 2 s, not up to 10 s later.
+      {"reconnect.backoff.max.ms", "2000"},
   };
   for (const auto& [k, v] : settings.extra) props[k] = v;
   for (const auto& [k, v] : overrides) props[k] = v;
   auto conf = makeConf(props);
   if (!conf) return conf.error();
+  auto watch = std::make_unique<BrokerWatch>();
   rd_kafka_conf_set_dr_msg_cb(*conf, &Producer::onDeliveryReport);
+  rd_kafka_conf_set_stats_cb(*conf, &Producer::onStats);
+  rd_kafka_conf_set_opaque(*conf, watch.get());
   char err[512];
   rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_PRODUCER, *conf, err, sizeof err);
   if (rk == nullptr) {
     rd_kafka_conf_destroy(*conf);
     return Error::invalid(std::string("kafka producer: ") + err);
   }
-  return std::unique_ptr<Producer>(new Producer(rk));
+  return std::unique_ptr<Producer>(new Producer(rk, std::move(watch)));
 }
 
-Producer::Producer(rd_kafka_t* rk) : rk_(rk), poller_([this] { pollLoop(); }) {}
+Producer::Producer(rd_kafka_t* rk, std::unique_ptr<BrokerWatch> watch)
+    : rk_(rk), watch_(std::move(watch)), poller_([this] { pollLoop(); }) {}
 
 Producer::~Producer() {
   stop_ = true;
@@ -101,6 +157,18 @@ Producer::~Producer() {
 
 void Producer::pollLoop() {
   while (!stop_.load(std::memory_order_relaxed)) rd_kafka_poll(rk_, 100);
+}
+
+int Producer::onStats(rd_kafka_t*, char* json, size_t json_len, void* opaque) {
+  auto* watch = static_cast<BrokerWatch*>(opaque);
+  const int up = brokersUpIn(json, json_len);
+  if (up > 0) watch->last_up_ms.store(steadyMs());
+  {
+    std::lock_guard lock(watch->mu);  // a waiter in reachable() must not miss the first tick
+    watch->brokers_up.store(up);
+  }
+  watch->first_tick.notify_all();
+  return 0;  // librdkafka frees the document
 }
 
 void Producer::onDeliveryReport(rd_kafka_t* rk, const rd_kafka_message_t* msg, void*) {
@@ -165,11 +233,31 @@ int Producer::flush(int timeout_ms) {
 
 int Producer::outstanding() const { return rd_kafka_outq_len(rk_); }
 
-bool Producer::reachable(int timeout_ms) const {
+bool Producer::probeMetadata(int timeout_ms) {
   const rd_kafka_metadata_t* md = nullptr;
   rd_kafka_resp_err_t err = rd_kafka_metadata(rk_, 0, nullptr, &md, timeout_ms);
   if (md) rd_kafka_metadata_destroy(md);
-  return err == RD_KAFKA_RESP_ERR_NO_ERROR;
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) return false;
+  {
+    std::lock_guard lock(watch_->mu);
+    watch_->last_up_ms.store(steadyMs());
+  }
+  watch_->first_tick.notify_all();
+  return true;
 }
+
+bool Producer::reachable(int startup_wait_ms) const {
+  auto known = [this] { return watch_->brokers_up.load() >= 0 || watch_->last_up_ms.load() > 0; };
+  if (startup_wait_ms > 0 && !known()) {
+    std::unique_lock lock(watch_->mu);
+    watch_->first_tick.wait_for(lock, std::chrono::milliseconds(startup_wait_ms), known);
+  }
+  const int64_t last = watch_->last_up_ms.load();
+  return last > 0 && steadyMs() - last <= kUnreachableAfterMs;
+}
+
+int Producer::brokersUp() const { return watch_->brokers_up.load(); }
+
+int64_t Producer::lastBrokerUpMs() const { return watch_->last_up_ms.load(); }
 
 }  // namespace batchrun

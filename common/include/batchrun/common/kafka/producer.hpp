@@ -2,10 +2,13 @@
 // Idempotent Kafka producer (acks=all, enable.idempotence) with a delivery result handed back per
 // message. Owns a thread that serves delivery reports continuously. Thread-safe: produce() may be
 // called from any thread; handlers run on the producer's poll thread and must not block.
+// It also knows, without asking the cluster, whether Kafka is reachable: librdkafka's statistics
+// (every second) say which brokers it has a connection up to (reachable()).
 #include <librdkafka/rdkafka.h>
 
 #include <atomic>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -62,16 +65,37 @@ class Producer {
   // Waits up to timeout_ms for every outstanding message; returns how many are still undelivered.
   int flush(int timeout_ms);
   int outstanding() const;
-  // Whether the cluster answered a metadata request within timeout_ms.
-  bool reachable(int timeout_ms) const;
+  // Whether Kafka is reachable, from librdkafka's own view of its broker connections: true while
+  // some statistics tick within the last kUnreachableAfterMs saw a connection up. Answers from
+  // memory, never by a request: a metadata request would queue behind writes stalled on a dying
+  // broker's partitions (a broker serves one connection's requests in order) and time out although
+  // the other brokers are up. Only before the first tick (the producer's first second) it waits for
+  // it, up to startup_wait_ms; false if none came.
+  bool reachable(int startup_wait_ms = 0) const;
+  // Asks the cluster for metadata (blocking, up to timeout_ms) and counts an answer as a live
+  // broker, so a service starting against a live cluster need not wait for the first tick. For
+  // start-up only: later such a request can queue behind stalled writes (see reachable()).
+  bool probeMetadata(int timeout_ms);
+  // Brokers librdkafka had a connection up to at the last tick; -1 before the first.
+  int brokersUp() const;
+  // Steady-clock milliseconds of the last tick that saw a broker up; 0 before any did.
+  int64_t lastBrokerUpMs() const;
   rd_kafka_t* handle() { return rk_; }
 
+  // How long every broker connection must have been down before reachable() says false: a few
+  // statistics ticks, so one tick taken while connections are being re-established (librdkafka
+  // reconnects within reconnect.backoff.ms) does not count as an outage.
+  static constexpr int64_t kUnreachableAfterMs = 3000;
+
  private:
-  explicit Producer(rd_kafka_t* rk);
+  struct BrokerWatch;
+  Producer(rd_kafka_t* rk, std::unique_ptr<BrokerWatch> watch);
   static void onDeliveryReport(rd_kafka_t* rk, const rd_kafka_message_t* msg, void* opaque);
+  static int onStats(rd_kafka_t* rk, char* json, size_t json_len, void* opaque);
   void pollLoop();
 
   rd_kafka_t* rk_;
+  std::unique_ptr<BrokerWatch> watch_;  // the stats callback's opaque: lives as long as rk_
   std::atomic<bool> stop_{false};
   std::thread poller_;  // last: its loop uses rk_
 };

@@ -1,0 +1,234 @@
+// Issue 26: one broker of three dies (kill -9) while clients submit continuously, and nobody notices
+// more than a delay. On its own 3-broker KRaft cluster (RF 3, min.insync.replicas 2), with an
+// in-process ingest: zero 503s (or any other non-202) during and after the kill, every accepted run
+// is on its lane topic afterwards, and every /readyz poll during the failover answered 200 within a
+// kubelet's default probe timeout. Prints how much the answers were delayed (docs/performance.md).
+#include <gtest/gtest.h>
+#include <librdkafka/rdkafka.h>
+#include <rapidjson/document.h>
+#include <signal.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <map>
+#include <mutex>
+#include <set>
+#include <thread>
+#include <vector>
+
+#include "batchrun/common/kafka/admin.hpp"
+#include "batchrun/common/records/run.hpp"
+#include "http.hpp"
+#include "ingest_support.hpp"
+#include "kafka_env.hpp"
+#include "process.hpp"
+#include "wait.hpp"
+
+using namespace batchrun;
+using namespace batchrun::testing;
+using namespace std::chrono_literals;
+using Steady = std::chrono::steady_clock;
+
+namespace {
+
+const int kPort = 46000;  // brokers on 46000, 46002, 46004 (controllers one above each)
+const std::string kDir = "/tmp/batchrun-broker-failover-test";
+const std::string kBrokers = "127.0.0.1:46000,127.0.0.1:46002,127.0.0.1:46004";
+
+int kafka(const std::string& args) {
+  std::string cmd = sourceDir() + "/scripts/kafka " + args + " --dir " + kDir + " >>" + kDir + ".log 2>&1";
+  return std::system(cmd.c_str());
+}
+
+class BrokerFailover : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    kafka("stop");
+    std::system(("rm -rf " + kDir).c_str());
+    ASSERT_EQ(kafka("start --brokers 3 --port " + std::to_string(kPort)), 0) << "see " << kDir << ".log";
+  }
+  static void TearDownTestSuite() { kafka("stop"); }
+};
+
+// Leader broker id of every partition of these topics (-1: none), from a metadata request.
+std::map<std::pair<std::string, int32_t>, int32_t> leaders(const std::vector<std::string>& topics) {
+  std::map<std::pair<std::string, int32_t>, int32_t> out;
+  char err[512];
+  rd_kafka_conf_t* conf = rd_kafka_conf_new();
+  rd_kafka_conf_set(conf, "bootstrap.servers", kBrokers.c_str(), err, sizeof err);
+  rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof err);
+  if (!rk) return out;
+  for (const auto& t : topics) {
+    rd_kafka_topic_t* rkt = rd_kafka_topic_new(rk, t.c_str(), nullptr);
+    const rd_kafka_metadata_t* md = nullptr;
+    if (rd_kafka_metadata(rk, 0, rkt, &md, 10000) == RD_KAFKA_RESP_ERR_NO_ERROR && md->topic_cnt == 1) {
+      for (int i = 0; i < md->topics[0].partition_cnt; ++i) {
+        const auto& p = md->topics[0].partitions[i];
+        out[{t, p.id}] = p.err ? -1 : p.leader;
+      }
+    }
+    if (md) rd_kafka_metadata_destroy(md);
+    rd_kafka_topic_destroy(rkt);
+  }
+  rd_kafka_destroy(rk);
+  return out;
+}
+
+double ms(Steady::duration d) { return std::chrono::duration<double, std::milli>(d).count(); }
+
+struct Answer {
+  Steady::time_point sent, answered;
+  long status = 0;
+};
+
+// Median, p99 and maximum delay of the answers that pass `pick`.
+template <typename Pick>
+std::string summary(const std::vector<Answer>& answers, Pick pick) {
+  std::vector<double> d;
+  for (const auto& a : answers) {
+    if (pick(a)) d.push_back(ms(a.answered - a.sent));
+  }
+  if (d.empty()) return "none";
+  std::sort(d.begin(), d.end());
+  char buf[160];
+  std::snprintf(buf, sizeof buf, "%zu answers, median %.1f ms, p99 %.1f ms, max %.1f ms", d.size(), d[d.size() / 2],
+                d[std::min(d.size() - 1, d.size() * 99 / 100)], d.back());
+  return buf;
+}
+
+}  // namespace
+
+TEST_F(BrokerFailover, KillingOneBrokerOfThreeDelaysAnswersButRefusesNothingAndLosesNothing) {
+  IngestOptions o;
+  o.brokers = kBrokers;
+  o.create_topics = false;
+  o.partitions = 6;  // two partitions led by each broker
+  IngestHarness h(o);
+  h.settings.replication_factor = 3;
+  h.settings.min_insync_replicas = 2;
+  ASSERT_TRUE(ensureTopics(h.settings, standardTopics(h.settings)));
+  h.startIngest();
+  const std::string ready_url = h.base() + "/readyz";
+
+  // The victim leads the most lane and run-index partitions: its writes must move to a new leader.
+  std::vector<std::string> written = h.topics.laneTopics();
+  written.push_back(h.topics.run_index);
+  std::map<int32_t, int> led;
+  for (const auto& [tp, leader] : leaders(written)) ++led[leader];
+  ASSERT_FALSE(led.empty());
+  const int32_t victim = std::max_element(led.begin(), led.end(), [](auto& a, auto& b) { return a.second < b.second; })->first;
+  ASSERT_GE(victim, 1);
+  ASSERT_LE(victim, 3);
+
+  std::atomic<bool> stop{false};
+  std::mutex mu;
+  std::vector<Answer> answers, probes;
+  std::set<std::string> accepted;
+  std::map<long, int> refused;  // status → count, anything but 202
+  std::string first_refusal;
+  std::atomic<int> answered{0};
+
+  std::vector<std::thread> clients;
+  for (int c = 0; c < 4; ++c) {
+    clients.emplace_back([&, c] {
+      HttpConnection conn(h.port());
+      const std::string body = batchBody(20);
+      for (int i = 0; !stop.load(); ++i) {
+        Answer a;
+        a.sent = Steady::now();
+        auto r = conn.request("POST", "/v1/batches", body,
+                              IngestHarness::jsonHeaders(kIngestKey, "c" + std::to_string(c) + "-" + std::to_string(i)));
+        a.answered = Steady::now();
+        a.status = r.status;
+        std::lock_guard lock(mu);
+        answers.push_back(a);
+        if (r.status == 202) {
+          rapidjson::Document d;
+          d.Parse(r.body.c_str());
+          if (!d.HasParseError() && d.HasMember("runs")) {
+            for (const auto& run : d["runs"].GetArray()) accepted.insert(run["run_id"].GetString());
+          }
+        } else {
+          ++refused[r.status];
+          if (first_refusal.empty()) first_refusal = std::to_string(r.status) + " " + r.body;
+        }
+        answered.fetch_add(1);
+      }
+    });
+  }
+  // A readiness probe as a kubelet sends it: every 100 ms, its default timeout of one second.
+  std::thread prober([&] {
+    while (!stop.load()) {
+      Answer a;
+      a.sent = Steady::now();
+      a.status = httpRequest("GET", ready_url, {}, {}, 1000).status;
+      a.answered = Steady::now();
+      {
+        std::lock_guard lock(mu);
+        probes.push_back(a);
+      }
+      std::this_thread::sleep_for(100ms);  // the probe period, not a synchronisation point
+    }
+  });
+
+  ASSERT_TRUE(waitFor([&] { return answered.load() >= 100; }, 60s)) << "submissions did not get going";
+  const auto killed_at = Steady::now();
+  std::ifstream pidfile(kDir + "/broker-" + std::to_string(victim) + "/pid");
+  pid_t pid = 0;
+  pidfile >> pid;
+  ASSERT_GT(pid, 0);
+  ASSERT_EQ(::kill(pid, SIGKILL), 0);
+
+  // The failover is over once no partition the ingest writes is led by the dead broker (or by no
+  // one); then the clients keep going for a few hundred more answers.
+  ASSERT_TRUE(waitFor([&] {
+    for (const auto& [tp, leader] : leaders(written)) {
+      if (leader == victim || leader < 0) return false;
+    }
+    return true;
+  }, 120s, 200ms)) << "partitions were not moved off broker " << victim;
+  const auto moved_at = Steady::now();
+  const int after_move = answered.load();
+  ASSERT_TRUE(waitFor([&] { return answered.load() >= after_move + 200; }, 120s)) << "submissions stalled";
+  stop = true;
+  for (auto& t : clients) t.join();
+  prober.join();
+
+  std::printf("killed broker %d (leader of %d of %zu partitions); leaders moved after %.0f ms\n", victim, led[victim],
+              leaders(written).size(), ms(moved_at - killed_at));
+  std::printf("answered before the kill: %s\n",
+              summary(answers, [&](const Answer& a) { return a.answered < killed_at; }).c_str());
+  std::printf("in flight at the kill or sent before the leaders moved: %s\n",
+              summary(answers, [&](const Answer& a) { return a.answered >= killed_at && a.sent < moved_at; }).c_str());
+  std::printf("sent after the leaders moved: %s\n",
+              summary(answers, [&](const Answer& a) { return a.sent >= moved_at; }).c_str());
+  std::printf("/readyz polls from the kill until the leaders moved: %s\n",
+              summary(probes, [&](const Answer& a) { return a.sent >= killed_at && a.sent < moved_at; }).c_str());
+
+  for (const auto& [status, count] : refused) std::printf("refused with %ld: %d\n", status, count);
+  EXPECT_TRUE(refused.empty()) << "first refusal: " << first_refusal;
+  int probes_during = 0;
+  for (const auto& p : probes) {
+    if (p.sent < killed_at) continue;
+    ++probes_during;
+    EXPECT_EQ(p.status, 200) << "a /readyz poll " << ms(p.sent - killed_at)
+                             << " ms after the kill did not answer ready within its second";
+  }
+  EXPECT_GT(probes_during, 0);
+
+  // Every run a client was told is accepted is on its lane topic.
+  std::set<std::string> in_kafka;
+  for (const auto& rec : h.readLanes()) {
+    if (!rec.value) continue;
+    if (auto run = decodeRun(*rec.value)) in_kafka.insert(run->run_id);
+  }
+  std::vector<std::string> missing;
+  std::set_difference(accepted.begin(), accepted.end(), in_kafka.begin(), in_kafka.end(), std::back_inserter(missing));
+  EXPECT_TRUE(missing.empty()) << missing.size() << " of " << accepted.size() << " accepted runs are not in Kafka, e.g. "
+                               << missing.front();
+  EXPECT_GT(accepted.size(), 0u);
+}
