@@ -40,7 +40,9 @@ std::vector<TopicSpec> standardTopics(const KafkaSettings& s) {
   Topics t(s);
   const std::string isr = std::to_string(s.min_insync_replicas);
   auto spec = [&](std::string name, std::map<std::string, std::string> cfg) {
-    cfg["min.insync.replicas"] = isr;
+    // Unset (0): the topic follows the broker's min.insync.replicas, as its replication follows
+    // the broker's default.replication.factor (replication_factor -1).
+    if (s.min_insync_replicas > 0) cfg["min.insync.replicas"] = isr;
     return TopicSpec{std::move(name), s.partitions, s.replication_factor, std::move(cfg)};
   };
   std::map<std::string, std::string> del = {{"cleanup.policy", "delete"}, {"retention.ms", kWeekMs}};

@@ -16,7 +16,7 @@ KafkaSettings loadKafkaSettings(EnvReader& env) {
   int64_t retention_days = s.run_retention_ms / (24 * 3600 * 1000);
   env.integer("BATCHRUN_RUN_RETENTION_DAYS", retention_days, 7, 3650);
   s.run_retention_ms = retention_days * 24 * 3600 * 1000;
-  if (s.min_insync_replicas > s.replication_factor) {
+  if (s.replication_factor > 0 && s.min_insync_replicas > s.replication_factor) {
     env.problem("BATCHRUN_KAFKA_MIN_INSYNC: " + std::to_string(s.min_insync_replicas) +
                 " exceeds BATCHRUN_KAFKA_REPLICATION " + std::to_string(s.replication_factor));
   }

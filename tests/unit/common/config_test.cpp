@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <map>
 
 #include "batchrun/common/config.hpp"
 #include "batchrun/common/kafka/admin.hpp"
@@ -69,4 +70,31 @@ TEST(Config, RunRetentionIsDaysAndAtLeastTheLanesWeek) {
     EXPECT_NE(env.report().find("BATCHRUN_RUN_RETENTION_DAYS"), std::string::npos) << env.report();
   }
   EXPECT_EQ(KafkaSettings{}.run_retention_ms, 30LL * 24 * 3600 * 1000);
+}
+
+TEST(Config, ReplicationAndMinInsyncDefaultToTheBrokers) {
+  EnvReader unset(std::map<std::string, std::string>{});
+  auto s = loadKafkaSettings(unset);
+  ASSERT_TRUE(unset.ok()) << unset.report();
+  EXPECT_EQ(s.replication_factor, -1) << "CreateTopics with -1: the broker's default.replication.factor";
+  EXPECT_EQ(s.min_insync_replicas, 0);
+  for (const auto& spec : standardTopics(s)) {
+    EXPECT_EQ(spec.replication_factor, -1) << spec.name;
+    EXPECT_EQ(spec.config.count("min.insync.replicas"), 0u) << spec.name << ": the broker's min.insync.replicas applies";
+  }
+
+  EnvReader set({{"BATCHRUN_KAFKA_REPLICATION", "3"}, {"BATCHRUN_KAFKA_MIN_INSYNC", "2"}});
+  s = loadKafkaSettings(set);
+  ASSERT_TRUE(set.ok()) << set.report();
+  for (const auto& spec : standardTopics(s)) {
+    EXPECT_EQ(spec.replication_factor, 3) << spec.name;
+    EXPECT_EQ(spec.config.at("min.insync.replicas"), "2") << spec.name;
+  }
+
+  EnvReader only_isr(std::map<std::string, std::string>{{"BATCHRUN_KAFKA_MIN_INSYNC", "2"}});
+  loadKafkaSettings(only_isr);
+  EXPECT_TRUE(only_isr.ok()) << "min ISR alone is checked by the broker against its replication: " << only_isr.report();
+  EnvReader too_many({{"BATCHRUN_KAFKA_REPLICATION", "2"}, {"BATCHRUN_KAFKA_MIN_INSYNC", "3"}});
+  loadKafkaSettings(too_many);
+  EXPECT_NE(too_many.report().find("exceeds BATCHRUN_KAFKA_REPLICATION"), std::string::npos) << too_many.report();
 }

@@ -21,8 +21,12 @@ struct KafkaSettings {
   std::string brokers = "127.0.0.1:9092";
   std::string topic_prefix = "batchrun.";
   int partitions = 6;          // every co-partitioned topic (lanes, state, control) has this many
-  int replication_factor = 1;  // 3 in production
-  int min_insync_replicas = 1; // 2 in production
+  // Of the topics ingest and the services create. Unset, the cluster decides: -1 asks CreateTopics
+  // for the broker's default.replication.factor (Kafka >= 2.4), 0 sets no min.insync.replicas on the
+  // topic (the broker's applies). So a 3-broker cluster configured RF 3 / ISR 2 gets that, and a
+  // single local broker gets 1 / 1.
+  int replication_factor = -1;
+  int min_insync_replicas = 0;
   int64_t message_timeout_ms = 30000;
   // How long a run is kept after it was created: runs.state deletes older records (compact,delete),
   // ingest's read view forgets such runs and dispatchers their dedup entries, so memory, disk and
