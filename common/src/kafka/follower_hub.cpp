@@ -17,11 +17,17 @@ Result<std::shared_ptr<FollowerHub>> FollowerHub::create(const KafkaSettings& se
   };
   auto rk = newAssignOnlyConsumer(settings, props, "follower");
   if (!rk) return rk.error();
-  return std::shared_ptr<FollowerHub>(new FollowerHub(*rk));
+  auto query = newAssignOnlyConsumer(settings, {}, "follower-query");
+  if (!query) {
+    rd_kafka_consumer_close(*rk);
+    rd_kafka_destroy(*rk);
+    return query.error();
+  }
+  return std::shared_ptr<FollowerHub>(new FollowerHub(*rk, *query));
 }
 
-FollowerHub::FollowerHub(rd_kafka_t* rk)
-    : rk_(rk), queue_(rd_kafka_queue_get_consumer(rk)), thread_([this] { loop(); }) {}
+FollowerHub::FollowerHub(rd_kafka_t* rk, rd_kafka_t* query_rk)
+    : rk_(rk), query_rk_(query_rk), queue_(rd_kafka_queue_get_consumer(rk)), thread_([this] { loop(); }) {}
 
 FollowerHub::~FollowerHub() {
   stop_ = true;
@@ -30,6 +36,8 @@ FollowerHub::~FollowerHub() {
   rd_kafka_queue_destroy(queue_);
   rd_kafka_consumer_close(rk_);
   rd_kafka_destroy(rk_);
+  rd_kafka_consumer_close(query_rk_);
+  rd_kafka_destroy(query_rk_);
 }
 
 Result<std::vector<FollowerBarriers::Partition>> FollowerHub::describe(const std::vector<std::string>& topics,
@@ -151,7 +159,7 @@ void FollowerHub::loop() {
     runOps();
     if (syncs_waiting_.exchange(false)) {
       bool left = false;  // requests put back because the broker could not be asked: try again
-      for (TopicFollower* f : followers_) left = !f->serveSyncRequests(rk_) || left;
+      for (TopicFollower* f : followers_) left = !f->serveSyncRequests(query_rk_) || left;
       if (left) syncs_waiting_ = true;
     }
     // Woken early by wake(): a new follower, a departing one, a sync request, or the end.

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <condition_variable>
 #include <thread>
 
 #include "batchrun/common/logging.hpp"
@@ -57,6 +58,23 @@ void TopicFollower::syncThen(std::function<void()> done) {
   hub_->syncRequested();  // served on the hub's next turn, not after its poll times out
 }
 
+bool TopicFollower::syncWait(int timeout_ms) {
+  // Shared with the callback, which may run after a timed-out caller has returned.
+  struct Done {
+    std::mutex mu;
+    std::condition_variable cv;
+    bool done = false;
+  };
+  auto state = std::make_shared<Done>();
+  syncThen([state] {
+    std::lock_guard lock(state->mu);
+    state->done = true;
+    state->cv.notify_all();
+  });
+  std::unique_lock lock(state->mu);
+  return state->cv.wait_for(lock, std::chrono::milliseconds(timeout_ms), [&] { return state->done; });
+}
+
 bool TopicFollower::serveSyncRequests(rd_kafka_t* rk) {
   std::vector<std::function<void()>> batch;
   {
@@ -64,22 +82,26 @@ bool TopicFollower::serveSyncRequests(rd_kafka_t* rk) {
     batch.swap(sync_requests_);
   }
   if (batch.empty()) return true;
-  // One query answers every request made meanwhile: their end offsets can only be lower.
+  // One query answers every request made meanwhile: their end offsets can only be lower. END as
+  // the timestamp asks every partition's end in one ListOffsets request per leader.
   std::map<FollowerBarriers::Partition, int64_t> ends;
+  auto* list = rd_kafka_topic_partition_list_new(static_cast<int>(partitions_.size()));
   for (const auto& tp : partitions_) {
-    int64_t low = 0, high = 0;
-    rd_kafka_resp_err_t err = rd_kafka_query_watermark_offsets(rk, tp.first.c_str(), tp.second, &low, &high, 5000);
-    if (err) {
-      if (!sync_failing_) {
-        log::warn("follower cannot read end offsets; sync waits",
-                  {{"topic", tp.first}, {"error", rd_kafka_err2str(err)}});
-      }
-      sync_failing_ = true;
-      std::lock_guard lock(sync_mu_);
-      for (auto& cb : batch) sync_requests_.push_back(std::move(cb));
-      return false;
-    }
-    ends[tp] = high;
+    rd_kafka_topic_partition_list_add(list, tp.first.c_str(), tp.second)->offset = RD_KAFKA_OFFSET_END;
+  }
+  rd_kafka_resp_err_t err = rd_kafka_offsets_for_times(rk, list, 5000);
+  for (int i = 0; !err && i < list->cnt; ++i) {
+    err = list->elems[i].err;
+    if (!err && list->elems[i].offset < 0) err = RD_KAFKA_RESP_ERR__NO_OFFSET;
+    ends[{list->elems[i].topic, list->elems[i].partition}] = list->elems[i].offset;
+  }
+  rd_kafka_topic_partition_list_destroy(list);
+  if (err) {
+    if (!sync_failing_) log::warn("follower cannot read end offsets; sync waits", {{"error", rd_kafka_err2str(err)}});
+    sync_failing_ = true;
+    std::lock_guard lock(sync_mu_);
+    for (auto& cb : batch) sync_requests_.push_back(std::move(cb));
+    return false;
   }
   sync_failing_ = false;
   barriers_.add(std::move(ends), std::move(batch));

@@ -37,7 +37,7 @@ class FollowerHub {
 
  private:
   friend class TopicFollower;
-  explicit FollowerHub(rd_kafka_t* rk);
+  FollowerHub(rd_kafka_t* rk, rd_kafka_t* query_rk);
   // Every partition of `topics`, from the broker's metadata.
   Result<std::vector<FollowerBarriers::Partition>> describe(const std::vector<std::string>& topics,
                                                              int timeout_ms);
@@ -59,6 +59,10 @@ class FollowerHub {
   void dispatch(const Message& m);
 
   rd_kafka_t* rk_;
+  // Asks the end offsets for sync requests and never fetches: on rk_ such a request waits behind
+  // the long-poll fetch in flight on the same broker connection (fetch.wait.max.ms), once per
+  // request — ≈ 300 ms for six partitions asked one by one, 0.5 ms here.
+  rd_kafka_t* query_rk_;
   rd_kafka_queue_t* queue_;  // the consumer queue: yielding it wakes the loop's poll
   std::mutex mu_;
   std::condition_variable done_cv_;

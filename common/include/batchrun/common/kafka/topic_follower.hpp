@@ -42,6 +42,10 @@ class TopicFollower {
   // queried from the broker) has gone through the handler. Thread-safe; `done` must not block.
   // Requests made while the broker cannot be asked wait until it can; after stop() they never run.
   void syncThen(std::function<void()> done);
+  // syncThen, waited for: true once the view holds every record the topics held at the call, false
+  // if that took longer than timeout_ms (then the request still completes later, harmlessly). For
+  // the rare request that names what the view does not hold: a miss is an answer only after this.
+  bool syncWait(int timeout_ms);
   // After it returns, the handler is not called again.
   void stop();
 
