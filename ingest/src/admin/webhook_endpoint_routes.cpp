@@ -93,6 +93,16 @@ EndpointPtr WebhookEndpointRoutes::owned(const Req& req, Rw& rw, std::string* pr
   if (!authorized(keys_, req, rw, *project)) return nullptr;
   auto id = req.param(":id").as<std::string>();
   auto e = view_.get(id);
+  // A miss may be an endpoint another instance created a moment ago that this view has not read
+  // yet: bring the view up to the topic's end as of now before answering 404 (hits never wait).
+  if (!e || e->project != *project) {
+    if (!follower_->syncWait(config_.catch_up_ms)) {
+      replyError(rw, Code::Service_Unavailable, "unavailable", "the webhook endpoints view is behind Kafka; retry", {},
+                 1);
+      return nullptr;
+    }
+    e = view_.get(id);
+  }
   if (!e || e->project != *project) {
     // Another project's endpoint is indistinguishable from a missing one.
     replyError(rw, Code::Not_Found, "not_found", "no webhook endpoint " + id);

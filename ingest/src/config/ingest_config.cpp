@@ -34,6 +34,7 @@ void loadIngestConfig(EnvReader& env, IngestConfig& out) {
   loadReadSideConfig(env, out.read);
   loadServiceConfig(env, "BATCHRUN_INGEST", out.service);
   loadWebhookEndpointsConfig(env, out.webhook_endpoints);
+  out.webhook_endpoints.catch_up_ms = out.read.catch_up_ms;
   env.integer("BATCHRUN_INGEST_THREADS", out.http_threads, 1, 256);
   env.integer("BATCHRUN_INGEST_MAX_BODY_BYTES", out.max_body_bytes, 1024, int64_t{1} << 30);
   env.integer("BATCHRUN_INGEST_MAX_BATCH_ITEMS", out.max_batch_items, 1, 100000);

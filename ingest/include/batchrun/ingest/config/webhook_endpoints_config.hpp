@@ -12,6 +12,9 @@ struct WebhookEndpointsConfig {
   bool allow_metadata = false;            // BATCHRUN_ALLOW_METADATA_DESTINATIONS
   int64_t rotation_grace_seconds = 86400; // BATCHRUN_WEBHOOK_ROTATION_GRACE_SECONDS
   int max_endpoints_per_project = 100;    // BATCHRUN_WEBHOOK_MAX_ENDPOINTS_PER_PROJECT
+  // A read by id that misses first brings the view up to webhooks.endpoints' end, at most this long
+  // (BATCHRUN_READ_CATCH_UP_MS, shared with the other reads).
+  int catch_up_ms = 2000;
 };
 
 void loadWebhookEndpointsConfig(EnvReader& env, WebhookEndpointsConfig& out);
