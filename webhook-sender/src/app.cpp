@@ -40,7 +40,9 @@ Status App::start() {
   auto retry = RetryConsumer::create(config_, topics_, view_, *deliverer_, *producer_, sender_metrics_, clock_);
   if (!retry) return retry.error();
   retry_ = std::move(*retry);
-  auto events = EventConsumer::create(config_, topics_, view_, *deliverer_, sender_metrics_);
+  auto events = EventConsumer::create(
+      config_, topics_, view_, [follower = follower_.get()](std::function<void()> done) { follower->syncThen(std::move(done)); },
+      *deliverer_, sender_metrics_, clock_);
   if (!events) return events.error();
   events_ = std::move(*events);
   retry_->start();

@@ -51,6 +51,13 @@ struct RkDeleter {
   }
 };
 
+bool write(Producer& producer, const Topics& topics, const WebhookDelivery& d, AckCounter& acks) {
+  acks.sent();
+  auto st = producer.produce({topics.webhook_retry, d.endpoint_id, encodeWebhookDelivery(d), {}}, &acks, nullptr);
+  if (!st) acks.onDelivery({false, st.error().message}, nullptr);
+  return static_cast<bool>(st);
+}
+
 }  // namespace
 
 ReplayScanner::ReplayScanner(const KafkaSettings& kafka, const Topics& topics, EndpointView& view, Producer& producer,
@@ -125,6 +132,10 @@ bool ReplayScanner::scan() {
   AckCounter acks;
   int64_t now = SystemClock::instance().nowMs();
   int64_t replayed = 0;
+  // batch.completed deliveries are written after every other one was acknowledged: the partition's
+  // owner holds a first attempt of batch.completed until the batch's run-event deliveries pending
+  // in front of it are over, so they must be in front of it.
+  std::vector<WebhookDelivery> last;
   while (!end.empty() && !stop_.load()) {
     rd_kafka_message_t* rm = rd_kafka_consumer_poll(raw, 100);
     if (!rm) continue;
@@ -150,20 +161,26 @@ bool ReplayScanner::scan() {
     d.event_id = std::string(*id);
     d.event_type = std::string(*type);
     if (auto tp = m.header(header::kTraceparent)) d.traceparent = std::string(*tp);
+    if (auto batch = m.header(header::kBatchId)) d.batch_id = std::string(*batch);
     d.body = bodyForDialect(ep->dialect, d.event_id, d.event_type, m.value());  // as first delivered
     d.attempt = 1;
     d.due_at = now;
     d.event_at = m.timestampMs();
-    acks.sent();
-    auto st = producer_.produce({topics_.webhook_retry, d.endpoint_id, encodeWebhookDelivery(d), {}}, &acks, nullptr);
-    if (!st) {
-      acks.onDelivery({false, st.error().message}, nullptr);
+    if (d.event_type == event_type::kBatchCompleted) {
+      last.push_back(std::move(d));
+      continue;
+    }
+    if (!write(producer_, topics_, d, acks)) {
       ok = false;
       break;
     }
     ++replayed;
   }
   bool acked = acks.waitAll();
+  for (size_t i = 0; ok && acked && !stop_.load() && i < last.size(); ++i) {
+    if (!write(producer_, topics_, last[i], acks)) ok = false; else ++replayed;
+  }
+  acked = acks.waitAll() && acked;
   log::info("replay scanned", {{"replay_id", replay_.replay_id}, {"endpoint_id", ep->id},
                                {"deliveries", std::to_string(replayed)}});
   return ok && acked && !stop_.load();

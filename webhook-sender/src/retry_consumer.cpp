@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "batchrun/common/logging.hpp"
+#include "batchrun/common/records/events.hpp"
 
 namespace batchrun::webhook {
 
@@ -18,6 +19,9 @@ Result<std::unique_ptr<RetryConsumer>> RetryConsumer::create(const Config& confi
                                                              EndpointView& view, Deliverer& deliverer,
                                                              Producer& producer, SenderMetrics& metrics, Clock& clock) {
   std::unique_ptr<RetryConsumer> self(new RetryConsumer(config, topics, view, deliverer, producer, metrics, clock));
+  auto probe = SettledProbe::create(config.service.kafka, topics, config.group_id);
+  if (!probe) return probe.error();
+  self->probe_ = std::move(*probe);
   ConsumerOptions opts;
   opts.group_id = config.group_id + "-retry";
   // EOF tells us a partition has been replayed to its end: only then is its schedule complete.
@@ -95,6 +99,7 @@ void RetryConsumer::settle(const TopicPartition& tp, int64_t offset) {
 void RetryConsumer::loop() {
   while (!stop_.load()) {
     drainCompletions();
+    releaseHolds();
     fireDue();
     for (auto it = replays_.begin(); it != replays_.end();) {
       it = it->second->finished() ? replays_.erase(it) : std::next(it);
@@ -106,7 +111,10 @@ void RetryConsumer::loop() {
     Message m = consumer_->poll(wait);
     if (m) {
       if (m.error() == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
-        if (auto p = parts_.find({m.topic(), m.partition()}); p != parts_.end()) p->second.caught_up = true;
+        if (auto p = parts_.find({m.topic(), m.partition()}); p != parts_.end()) {
+          p->second.caught_up = true;
+          p->second.position = std::max(p->second.position, m.offset());  // EOF's offset: the end
+        }
       } else if (m.isError()) {
         log::warn("retry topic read error", {{"error", m.errorString()}});
       } else {
@@ -127,6 +135,7 @@ void RetryConsumer::handle(const Message& m) {
   if (pit == parts_.end()) return;  // not ours (any more)
   Partition& part = pit->second;
   int64_t off = m.offset();
+  part.position = std::max(part.position, off + 1);
   if (!part.caught_up && part.catch_up_to >= 0 && off + 1 >= part.catch_up_to) part.caught_up = true;
   auto rec = decodeWebhookRecord(m.value());
   if (!rec || rec->kind == WebhookRetryRecord::Kind::kDead) {
@@ -148,11 +157,9 @@ void RetryConsumer::handle(const Message& m) {
         if (it->second.d.attempt >= d.attempt) return settle(tp, off);
         // Superseded. An in-flight record is settled by its own completion instead.
         if (!it->second.in_flight) settle(tp, it->second.offset);
+        untrack(part, it);
       }
-      int64_t due = d.due_at;
-      part.entries[key] = Entry{std::move(d), off, false};
-      timers_.push({due, tp, key, off});
-      return;
+      return track(tp, part, std::move(key), std::move(d), off);
     }
     case WebhookRetryRecord::Kind::kDone: {
       tracker_.add(tp, off, 0);
@@ -160,7 +167,7 @@ void RetryConsumer::handle(const Message& m) {
       auto it = part.entries.find(entryKey(rec->done.endpoint_id, rec->done.event_id));
       if (it != part.entries.end() && !it->second.in_flight && it->second.d.attempt <= rec->done.attempt) {
         settle(tp, it->second.offset);
-        part.entries.erase(it);
+        untrack(part, it);
       }
       return;
     }
@@ -182,6 +189,49 @@ void RetryConsumer::handle(const Message& m) {
     }
     case WebhookRetryRecord::Kind::kDead:
       return;
+  }
+}
+
+void RetryConsumer::track(const TopicPartition& tp, Partition& part, std::string key, WebhookDelivery d,
+                          int64_t offset) {
+  const bool batch_completed = d.event_type == event_type::kBatchCompleted;
+  // Only a first attempt waits: once released and tried, its retries follow the schedule.
+  const bool held = batch_completed && d.attempt == 1 && !d.batch_id.empty();
+  // A successor of a rescheduled chain was never closed (untrack), so it is not opened again.
+  if (!batch_completed && !d.batch_id.empty() && part.awaiting.erase(key) == 0) {
+    part.holds.opened(d.endpoint_id, d.batch_id);
+  }
+  if (held) part.holds.hold(key, d.endpoint_id, d.batch_id, probe_->take());
+  int64_t due = d.due_at;
+  auto& entry = part.entries[key];
+  entry = Entry{std::move(d), offset, false, held};
+  if (!held) timers_.push({due, tp, std::move(key), offset});
+}
+
+void RetryConsumer::untrack(Partition& part, std::map<std::string, Entry>::iterator it, bool rescheduled) {
+  const WebhookDelivery& d = it->second.d;
+  if (it->second.held) {
+    part.holds.forget(it->first);
+  } else if (d.event_type != event_type::kBatchCompleted && !d.batch_id.empty()) {
+    // Closing it until its next record is read would let a held batch.completed go in between.
+    if (rescheduled) part.awaiting.insert(it->first); else part.holds.closed(d.endpoint_id, d.batch_id);
+  }
+  part.entries.erase(it);
+}
+
+void RetryConsumer::releaseHolds() {
+  int64_t now = clock_.nowMs();
+  for (auto& [tp, part] : parts_) {
+    if (part.holds.size() == 0 || !part.caught_up) continue;
+    auto passed = [this, partition = tp.partition](uint64_t ticket, int64_t& retry_end) {
+      return probe_->passed(ticket, partition, retry_end);
+    };
+    for (const auto& key : part.holds.release(passed, part.position)) {
+      auto it = part.entries.find(key);
+      if (it == part.entries.end()) continue;
+      it->second.held = false;
+      timers_.push({now, tp, key, it->second.offset});
+    }
   }
 }
 
@@ -229,7 +279,7 @@ void RetryConsumer::drainCompletions() {
     WebhookDone done;
     if (current) {
       done = {it->second.d.endpoint_id, it->second.d.event_id, it->second.d.attempt};
-      entries.erase(it);
+      untrack(pit->second, it, c.outcome == Outcome::kRescheduled);
     }
     if (c.outcome == Outcome::kRescheduled || !current) {
       // The successor record is in the topic already (or a newer chain replaced this one).
@@ -245,10 +295,14 @@ void RetryConsumer::drainCompletions() {
 }
 
 void RetryConsumer::updateBacklog() {
-  size_t n = 0;
-  for (const auto& [tp, p] : parts_) n += p.entries.size();
+  size_t n = 0, held = 0;
+  for (const auto& [tp, p] : parts_) {
+    n += p.entries.size();
+    held += p.holds.size();
+  }
   backlog_ = n;
   metrics_.retry_backlog.set(static_cast<double>(n));
+  metrics_.held_batches.set(static_cast<double>(held));
 }
 
 }  // namespace batchrun::webhook

@@ -3,7 +3,7 @@
 namespace batchrun::webhook {
 
 SenderMetrics::SenderMetrics(MetricsRegistry& r, int endpoint_labels)
-    : events(r.counter("batchrun_webhook_events_total", "runs.events records read")),
+    : events(r.counter("batchrun_webhook_events_total", "runs.events records read and routed")),
       deferred(r.counter("batchrun_webhook_deferred_total",
                          "first attempts handed to webhooks.retry because the endpoint was busy or paused")),
       retries(r.counter("batchrun_webhook_retries_scheduled_total", "retry records written to webhooks.retry")),
@@ -14,6 +14,10 @@ SenderMetrics::SenderMetrics(MetricsRegistry& r, int endpoint_labels)
       pending_events(r.gauge("batchrun_webhook_pending_events", "events read whose deliveries are not settled")),
       endpoints(r.gauge("batchrun_webhook_endpoints", "webhook endpoints known")),
       lag(r.histogram("batchrun_webhook_lag_seconds", "event produced to delivered, seconds")),
+      view_sync(r.histogram("batchrun_webhook_view_sync_seconds",
+                            "endpoint view syncs events waited for before routing (end-offset query + reading up to it), seconds")),
+      held_batches(r.gauge("batchrun_webhook_batch_completed_held",
+                           "batch.completed deliveries waiting for the batch's run-event deliveries to be over")),
       registry_(r),
       endpoint_labels_(endpoint_labels) {}
 

@@ -33,6 +33,7 @@ std::string encodeDeliveryAs(const WebhookDelivery& d, const char* kind) {
   w.str("project", d.project);
   w.str("event_id", d.event_id);
   w.str("event_type", d.event_type);
+  if (!d.batch_id.empty()) w.str("batch_id", d.batch_id);
   if (!d.traceparent.empty()) w.str("traceparent", d.traceparent);
   // As a JSON string, not embedded JSON: the receiver must get the producer's exact bytes.
   w.str("body", d.body);
@@ -113,6 +114,7 @@ Result<WebhookRetryRecord> decodeWebhookRecord(std::string_view text) {
   json::getString(d, "project", x.project);
   json::getString(d, "event_id", x.event_id);
   json::getString(d, "event_type", x.event_type);
+  json::getString(d, "batch_id", x.batch_id);
   json::getString(d, "traceparent", x.traceparent);
   json::getString(d, "body", x.body);
   x.attempt = static_cast<int>(intOr(d, "attempt", 1));

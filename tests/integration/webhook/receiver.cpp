@@ -77,7 +77,8 @@ Receiver::Receiver() {
       for (const auto& s : secrets) hit.valid = hit.valid && verifyStandardWebhook(s, hit.id, hit.timestamp, hit.body, hit.signature);
       Behaviour b = behaviour_[name];
       int n = ++attempts_[name][hit.id];
-      status = n <= b.fail_first ? 500 : b.status;
+      bool may_fail = b.fail_ids.empty() || b.fail_ids.count(hit.id);
+      status = may_fail && n <= b.fail_first ? b.fail_status : b.status;
       auto& accepted = accepted_[name];
       if (status / 100 == 2 && !accepted.count(hit.id)) {
         if (accepted.size() >= b.accept_limit) status = 503; else accepted.insert(hit.id);

@@ -31,7 +31,9 @@ struct Hit {
 };
 
 struct Behaviour {
-  int fail_first = 0;  // per webhook-id: answer 500 to the first N attempts
+  int fail_first = 0;  // per webhook-id: answer fail_status to the first N attempts
+  int fail_status = 500;
+  std::set<std::string> fail_ids{};  // the webhook-ids fail_first applies to (empty: every one)
   int status = 200;
   // Once this many distinct webhook-ids were answered 2xx, every other one gets 503: a test can
   // stop a sender mid-batch by construction instead of hoping to be faster than it.

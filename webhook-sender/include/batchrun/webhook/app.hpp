@@ -5,7 +5,8 @@
 // topics (if configured), waits for the endpoint view to catch up (so no event is routed against a
 // partial view), then consumes. stop() drains: stop reading, abandon in-flight requests (their
 // offsets stay uncommitted, so they are delivered again after a restart), flush the producer,
-// store what settled, leave the groups.
+// store what settled, leave the groups. Each event is routed only after the view synced past it
+// (EventConsumer).
 #include <memory>
 
 #include "batchrun/common/clock.hpp"

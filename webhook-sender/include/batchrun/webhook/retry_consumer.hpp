@@ -7,21 +7,25 @@
 // from its committed offset; nothing is attempted until it has been read to its end, so a
 // superseded or finished record read again is recognised (same endpoint and event with a newer
 // record or a done mark) instead of being attempted twice. Replay requests found here start a
-// ReplayScanner. Owns one thread.
+// ReplayScanner. A first attempt of batch.completed is held (BatchHolds, with a SettledProbe) until
+// the endpoint's deliveries of the batch's run events are over. Owns one thread, and the probe's.
 #include <atomic>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <queue>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "batchrun/common/kafka/consumer.hpp"
+#include "batchrun/webhook/batch_holds.hpp"
 #include "batchrun/webhook/config.hpp"
 #include "batchrun/webhook/deliverer.hpp"
 #include "batchrun/webhook/offset_tracker.hpp"
 #include "batchrun/webhook/replay_scanner.hpp"
+#include "batchrun/webhook/settled_probe.hpp"
 
 namespace batchrun::webhook {
 
@@ -47,12 +51,17 @@ class RetryConsumer final : public RebalanceListener {
     WebhookDelivery d;
     int64_t offset = 0;
     bool in_flight = false;
+    bool held = false;  // a batch.completed waiting in `holds`: no timer until released
   };
   struct Partition {
     uint64_t epoch = 0;
     bool caught_up = false;
     int64_t catch_up_to = -1;  // the high watermark at assignment: caught up once read past it
+    int64_t position = -1;     // the next offset to be read here (-1: nothing read yet)
     std::map<std::string, Entry> entries;  // "endpoint_id event_id" → the latest pending record
+    BatchHolds holds;
+    // Run-event chains rescheduled whose next record is not read yet: still open in `holds`.
+    std::set<std::string> awaiting;
   };
   struct Timer {
     int64_t due_at;
@@ -72,6 +81,11 @@ class RetryConsumer final : public RebalanceListener {
 
   void loop();
   void handle(const Message& m);
+  // Every change to Partition::entries goes through these two, which keep `holds` in step.
+  void track(const TopicPartition& tp, Partition& part, std::string key, WebhookDelivery d, int64_t offset);
+  // `rescheduled`: the chain goes on in a record not read yet, so it stays open meanwhile.
+  void untrack(Partition& part, std::map<std::string, Entry>::iterator it, bool rescheduled = false);
+  void releaseHolds();
   void fireDue();
   void drainCompletions();
   void settle(const TopicPartition& tp, int64_t offset);
@@ -86,6 +100,7 @@ class RetryConsumer final : public RebalanceListener {
   SenderMetrics& metrics_;
   Clock& clock_;
   OffsetTracker tracker_;
+  std::unique_ptr<SettledProbe> probe_;
   std::map<TopicPartition, Partition> parts_;
   uint64_t next_epoch_ = 0;
   std::priority_queue<Timer, std::vector<Timer>, std::greater<>> timers_;

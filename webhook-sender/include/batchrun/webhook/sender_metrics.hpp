@@ -21,7 +21,7 @@ class SenderMetrics {
   };
   PerEndpoint& endpoint(const std::string& endpoint_id);
 
-  Counter& events;        // runs.events records read
+  Counter& events;        // runs.events records read and routed
   Counter& deferred;      // first attempts handed to webhooks.retry because the endpoint was busy/paused
   Counter& retries;       // retry records written
   Counter& dead_lettered; // deliveries written to webhooks.dlq
@@ -31,6 +31,8 @@ class SenderMetrics {
   Gauge& pending_events;  // events read and not settled
   Gauge& endpoints;       // endpoints known
   Histogram& lag;         // event produced → delivered (successful attempts), seconds
+  Histogram& view_sync;   // endpoint-view syncs events waited for (one per batch of events read), seconds
+  Gauge& held_batches;    // batch.completed deliveries held (this instance's retry partitions)
 
  private:
   MetricsRegistry& registry_;

@@ -22,6 +22,7 @@ struct WebhookDelivery {
   std::string project;
   std::string event_id;     // ce_id = webhook-id, stable across attempts
   std::string event_type;   // ce_type
+  std::string batch_id;     // batchrun_batch_id (empty: none): orders batch.completed after the batch's run events
   std::string traceparent;  // empty: none
   std::string body;         // the exact runs.events value
   int attempt = 1;          // the next attempt to make, 1-based
