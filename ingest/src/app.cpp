@@ -154,6 +154,7 @@ void App::stop() {
   if (idempotency_follower_) idempotency_follower_->stop();
   if (health_) health_->stop();
   read_.stop();
+  if (poison_) poison_->detachProducer();  // the endpoint view's follower runs until the routes go
   for (auto* p : {&producer_, &index_producer_}) {
     if (!*p) continue;
     int left = (*p)->flush(10000);

@@ -68,9 +68,15 @@ std::optional<OutMessage> PoisonRecords::take(const Message& m, std::string_view
 
 void PoisonRecords::report(const Message& m, std::string_view reason) {
   auto copy = take(m, reason);
-  if (!copy || producer_ == nullptr) return;
+  if (!copy) return;
   const std::string topic = m.topic();
-  if (auto st = producer_->produce(std::move(*copy), nullptr, nullptr); !st) {
+  Status st;
+  {
+    std::lock_guard lock(mu_);  // produce() only enqueues; holding the lock keeps detach honest
+    if (producer_ == nullptr) return;
+    st = producer_->produce(std::move(*copy), nullptr, nullptr);
+  }
+  if (!st) {
     log::warn("poison record not copied to the dead-letter topic",
               {{"topic", topic}, {"offset", std::to_string(m.offset())}, {"error", st.error().message}});
   }
@@ -108,6 +114,11 @@ std::function<void(const Message&)> guardRecords(PoisonRecords* poison,
       log::warn("record skipped", {{"topic", m.topic()}, {"offset", std::to_string(m.offset())}, {"reason", why}});
     }
   };
+}
+
+void PoisonRecords::detachProducer() {
+  std::lock_guard lock(mu_);
+  producer_ = nullptr;
 }
 
 double PoisonRecords::total() const {

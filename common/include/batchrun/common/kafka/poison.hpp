@@ -5,7 +5,8 @@
 // reason), and copies it to the deployment's dead-letter topic (`<prefix>dead-letter`) with its
 // key, value and headers plus `batchrun-dlq-*` headers saying where it came from, who refused it
 // and why. The caller then skips it (commits past it / goes on with the next record).
-// One per process, shared by all its consumers; thread-safe. The producer must outlive it.
+// One per process, shared by all its consumers; thread-safe. The producer must outlive it, or be
+// detached (detachProducer) before it goes while a consumer may still report.
 #include <functional>
 #include <mutex>
 #include <optional>
@@ -44,12 +45,16 @@ class PoisonRecords {
   // else why it refused it; a refusal or an exception reports the record.
   std::function<void(const Message&)> guard(std::function<std::string(const Message&)> apply);
 
+  // From now on records are counted and logged, not copied: the owner is about to destroy the
+  // producer while some follower may still be running.
+  void detachProducer();
+
   double total() const;  // every poison record counted, all topics (tests)
 
  private:
   const std::string service_;
   const std::string topic_;
-  Producer* const producer_;
+  Producer* producer_;  // guarded by mu_ (detachProducer)
   MetricsRegistry& metrics_;
   mutable std::mutex mu_;
   std::unordered_set<std::string> seen_;  // topic/partition/offset reported; bounded (cleared when full)
