@@ -1,8 +1,10 @@
 // Issue 26: one broker of three dies (kill -9) while clients submit continuously, and nobody notices
-// more than a delay. On its own 3-broker KRaft cluster (RF 3, min.insync.replicas 2), with an
-// in-process ingest: zero 503s (or any other non-202) during and after the kill, every accepted run
-// is on its lane topic afterwards, and every /readyz poll during the failover answered 200 within a
-// kubelet's default probe timeout. Prints how much the answers were delayed (docs/performance.md).
+// more than a delay. On its own 3-broker KRaft cluster (RF 3, min.insync.replicas 2: the brokers'
+// defaults, which the topics take when replication is not configured), with an in-process ingest
+// and a dispatcher process: zero 503s (or any other non-202) during and after the kill, every
+// accepted run is on its lane topic afterwards, and every /readyz poll of ingest and of the
+// dispatcher during the failover answered 200 within a kubelet's default probe timeout. Prints how
+// much the answers were delayed (docs/performance.md, "Broker failover").
 #include <gtest/gtest.h>
 #include <librdkafka/rdkafka.h>
 #include <rapidjson/document.h>
@@ -54,9 +56,14 @@ class BrokerFailover : public ::testing::Test {
   static void TearDownTestSuite() { kafka("stop"); }
 };
 
-// Leader broker id of every partition of these topics (-1: none), from a metadata request.
-std::map<std::pair<std::string, int32_t>, int32_t> leaders(const std::vector<std::string>& topics) {
-  std::map<std::pair<std::string, int32_t>, int32_t> out;
+struct PartitionInfo {
+  int32_t leader = -1;  // -1: none
+  int replicas = 0;
+};
+
+// Leader and replica count of every partition of these topics, from a metadata request.
+std::map<std::pair<std::string, int32_t>, PartitionInfo> partitions(const std::vector<std::string>& topics) {
+  std::map<std::pair<std::string, int32_t>, PartitionInfo> out;
   char err[512];
   rd_kafka_conf_t* conf = rd_kafka_conf_new();
   rd_kafka_conf_set(conf, "bootstrap.servers", kBrokers.c_str(), err, sizeof err);
@@ -68,7 +75,7 @@ std::map<std::pair<std::string, int32_t>, int32_t> leaders(const std::vector<std
     if (rd_kafka_metadata(rk, 0, rkt, &md, 10000) == RD_KAFKA_RESP_ERR_NO_ERROR && md->topic_cnt == 1) {
       for (int i = 0; i < md->topics[0].partition_cnt; ++i) {
         const auto& p = md->topics[0].partitions[i];
-        out[{t, p.id}] = p.err ? -1 : p.leader;
+        out[{t, p.id}] = PartitionInfo{p.err ? -1 : p.leader, p.replica_cnt};
       }
     }
     if (md) rd_kafka_metadata_destroy(md);
@@ -108,17 +115,30 @@ TEST_F(BrokerFailover, KillingOneBrokerOfThreeDelaysAnswersButRefusesNothingAndL
   o.create_topics = false;
   o.partitions = 6;  // two partitions led by each broker
   IngestHarness h(o);
-  h.settings.replication_factor = 3;
-  h.settings.min_insync_replicas = 2;
+  // Replication and min ISR unset: the brokers' defaults (scripts/kafka --brokers 3: 3 and 2).
+  ASSERT_EQ(h.settings.replication_factor, -1);
   ASSERT_TRUE(ensureTopics(h.settings, standardTopics(h.settings)));
   h.startIngest();
+  const int dispatcher_port = freePort();
+  ChildProcess dispatcher(binDir() + "/batchrun-dispatcher",
+                          {{"BATCHRUN_KAFKA_BROKERS", kBrokers},
+                           {"BATCHRUN_TOPIC_PREFIX", h.settings.topic_prefix},
+                           {"BATCHRUN_KAFKA_PARTITIONS", std::to_string(o.partitions)},
+                           {"BATCHRUN_DISPATCHER_PORT", std::to_string(dispatcher_port)},
+                           {"BATCHRUN_ALLOW_PRIVATE_DESTINATIONS", "true"},
+                           {"BATCHRUN_WORKER_SECRET", "test-worker-secret"}});
   const std::string ready_url = h.base() + "/readyz";
+  const std::string dispatcher_ready_url = "http://127.0.0.1:" + std::to_string(dispatcher_port) + "/readyz";
+  ASSERT_TRUE(waitFor([&] { return httpGet(dispatcher_ready_url).status == 200; }, 120s)) << dispatcher.log();
 
   // The victim leads the most lane and run-index partitions: its writes must move to a new leader.
   std::vector<std::string> written = h.topics.laneTopics();
   written.push_back(h.topics.run_index);
   std::map<int32_t, int> led;
-  for (const auto& [tp, leader] : leaders(written)) ++led[leader];
+  for (const auto& [tp, info] : partitions(written)) {
+    EXPECT_EQ(info.replicas, 3) << tp.first << " has the brokers' default.replication.factor";
+    ++led[info.leader];
+  }
   ASSERT_FALSE(led.empty());
   const int32_t victim = std::max_element(led.begin(), led.end(), [](auto& a, auto& b) { return a.second < b.second; })->first;
   ASSERT_GE(victim, 1);
@@ -126,7 +146,7 @@ TEST_F(BrokerFailover, KillingOneBrokerOfThreeDelaysAnswersButRefusesNothingAndL
 
   std::atomic<bool> stop{false};
   std::mutex mu;
-  std::vector<Answer> answers, probes;
+  std::vector<Answer> answers, probes, dispatcher_probes;
   std::set<std::string> accepted;
   std::map<long, int> refused;  // status → count, anything but 202
   std::string first_refusal;
@@ -160,20 +180,24 @@ TEST_F(BrokerFailover, KillingOneBrokerOfThreeDelaysAnswersButRefusesNothingAndL
       }
     });
   }
-  // A readiness probe as a kubelet sends it: every 100 ms, its default timeout of one second.
-  std::thread prober([&] {
-    while (!stop.load()) {
-      Answer a;
-      a.sent = Steady::now();
-      a.status = httpRequest("GET", ready_url, {}, {}, 1000).status;
-      a.answered = Steady::now();
-      {
-        std::lock_guard lock(mu);
-        probes.push_back(a);
+  // Readiness probes as a kubelet sends them: every 100 ms, its default timeout of one second.
+  auto probe = [&](const std::string& url, std::vector<Answer>& into) {
+    return std::thread([&, url] {
+      while (!stop.load()) {
+        Answer a;
+        a.sent = Steady::now();
+        a.status = httpRequest("GET", url, {}, {}, 1000).status;
+        a.answered = Steady::now();
+        {
+          std::lock_guard lock(mu);
+          into.push_back(a);
+        }
+        std::this_thread::sleep_for(100ms);  // the probe period, not a synchronisation point
       }
-      std::this_thread::sleep_for(100ms);  // the probe period, not a synchronisation point
-    }
-  });
+    });
+  };
+  std::thread prober = probe(ready_url, probes);
+  std::thread dispatcher_prober = probe(dispatcher_ready_url, dispatcher_probes);
 
   ASSERT_TRUE(waitFor([&] { return answered.load() >= 100; }, 60s)) << "submissions did not get going";
   const auto killed_at = Steady::now();
@@ -186,8 +210,8 @@ TEST_F(BrokerFailover, KillingOneBrokerOfThreeDelaysAnswersButRefusesNothingAndL
   // The failover is over once no partition the ingest writes is led by the dead broker (or by no
   // one); then the clients keep going for a few hundred more answers.
   ASSERT_TRUE(waitFor([&] {
-    for (const auto& [tp, leader] : leaders(written)) {
-      if (leader == victim || leader < 0) return false;
+    for (const auto& [tp, info] : partitions(written)) {
+      if (info.leader == victim || info.leader < 0) return false;
     }
     return true;
   }, 120s, 200ms)) << "partitions were not moved off broker " << victim;
@@ -197,28 +221,33 @@ TEST_F(BrokerFailover, KillingOneBrokerOfThreeDelaysAnswersButRefusesNothingAndL
   stop = true;
   for (auto& t : clients) t.join();
   prober.join();
+  dispatcher_prober.join();
 
   std::printf("killed broker %d (leader of %d of %zu partitions); leaders moved after %.0f ms\n", victim, led[victim],
-              leaders(written).size(), ms(moved_at - killed_at));
+              partitions(written).size(), ms(moved_at - killed_at));
   std::printf("answered before the kill: %s\n",
               summary(answers, [&](const Answer& a) { return a.answered < killed_at; }).c_str());
   std::printf("in flight at the kill or sent before the leaders moved: %s\n",
               summary(answers, [&](const Answer& a) { return a.answered >= killed_at && a.sent < moved_at; }).c_str());
   std::printf("sent after the leaders moved: %s\n",
               summary(answers, [&](const Answer& a) { return a.sent >= moved_at; }).c_str());
-  std::printf("/readyz polls from the kill until the leaders moved: %s\n",
-              summary(probes, [&](const Answer& a) { return a.sent >= killed_at && a.sent < moved_at; }).c_str());
+  auto during = [&](const Answer& a) { return a.sent >= killed_at && a.sent < moved_at; };
+  std::printf("ingest /readyz polls from the kill until the leaders moved: %s\n", summary(probes, during).c_str());
+  std::printf("dispatcher /readyz polls then: %s\n", summary(dispatcher_probes, during).c_str());
 
   for (const auto& [status, count] : refused) std::printf("refused with %ld: %d\n", status, count);
   EXPECT_TRUE(refused.empty()) << "first refusal: " << first_refusal;
-  int probes_during = 0;
-  for (const auto& p : probes) {
-    if (p.sent < killed_at) continue;
-    ++probes_during;
-    EXPECT_EQ(p.status, 200) << "a /readyz poll " << ms(p.sent - killed_at)
-                             << " ms after the kill did not answer ready within its second";
+  for (const auto* polls : {&probes, &dispatcher_probes}) {
+    const char* who = polls == &probes ? "ingest" : "dispatcher";
+    int probes_during = 0;
+    for (const auto& p : *polls) {
+      if (p.sent < killed_at) continue;
+      ++probes_during;
+      EXPECT_EQ(p.status, 200) << "a " << who << " /readyz poll " << ms(p.sent - killed_at)
+                               << " ms after the kill did not answer ready within its second";
+    }
+    EXPECT_GT(probes_during, 0) << who;
   }
-  EXPECT_GT(probes_during, 0);
 
   // Every run a client was told is accepted is on its lane topic.
   std::set<std::string> in_kafka;
