@@ -9,7 +9,8 @@
 //   3. the latency of one priority-1 run submitted behind a bulk backlog.
 // Needs a broker: BATCHRUN_KAFKA_BROKERS (default 127.0.0.1:9092). Sizes: BENCH_WARMUP (20000),
 // BENCH_RUNS (100000), BENCH_BACKLOG (100000), BENCH_SECONDS (10); BENCH_MAX_INFLIGHT: the
-// dispatcher's cap on runs in flight (1000); BENCH_LOG: its log level (warn).
+// dispatcher's cap on runs in flight (1000); BENCH_MAX_UNACKED_OUTCOMES: its cap on outcomes
+// waiting for Kafka (the dispatcher's default); BENCH_LOG: its log level (warn).
 #include <pistache/endpoint.h>
 #include <pistache/router.h>
 #include <rapidjson/document.h>
@@ -163,6 +164,7 @@ int main() {
   cfg.service.http_port = 0;
   cfg.allow_private_destinations = true;
   cfg.max_inflight = envInt("BENCH_MAX_INFLIGHT", 1000);
+  cfg.max_unacked_outcomes = envInt("BENCH_MAX_UNACKED_OUTCOMES", cfg.max_unacked_outcomes);
   dispatcher::App app(cfg);
   if (auto st = app.start(); !st) {
     std::fprintf(stderr, "dispatcher: %s\n", st.error().message.c_str());

@@ -14,6 +14,8 @@ const char* const kHelp =
     "  BATCHRUN_DISPATCHER_TRACKER_GROUP  consumer group of the batch tracker\n"
     "                               (<prefix>batch-tracker; batchrun-batch-tracker for the default prefix)\n"
     "  BATCHRUN_DISPATCHER_MAX_INFLIGHT   runs executing at once, per dispatcher (1000)\n"
+    "  BATCHRUN_DISPATCHER_MAX_UNACKED_OUTCOMES  outcomes waiting for Kafka before new attempts pause;\n"
+    "                               bounds re-execution after a crash (256)\n"
     "  BATCHRUN_DISPATCHER_MIN_LANE_SHARE percent of start slots a waiting lower lane gets (10)\n"
     "  BATCHRUN_DISPATCHER_MAX_BUFFERED   runs read ahead per lane partition (1000)\n"
     "  BATCHRUN_DISPATCHER_RETRY_BASE_MS  first retry delay, doubled per attempt, ±20% jitter (1000)\n"
@@ -38,6 +40,7 @@ void loadConfig(EnvReader& env, Config& out) {
   env.string("BATCHRUN_DISPATCHER_GROUP", out.group_id);
   env.string("BATCHRUN_DISPATCHER_TRACKER_GROUP", out.tracker_group_id);
   env.integer("BATCHRUN_DISPATCHER_MAX_INFLIGHT", out.max_inflight, 1, 1000000);
+  env.integer("BATCHRUN_DISPATCHER_MAX_UNACKED_OUTCOMES", out.max_unacked_outcomes, 1, 1000000);
   env.integer("BATCHRUN_DISPATCHER_MIN_LANE_SHARE", out.min_lane_share_percent, 0, 50);
   env.integer("BATCHRUN_DISPATCHER_MAX_BUFFERED", out.max_buffered_per_partition, 1, 1000000);
   env.integer("BATCHRUN_DISPATCHER_RETRY_BASE_MS", out.retry.base_ms, 0, 3600000);

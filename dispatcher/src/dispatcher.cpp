@@ -37,6 +37,7 @@ Dispatcher::Dispatcher(const Config& config, Producer& producer, HttpClient& htt
       metrics_(metrics),
       poison_(poison),
       limits_(config.max_inflight),
+      backpressure_(config.max_unacked_outcomes),
       scheduler_(static_cast<int>(lane_topics_.size()), config.min_lane_share_percent / 100.0),
       finished_(config.service.kafka.run_retention_ms) {}
 
@@ -523,6 +524,7 @@ void Dispatcher::updateGauges() {
     metrics_.buffered(lane).set(static_cast<double>(scheduler_.waiting(lane)));
   }
   metrics_.inflight().set(limits_.inflight());
+  metrics_.unackedOutcomes().set(backpressure_.unacked());
   metrics_.queueKeysInflight().set(static_cast<double>(limits_.activeQueueKeys()));
 }
 

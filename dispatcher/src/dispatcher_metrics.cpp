@@ -12,6 +12,12 @@ DispatcherMetrics::DispatcherMetrics(MetricsRegistry& r, const std::vector<std::
   inflight_ = &r.gauge("batchrun_dispatcher_runs_inflight", "Runs executing now (calls in flight or awaiting an async result)");
   queue_keys_ = &r.gauge("batchrun_dispatcher_queue_keys_inflight", "Queue/concurrency keys with limited runs executing");
   partitions_ = &r.gauge("batchrun_dispatcher_partitions_owned", "Partitions (per lane topic) this dispatcher owns");
+  unacked_outcomes_ = &r.gauge("batchrun_dispatcher_outcomes_unacknowledged",
+                               "Attempt outcomes recorded but not yet acknowledged by Kafka (lost, and executed "
+                               "again, if the dispatcher crashes now)");
+  backpressure_pauses_ = &r.counter("batchrun_dispatcher_backpressure_pauses_total",
+                                    "Times new attempts were held because BATCHRUN_DISPATCHER_MAX_UNACKED_OUTCOMES "
+                                    "outcomes waited for Kafka's acknowledgement");
   awaiting_workflow_ = &r.gauge("batchrun_dispatcher_runs_awaiting_workflow",
                                 "Runs waiting for their workflow's registration before failing with no_endpoint");
   rebuilds_ = &r.counter("batchrun_dispatcher_partitions_rebuilt_total",

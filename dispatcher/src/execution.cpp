@@ -43,7 +43,10 @@ void Dispatcher::enqueue(Entry& e, bool from_lane) {
 
 bool Dispatcher::dispatchReady() {
   bool any = false;
-  while (auto item = scheduler_.next(limits_)) {
+  // Backpressure: a delivery report that brings the count under the cap wakes the loop (post).
+  while (!backpressure_.paused()) {
+    auto item = scheduler_.next(limits_);
+    if (!item) break;
     any = true;
     startRun(std::move(*item));
   }

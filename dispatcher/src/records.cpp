@@ -25,6 +25,14 @@ void Dispatcher::record(Entry& e, std::vector<OffsetRef> done, std::function<voi
   state.done = std::move(done);
   state.owner_partition = run.partition;
   state.on_durable = std::move(on_durable);
+  // Until Kafka has it, this record dies with the process and the next owner executes the attempt
+  // again: count it against the cap on unacknowledged outcomes. (`running` precedes the call;
+  // losing it re-executes nothing.)
+  if (run.status != RunStatus::kRunning && run.attempt > 0) {
+    state.outcome = true;
+    if (backpressure_.produced()) metrics_.backpressurePauses().inc();
+    metrics_.unackedOutcomes().set(backpressure_.unacked());
+  }
   produce(std::move(state));
 
   const char* type = eventTypeFor(run.status);
@@ -71,15 +79,24 @@ void Dispatcher::onDelivery(const DeliveryReport& report, void* tag) {
       if (write->owner_partition >= 0) {
         if (auto v = vouch_upto_.find(write->owner_partition); v != vouch_upto_.end()) v->second = std::max(v->second, offset);
       }
+      if (write->outcome) outcomeSettled();
       for (const auto& ref : write->done) offsetDone(ref);
       if (write->on_durable) write->on_durable();
       return;
     }
     // A state record for a partition we no longer own is the next owner's to write.
-    if (write->owner_partition >= 0 && !owned_.count(write->owner_partition)) return;
+    if (write->owner_partition >= 0 && !owned_.count(write->owner_partition)) {
+      if (write->outcome) outcomeSettled();
+      return;
+    }
     log::warn("record not delivered; producing it again", {{"topic", write->msg.topic}, {"error", error}});
     write_retries_.emplace_back(clock_.nowMs() + kWriteRetryMs, std::move(*write));
   });
+}
+
+void Dispatcher::outcomeSettled() {
+  backpressure_.settled();
+  metrics_.unackedOutcomes().set(backpressure_.unacked());
 }
 
 bool Dispatcher::retryWrites() {

@@ -66,6 +66,9 @@ HttpRequest buildWorkerRequest(const Run& run, const WorkerCall& call, int64_t n
   h.emplace_back("batchrun-run-id", run.run_id);
   if (!run.batch_id.empty()) h.emplace_back("batchrun-batch-id", run.batch_id);
   h.emplace_back("batchrun-attempt", std::to_string(run.attempt));
+  // One key per attempt, the same when a new owner executes that attempt again after a crash: a
+  // worker that remembers it can answer a repeat without doing the work twice (docs/workers.md).
+  h.emplace_back("batchrun-attempt-id", run.run_id + ":" + std::to_string(run.attempt));
   h.emplace_back("batchrun-deadline", formatRfc3339(call.deadline_ms));
   h.emplace_back("batchrun-workflow-id", run.workflow_id);
   if (!run.concurrency_key.empty()) h.emplace_back("batchrun-concurrency-key", run.concurrency_key);

@@ -1,7 +1,8 @@
 // Dispatchers dying and leaving: kill -9 mid-batch and start again; two dispatchers sharing the
 // partitions, one stopped (mid-batch, and after it, when its handover marker spares the next owner
 // announcing its last moments again). Every run reaches exactly one terminal status, batch.completed is
-// announced once, and only runs that were in flight are executed twice.
+// announced once, and only runs that were in flight are executed twice: at most the calls in flight
+// plus BATCHRUN_DISPATCHER_MAX_UNACKED_OUTCOMES outcomes not yet acknowledged by Kafka.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -23,6 +24,7 @@ namespace {
 
 constexpr int kRuns = 600;
 constexpr int kMaxInflight = 20;
+constexpr int kMaxUnacked = 5;  // small, so the bound below is far under the batch
 
 class DispatcherFailoverTest : public ::testing::Test {
  protected:
@@ -43,7 +45,8 @@ class DispatcherFailoverTest : public ::testing::Test {
     }
   }
   std::map<std::string, std::string> env() const {
-    return {{"BATCHRUN_DISPATCHER_MAX_INFLIGHT", std::to_string(kMaxInflight)}};
+    return {{"BATCHRUN_DISPATCHER_MAX_INFLIGHT", std::to_string(kMaxInflight)},
+            {"BATCHRUN_DISPATCHER_MAX_UNACKED_OUTCOMES", std::to_string(kMaxUnacked)}};
   }
   size_t terminalRuns() { return sys_.events().terminalPerRun().size(); }
   // Runs whose latest durable state is `running`: what was in flight when a dispatcher died, from
@@ -110,10 +113,25 @@ TEST_F(DispatcherFailoverTest, KillNineMidBatchThenRestart) {
   size_t at_crash = terminalRuns();
   EXPECT_LT(at_crash, static_cast<size_t>(kRuns));
   auto in_flight = runningInState();
+  // What the next owner executes again: calls in flight (slots) plus unacknowledged outcomes.
+  EXPECT_LE(in_flight.size(), static_cast<size_t>(kMaxInflight + kMaxUnacked));
   sys_.startDispatcher(env());
   expectExactlyOnceOutcomes(in_flight);
   // Killed, it left no handover marker: its last moments were announced again.
   EXPECT_GT(sys_.metric(1, kReannounced), 0) << sys_.dispatcher(1).log();
+}
+
+TEST_F(DispatcherFailoverTest, OneUnacknowledgedOutcomeAtATimeStillRunsTheWholeBatch) {
+  // The tightest cap: every outcome pauses new attempts until Kafka acknowledges it; each
+  // acknowledgement must start the next ones again, or the batch never ends.
+  auto one = env();
+  one["BATCHRUN_DISPATCHER_MAX_UNACKED_OUTCOMES"] = "1";
+  sys_.startDispatcher(one);
+  ASSERT_TRUE(waitFor([&] { return sys_.dispatcherReady(0); }, 90s)) << sys_.dispatcher(0).log();
+  sys_.submitAll(runs_);
+  expectExactlyOnceOutcomes({});
+  EXPECT_GE(sys_.metric(0, "batchrun_dispatcher_backpressure_pauses_total"), 1);
+  EXPECT_TRUE(waitFor([&] { return sys_.metric(0, "batchrun_dispatcher_outcomes_unacknowledged") == 0; }, 30s));
 }
 
 TEST_F(DispatcherFailoverTest, TwoDispatchersThenOneStops) {

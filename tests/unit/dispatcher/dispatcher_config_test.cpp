@@ -39,4 +39,28 @@ TEST(DispatcherConfig, ConsumerGroupsFollowTheTopicPrefix) {
   }
 }
 
+TEST(DispatcherConfig, MaxUnackedOutcomesHasADefaultAndABound) {
+  {
+    EnvReader env(Vars{});
+    Config c;
+    loadConfig(env, c);
+    ASSERT_TRUE(env.ok()) << env.report();
+    EXPECT_EQ(c.max_unacked_outcomes, 256);
+  }
+  {
+    EnvReader env(Vars{{"BATCHRUN_DISPATCHER_MAX_UNACKED_OUTCOMES", "16"}});
+    Config c;
+    loadConfig(env, c);
+    ASSERT_TRUE(env.ok()) << env.report();
+    EXPECT_EQ(c.max_unacked_outcomes, 16);
+  }
+  {
+    EnvReader env(Vars{{"BATCHRUN_DISPATCHER_MAX_UNACKED_OUTCOMES", "0"}});
+    Config c;
+    loadConfig(env, c);
+    EXPECT_FALSE(env.ok());
+    EXPECT_NE(env.report().find("BATCHRUN_DISPATCHER_MAX_UNACKED_OUTCOMES"), std::string::npos) << env.report();
+  }
+}
+
 }  // namespace

@@ -75,6 +75,28 @@ TEST(WorkerRequestHeaders, ARecordWithSmugglingHeadersNeverPutsCrLfOnTheWire) {
   }
 }
 
+std::string header(const HttpRequest& req, const std::string& lower_name) {
+  for (const auto& [k, v] : req.headers) {
+    if (lower(k) == lower_name) return v;
+  }
+  return {};
+}
+
+TEST(WorkerRequestHeaders, AttemptIdIsStablePerAttemptAndDiffersBetweenAttempts) {
+  batchrun::Run run = hostileRun();
+  run.headers = R"({"Batchrun-Attempt-Id":"spoof"})";  // never the record's own
+  run.attempt = 2;
+  HttpRequest first = buildWorkerRequest(run, {"http://w/run", "", 1'700'000'060'000, 5000}, 1'700'000'000'000);
+  // The same attempt executed again (by a new owner after a crash, later): the same key.
+  HttpRequest again = buildWorkerRequest(run, {"http://w/run", "", 1'700'000'090'000, 5000}, 1'700'000'030'000);
+  EXPECT_EQ(count(first, "batchrun-attempt-id"), 1);
+  EXPECT_EQ(header(first, "batchrun-attempt-id"), run.run_id + ":2");
+  EXPECT_EQ(header(again, "batchrun-attempt-id"), header(first, "batchrun-attempt-id"));
+  run.attempt = 3;
+  HttpRequest next = buildWorkerRequest(run, {"http://w/run", "", 1'700'000'060'000, 5000}, 1'700'000'000'000);
+  EXPECT_EQ(header(next, "batchrun-attempt-id"), run.run_id + ":3");
+}
+
 TEST(WorkerRequestHeaders, TheFailureCallbackRequestIsJustAsSafe) {
   HttpRequest req = buildFailureCallbackRequest(hostileRun(), "{}", "s3cret", 7000, 1'700'000'000'000);
   expectNothingSplitsTheRequest(req);

@@ -35,6 +35,7 @@
 #include "batchrun/dispatcher/worker/failure_callbacks.hpp"
 #include "batchrun/dispatcher/state/finished_runs.hpp"
 #include "batchrun/dispatcher/scheduling/limits.hpp"
+#include "batchrun/dispatcher/scheduling/outcome_backpressure.hpp"
 #include "batchrun/dispatcher/state/offset_tracker.hpp"
 #include "batchrun/dispatcher/worker/outcome.hpp"
 #include "batchrun/dispatcher/scheduling/scheduler.hpp"
@@ -105,6 +106,7 @@ class Dispatcher : private RebalanceListener, private DeliveryHandler {
     std::vector<OffsetRef> done;  // offsets this record completes once durable
     int32_t owner_partition = -1; // -1: not tied to ownership (events, progress)
     std::function<void()> on_durable;  // runs on the loop once delivered
+    bool outcome = false;  // an attempt's outcome: counted by backpressure_ until acknowledged or given up
   };
 
   // Loop and Kafka side (dispatcher.cpp).
@@ -160,6 +162,7 @@ class Dispatcher : private RebalanceListener, private DeliveryHandler {
   void produce(Write w);
   void onDelivery(const DeliveryReport& report, void* tag) override;
   bool retryWrites();
+  void outcomeSettled();
 
   const Config& config_;
   Topics topics_;
@@ -174,6 +177,7 @@ class Dispatcher : private RebalanceListener, private DeliveryHandler {
 
   // Loop-thread state.
   ConcurrencyLimits limits_;
+  OutcomeBackpressure backpressure_;  // no new attempt while too many outcomes wait for Kafka
   Scheduler scheduler_;
   std::unordered_map<std::string, Entry> runs_;                       // active (non-terminal) runs
   // Dedup: terminal runs per partition, with their status and a hash of their batch id (a request

@@ -25,6 +25,8 @@ class DispatcherMetrics {
   Gauge& inflight() { return *inflight_; }
   Gauge& queueKeysInflight() { return *queue_keys_; }
   Gauge& partitions() { return *partitions_; }
+  Gauge& unackedOutcomes() { return *unacked_outcomes_; }
+  Counter& backpressurePauses() { return *backpressure_pauses_; }
   Gauge& awaitingWorkflow() { return *awaiting_workflow_; }
   Counter& rebuilds() { return *rebuilds_; }
   Counter& reannounced() { return *reannounced_; }
@@ -42,6 +44,8 @@ class DispatcherMetrics {
   Gauge* inflight_;
   Gauge* queue_keys_;
   Gauge* partitions_;
+  Gauge* unacked_outcomes_;
+  Counter* backpressure_pauses_;
   Gauge* awaiting_workflow_;
   Counter* rebuilds_;
   Counter* reannounced_;
