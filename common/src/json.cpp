@@ -5,6 +5,7 @@
 
 #include <algorithm>
 
+#include "batchrun/common/json_writer.hpp"
 #include "batchrun/common/logging.hpp"
 
 namespace batchrun::json {
@@ -144,7 +145,7 @@ std::string formatPath(const std::vector<PathStep>& steps) {
 
 std::string stringify(const rapidjson::Value& v) {
   rapidjson::StringBuffer buf;
-  rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+  json::Writer w(buf);
   v.Accept(w);
   return std::string(buf.GetString(), buf.GetSize());
 }

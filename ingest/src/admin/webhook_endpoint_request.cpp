@@ -71,12 +71,13 @@ bool parseCreateEndpoint(std::string_view body, CreateEndpointRequest& out, std:
       }
     } else if (name == "description") {
       if (v.IsNull()) continue;
-      if (!v.IsString() || v.GetStringLength() > kMaxDescription) {
+      if (!v.IsString() || characterCount({v.GetString(), v.GetStringLength()}) > kMaxDescription) {
         errors.push_back({-1, "description", "must be a string of at most 1024 characters"});
       } else {
         out.description.assign(v.GetString(), v.GetStringLength());
       }
     } else if (name == "dialect") {
+      if (v.IsNull()) continue;
       std::string dialect = v.IsString() ? v.GetString() : "";
       if (dialect != "native" && dialect != "extend") {
         errors.push_back({-1, "dialect", "must be \"native\" or \"extend\""});
@@ -85,10 +86,11 @@ bool parseCreateEndpoint(std::string_view body, CreateEndpointRequest& out, std:
       }
     } else if (name == "rate_limit_per_second") {
       if (v.IsNull()) continue;
-      if (!v.IsInt() || v.GetInt() < 0 || v.GetInt() > kMaxRate) {
+      const auto rate = integralValue(v);
+      if (!rate || *rate < 0 || *rate > kMaxRate) {
         errors.push_back({-1, "rate_limit_per_second", "must be an integer 0..100000 (0: unlimited)"});
       } else {
-        out.rate_limit_per_second = v.GetInt();
+        out.rate_limit_per_second = static_cast<int>(*rate);
       }
     } else {
       errors.push_back({-1, name, "is not a known field"});
@@ -143,7 +145,8 @@ bool parseDisableEndpoint(std::string_view body, DisableEndpointRequest& out, st
     const auto& v = m->value;
     if (name == "reason") {
       if (v.IsNull()) continue;
-      if (!v.IsString() || v.GetStringLength() == 0 || v.GetStringLength() > kMaxReason) {
+      if (!v.IsString() || v.GetStringLength() == 0 ||
+          characterCount({v.GetString(), v.GetStringLength()}) > kMaxReason) {
         errors.push_back({-1, "reason", "must be a string of 1 to 256 characters"});
       } else {
         out.reason.assign(v.GetString(), v.GetStringLength());

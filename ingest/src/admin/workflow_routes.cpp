@@ -21,6 +21,12 @@ std::vector<FieldError> parseWorkflowBody(std::string_view body, Workflow& out) 
   for (auto m = doc.MemberBegin(); m != doc.MemberEnd(); ++m) {
     std::string_view name(m->name.GetString(), m->name.GetStringLength());
     const auto& v = m->value;
+    // An optional field sent as null is absent: GET answers an unset timeout_seconds or
+    // max_attempts as null, and a client copying those values sends null back.
+    if (v.IsNull() &&
+        (name == "concurrency_limit" || name == "timeout_seconds" || name == "max_attempts" || name == "queues")) {
+      continue;
+    }
     if (name == "endpoint") {
       has_endpoint = true;
       errors.url(-1, "endpoint", v, out.endpoint);
@@ -38,7 +44,7 @@ std::vector<FieldError> parseWorkflowBody(std::string_view body, Workflow& out) 
       for (auto q = v.MemberBegin(); q != v.MemberEnd(); ++q) {
         std::string qname(q->name.GetString(), q->name.GetStringLength());
         const std::string field = "queues." + qname;
-        if (qname.empty() || qname.size() > kMaxNameLength) {
+        if (qname.empty() || characterCount(qname) > kMaxNameLength) {
           errors.add(-1, field, "queue names must be 1..255 characters");
           continue;
         }
@@ -112,7 +118,7 @@ bool WorkflowHandler::admit(bool needs_body) {
   auto project = admitRequest(req_, rw_, {d_.config.api_keys, d_.config.max_body_bytes, needs_body}, d_.metrics);
   if (!project) return false;
   project_ = std::move(*project);
-  id_ = req_.param(":workflow_id").as<std::string>();
+  id_ = decodePathParam(req_.param(":workflow_id").as<std::string>());
   if (auto problem = workflowIdProblem(id_)) {
     d_.metrics.rejected(Rejection::kInvalid).inc();
     replyError(rw_, Code::Bad_Request, "invalid_request", "the workflow id in the path is invalid",

@@ -6,6 +6,7 @@
 #include "batchrun/common/clock.hpp"
 #include "batchrun/common/ids.hpp"
 #include "batchrun/common/json.hpp"
+#include "batchrun/common/json_writer.hpp"
 #include "batchrun/ingest/dialects/extend.hpp"
 #include "batchrun/ingest/dialects/dialect_routes.hpp"
 #include "batchrun/ingest/http/request_fields.hpp"
@@ -24,7 +25,7 @@ std::string inputField(int i, const char* name) {
 // {file: {...}} or {rawText: "..."}: what the worker receives as the run's input.
 void parseInput(const Value& obj, int i, const RunRequestLimits& limits, FieldErrors& errors, RunItem& item) {
   rapidjson::StringBuffer buf;
-  rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+  json::Writer w(buf);
   w.StartObject();
   int sources = 0;
   for (auto m = obj.MemberBegin(); m != obj.MemberEnd(); ++m) {

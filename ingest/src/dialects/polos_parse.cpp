@@ -6,6 +6,7 @@
 #include "batchrun/common/clock.hpp"
 #include "batchrun/common/ids.hpp"
 #include "batchrun/common/json.hpp"
+#include "batchrun/common/json_writer.hpp"
 #include "batchrun/ingest/dialects/polos.hpp"
 #include "batchrun/ingest/dialects/dialect_routes.hpp"
 #include "batchrun/ingest/http/request_fields.hpp"
@@ -44,7 +45,7 @@ bool optionalString(FieldErrors& errors, int index, const std::string& field, co
 
 std::string metadataOf(const Shared& s, const Value* initial_state) {
   rapidjson::StringBuffer buf;
-  rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+  json::Writer w(buf);
   w.StartObject();
   auto put = [&](const char* k, const std::string& v) {
     if (v.empty()) return;

@@ -9,6 +9,7 @@
 #include "batchrun/common/http/header_rules.hpp"
 #include "batchrun/common/ids.hpp"
 #include "batchrun/common/json.hpp"
+#include "batchrun/common/json_writer.hpp"
 #include "batchrun/ingest/dialects/dialect_routes.hpp"
 #include "batchrun/ingest/dialects/upstash.hpp"
 #include "batchrun/ingest/http/request_fields.hpp"
@@ -67,7 +68,7 @@ void parseHeaders(const Value& h, int i, FieldErrors& errors, UpstashItem& out) 
   const std::string base = itemField(i, "headers");
   if (!h.IsObject()) return errors.add(i, base, "must be an object of header names to values");
   rapidjson::StringBuffer buf, cb_buf;
-  rapidjson::Writer<rapidjson::StringBuffer> w(buf), cb(cb_buf);
+  json::Writer w(buf), cb(cb_buf);
   w.StartObject();
   cb.StartObject();
   std::string flow_value;

@@ -7,6 +7,7 @@
 #endif
 #include "batchrun/ingest/http/request_fields.hpp"
 
+#include <cmath>
 #include <cstring>
 #include <limits>
 
@@ -107,18 +108,54 @@ std::optional<std::string> idempotencyKeyProblem(std::string_view key) {
   return std::nullopt;
 }
 
+std::optional<int64_t> integralValue(const rapidjson::Value& v) {
+  if (v.IsInt64()) return v.GetInt64();
+  if (!v.IsDouble()) return std::nullopt;  // also a uint64 over int64's range: over every limit
+  const double d = v.GetDouble();
+  // ±2^63 as doubles: a value within them converts exactly (doubles past 2^53 are integral).
+  if (!(d >= -9223372036854775808.0 && d < 9223372036854775808.0) || d != std::trunc(d)) return std::nullopt;
+  return static_cast<int64_t>(d);
+}
+
+std::string decodePathParam(std::string_view raw) {
+  auto hex = [](char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  };
+  std::string out;
+  out.reserve(raw.size());
+  for (size_t i = 0; i < raw.size(); ++i) {
+    if (raw[i] == '%' && i + 2 < raw.size() && hex(raw[i + 1]) >= 0 && hex(raw[i + 2]) >= 0) {
+      out.push_back(static_cast<char>(hex(raw[i + 1]) * 16 + hex(raw[i + 2])));
+      i += 2;
+    } else {
+      out.push_back(raw[i]);
+    }
+  }
+  return out;
+}
+
+size_t characterCount(std::string_view utf8) {
+  size_t n = 0;
+  for (char c : utf8) n += (static_cast<unsigned char>(c) & 0xC0) != 0x80;  // continuation bytes don't start one
+  return n;
+}
+
 void FieldErrors::add(int index, std::string field, std::string message) {
   errors_.push_back({index, std::move(field), std::move(message)});
 }
 
 bool FieldErrors::integer(int index, const std::string& field, const rapidjson::Value& v, int min, int max,
                           int& out) {
-  if (!v.IsInt() || v.GetInt() < min || v.GetInt() > max) {
+  const auto n = integralValue(v);
+  if (!n || *n < min || *n > max) {
     add(index, field, "must be an integer " + std::to_string(min) + ".." + std::to_string(max) +
                           (v.IsNumber() ? "" : std::string(", not ") + kindOf(v)));
     return false;
   }
-  out = v.GetInt();
+  out = static_cast<int>(*n);
   return true;
 }
 
@@ -127,7 +164,8 @@ bool FieldErrors::name(int index, const std::string& field, const rapidjson::Val
     add(index, field, std::string("must be a string, not ") + kindOf(v));
     return false;
   }
-  if (v.GetStringLength() == 0 || v.GetStringLength() > kMaxNameLength) {
+  const std::string_view text(v.GetString(), v.GetStringLength());
+  if (text.empty() || characterCount(text) > kMaxNameLength) {
     add(index, field, "must be 1..255 characters");
     return false;
   }

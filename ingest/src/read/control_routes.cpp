@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <condition_variable>
+#include <limits>
 #include <mutex>
 
 #include "batchrun/common/clock.hpp"
@@ -111,6 +112,9 @@ std::vector<FieldError> parseResultBody(std::string_view body, ControlMessage& o
   for (auto it = d.MemberBegin(); it != d.MemberEnd(); ++it) {
     std::string name(it->name.GetString(), it->name.GetStringLength());
     const auto& v = it->value;
+    // An optional member sent as null is absent (many clients write unset fields so); output's
+    // null is the worker's output itself.
+    if (v.IsNull() && (name == "error" || name == "attempt")) continue;
     if (name == "status") {
       has_status = true;
       std::string s = v.IsString() ? v.GetString() : "";
@@ -134,11 +138,13 @@ std::vector<FieldError> parseResultBody(std::string_view body, ControlMessage& o
       } else {
         out.error_code = code->value.GetString();
       }
-      if (message != v.MemberEnd() && !message->value.IsString()) bad("error.message", "must be a string");
-      else if (message != v.MemberEnd()) out.error_message = message->value.GetString();
+      if (message == v.MemberEnd() || message->value.IsNull()) continue;
+      if (!message->value.IsString()) bad("error.message", "must be a string");
+      else out.error_message = message->value.GetString();
     } else if (name == "attempt") {
-      if (!v.IsInt() || v.GetInt() < 1) bad("attempt", "must be an integer >= 1");
-      else out.attempt = v.GetInt();
+      const auto n = integralValue(v);
+      if (!n || *n < 1 || *n > std::numeric_limits<int>::max()) bad("attempt", "must be an integer >= 1");
+      else out.attempt = static_cast<int>(*n);
     } else {
       bad(name, "unknown field");
     }

@@ -6,6 +6,7 @@
 #include <unordered_map>
 
 #include "batchrun/common/json.hpp"
+#include "batchrun/common/json_writer.hpp"
 #include "batchrun/ingest/http/request_fields.hpp"
 #include "batchrun/ingest/write/run_request.hpp"
 #include "batchrun/ingest/write/source_text.hpp"
@@ -32,7 +33,7 @@ std::string itemField(int index, const char* name) {
 // Top-level metadata merged under an item's own: the item's keys win.
 std::string mergeMetadata(const Value& defaults, const Value& item) {
   rapidjson::StringBuffer buf;
-  rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+  json::Writer w(buf);
   w.StartObject();
   for (auto m = defaults.MemberBegin(); m != defaults.MemberEnd(); ++m) {
     if (item.HasMember(m->name)) continue;
@@ -55,6 +56,14 @@ std::string valueText(const InPlaceSource* src, const Value::Member& m) {
   return json::stringify(m.value);
 }
 
+bool isItemField(std::string_view name) {
+  for (std::string_view known : {"input", "workflow_id", "metadata", "priority", "idempotency_key", "queue",
+                                 "concurrency_key", "timeout_seconds", "max_attempts", "destination"}) {
+    if (name == known) return true;
+  }
+  return false;
+}
+
 // Reads one item object. `index` is -1 for the single-run endpoint (fields are then unprefixed).
 // `src` is set when the body was parsed in place (the batch endpoint).
 void parseItem(const Value& obj, int index, const Defaults& d, bool allow_workflow_id, const RunRequestLimits& limits,
@@ -68,6 +77,9 @@ void parseItem(const Value& obj, int index, const Defaults& d, bool allow_workfl
   for (auto m = obj.MemberBegin(); m != obj.MemberEnd(); ++m) {
     std::string_view name(m->name.GetString(), m->name.GetStringLength());
     const Value& v = m->value;
+    // An optional field sent as null is absent (clients often write unset fields so); input's
+    // null is the run's input itself.
+    if (v.IsNull() && name != "input" && isItemField(name)) continue;
     if (name == "input") {
       has_input = true;
       // Parsed in place: the body's own text, copied once later into the record.
@@ -164,6 +176,7 @@ ParsedRuns parseBatchRequest(std::string_view body, const RunRequestLimits& limi
   const Value* runs = nullptr;
   for (auto m = doc.MemberBegin(); m != doc.MemberEnd(); ++m) {
     std::string_view name(m->name.GetString(), m->name.GetStringLength());
+    if (m->value.IsNull() && (name == "workflow_id" || name == "priority" || name == "metadata")) continue;
     if (name == "runs") {
       runs = &m->value;
     } else if (name == "workflow_id") {

@@ -374,7 +374,8 @@ void addWriteRoutes(Pistache::Rest::Router& router, WriteDeps& deps) {
   });
   Routes::Post(router, "/v1/workflows/:workflow_id/runs", [d](const Request& req, ResponseWriter rw) {
     guarded(rw, [&] {
-      WriteHandler(*d, req, rw, nativeDialect(false)).handle(req.param(":workflow_id").as<std::string>());
+      WriteHandler(*d, req, rw, nativeDialect(false))
+          .handle(decodePathParam(req.param(":workflow_id").as<std::string>()));
     });
     return Route::Result::Ok;
   });

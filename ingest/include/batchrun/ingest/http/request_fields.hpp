@@ -25,6 +25,15 @@ std::optional<std::string> urlProblem(std::string_view url);
 std::optional<std::string> workflowIdProblem(std::string_view id);
 // An Idempotency-Key header or idempotency_key field: 1..255 printable ASCII characters.
 std::optional<std::string> idempotencyKeyProblem(std::string_view key);
+// A JSON number as an integer, or nullopt: integers, and numbers written with a zero fraction
+// or an exponent (5.0, 5e0), as JSON Schema's "integer" and most JSON stacks take them.
+std::optional<int64_t> integralValue(const rapidjson::Value& v);
+// A path parameter as the client meant it: %XX escapes decoded (clients that encode every
+// reserved character send the workflow id "a:b" as "a%3Ab"); '+' stays '+' in a path.
+std::string decodePathParam(std::string_view raw);
+// Characters (code points) of valid UTF-8 text: the unit of every "1..N characters" limit, as
+// the OpenAPI document's maxLength counts them.
+size_t characterCount(std::string_view utf8);
 
 // Collects the problems of one request. `index` is the batch item (-1 for top-level fields).
 class FieldErrors {
@@ -36,6 +45,7 @@ class FieldErrors {
   const std::vector<FieldError>& all() const { return errors_; }
 
   // Typed reads of an optional member `v` named `field`; false (and an error) when of another kind.
+  // Callers treat an optional member that is null as absent before calling these.
   bool integer(int index, const std::string& field, const rapidjson::Value& v, int min, int max, int& out);
   bool name(int index, const std::string& field, const rapidjson::Value& v, std::string& out);
   bool url(int index, const std::string& field, const rapidjson::Value& v, std::string& out);
