@@ -45,21 +45,7 @@ void ViewFollower::stop() {
 
 bool ViewFollower::syncWait(int timeout_ms) const {
   TopicFollower* f = running_.load();
-  if (f == nullptr) return false;
-  // Shared with the callback, which may run after a timed-out caller has returned.
-  struct Done {
-    std::mutex mu;
-    std::condition_variable cv;
-    bool done = false;
-  };
-  auto state = std::make_shared<Done>();
-  f->syncThen([state] {
-    std::lock_guard lock(state->mu);
-    state->done = true;
-    state->cv.notify_all();
-  });
-  std::unique_lock lock(state->mu);
-  return state->cv.wait_for(lock, std::chrono::milliseconds(timeout_ms), [&] { return state->done; });
+  return f != nullptr && f->syncWait(timeout_ms);
 }
 
 bool ViewFollower::caughtUp() const {
