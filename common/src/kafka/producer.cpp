@@ -120,6 +120,8 @@ Result<std::unique_ptr<Producer>> Producer::create(const KafkaSettings& settings
       // reachable() and the failover: librdkafka's statistics every second name the brokers it
       // has a connection up to; with connections kept to every broker (not only the leaders it
       // writes to) one dead broker leaves the others up, and an idle producer still has some.
+      // enable.sparse.connections is a hidden property (not in CONFIGURATION.md; librdkafka's own
+      // tests set it to false "to need connections to all brokers"); rd_kafka_conf_set accepts it.
       {"statistics.interval.ms", "1000"},
       {"enable.sparse.connections", "false"},
       // A broker host that drops packets (not one that refuses) is given up on after 10 s, not 30.
