@@ -25,11 +25,13 @@ Status App::start() {
   auto producer = Producer::create(kafka);
   if (!producer) return producer.error();
   producer_ = std::move(*producer);
+  poison_ = std::make_unique<PoisonRecords>("webhook", topics_.dead_letter, producer_.get(), metrics_);
 
-  auto follower = TopicFollower::start(kafka, {topics_.endpoints}, [this](const Message& m) {
-    view_.apply(m);
+  auto follower = TopicFollower::start(kafka, {topics_.endpoints}, poison_->guard([this](const Message& m) {
+    std::string why = view_.applyOrWhy(m);
     sender_metrics_.endpoints.set(static_cast<double>(view_.size()));
-  });
+    return why;
+  }));
   if (!follower) return follower.error();
   follower_ = std::move(*follower);
   if (!follower_->waitCaughtUp(kViewCatchUpMs)) return Error::unavailable("webhook endpoints topic not read to its end");
@@ -37,12 +39,12 @@ Status App::start() {
   http_ = std::make_unique<HttpClient>(
       OutboundPolicy{config_.delivery.allow_private, config_.delivery.allow_plain_http, config_.delivery.allow_metadata});
   deliverer_ = std::make_unique<Deliverer>(config_.delivery, topics_, view_, *producer_, *http_, sender_metrics_, clock_);
-  auto retry = RetryConsumer::create(config_, topics_, view_, *deliverer_, *producer_, sender_metrics_, clock_);
+  auto retry = RetryConsumer::create(config_, topics_, view_, *deliverer_, *producer_, sender_metrics_, clock_, *poison_);
   if (!retry) return retry.error();
   retry_ = std::move(*retry);
   auto events = EventConsumer::create(
       config_, topics_, view_, [follower = follower_.get()](std::function<void()> done) { follower->syncThen(std::move(done)); },
-      *deliverer_, sender_metrics_, clock_);
+      *deliverer_, sender_metrics_, clock_, *poison_);
   if (!events) return events.error();
   events_ = std::move(*events);
   retry_->start();
@@ -70,6 +72,7 @@ void App::stop() {
   }
   if (events_) events_->finish();
   if (retry_) retry_->finish();
+  if (poison_) poison_->detachProducer();  // the endpoint follower runs until the end of stop()
   producer_.reset();  // before the Deliverer, which handles its delivery reports
   events_.reset();
   retry_.reset();

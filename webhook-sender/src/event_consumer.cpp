@@ -2,6 +2,7 @@
 
 #include <chrono>
 
+#include "batchrun/common/json.hpp"
 #include "batchrun/common/records/events.hpp"
 #include "batchrun/common/logging.hpp"
 #include "batchrun/webhook/extend_envelope.hpp"
@@ -34,9 +35,9 @@ bool wantsRunEvents(const WebhookEndpoint& e) {
 Result<std::unique_ptr<EventConsumer>> EventConsumer::create(const Config& config, const Topics& topics,
                                                              EndpointView& view, ViewSync view_sync,
                                                              Deliverer& deliverer, SenderMetrics& metrics,
-                                                             Clock& clock) {
+                                                             Clock& clock, PoisonRecords& poison) {
   std::unique_ptr<EventConsumer> self(
-      new EventConsumer(config, topics, view, std::move(view_sync), deliverer, metrics, clock));
+      new EventConsumer(config, topics, view, std::move(view_sync), deliverer, metrics, clock, poison));
   ConsumerOptions opts;
   opts.group_id = config.group_id;
   opts.assignment_strategy = "range";
@@ -49,13 +50,14 @@ Result<std::unique_ptr<EventConsumer>> EventConsumer::create(const Config& confi
 }
 
 EventConsumer::EventConsumer(const Config& config, const Topics& topics, EndpointView& view, ViewSync view_sync,
-                             Deliverer& deliverer, SenderMetrics& metrics, Clock& clock)
+                             Deliverer& deliverer, SenderMetrics& metrics, Clock& clock, PoisonRecords& poison)
     : config_(config),
       topics_(topics),
       view_(view),
       deliverer_(deliverer),
       metrics_(metrics),
       clock_(clock),
+      poison_(poison),
       batcher_(
           [sync = std::move(view_sync), &seconds = metrics.view_sync](std::function<void()> done) {
             sync([&seconds, done = std::move(done), start = std::chrono::steady_clock::now()] {
@@ -140,15 +142,36 @@ void EventConsumer::loop() {
   }
 }
 
+namespace {
+// Empty when `value` is an event as makeRunEvent/makeBatchCompletedEvent write it: a JSON object
+// with a string "type" and an object "data" (parsed within the record limits: never too deep).
+std::string eventBodyProblem(std::string_view value) {
+  rapidjson::Document d;
+  if (auto st = json::parseRecord(d, value); !st) return "event is not valid JSON: " + st.message();
+  if (!d.IsObject()) return "event is not a JSON object";
+  auto type = d.FindMember("type");
+  auto data = d.FindMember("data");
+  if (type == d.MemberEnd() || !type->value.IsString() || data == d.MemberEnd() || !data->value.IsObject()) {
+    return "event without a string type and an object data";
+  }
+  return {};
+}
+}  // namespace
+
 void EventConsumer::route(const Message& m) {
   metrics_.events.inc();
   TopicPartition tp{m.topic(), m.partition()};
   auto project = m.header(header::kProject);
   auto id = m.header(header::kId);
   auto type = m.header(header::kType);
+  std::string poison;
   if (!project || !id || !type || id->empty()) {
-    log::warn("event without ce_id/ce_type/batchrun_project headers skipped",
-              {{"partition", std::to_string(m.partition())}, {"offset", std::to_string(m.offset())}});
+    poison = "event without ce_id/ce_type/batchrun_project headers";
+  } else {
+    poison = eventBodyProblem(m.value());  // the body goes out as is: receivers must be able to read it
+  }
+  if (!poison.empty()) {
+    poison_.report(m, poison);
     tracker_.add(tp, m.offset(), 0);
     return store(tp, tracker_.advance(tp));
   }

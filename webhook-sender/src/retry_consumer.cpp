@@ -17,8 +17,9 @@ std::string entryKey(const std::string& endpoint_id, const std::string& event_id
 
 Result<std::unique_ptr<RetryConsumer>> RetryConsumer::create(const Config& config, const Topics& topics,
                                                              EndpointView& view, Deliverer& deliverer,
-                                                             Producer& producer, SenderMetrics& metrics, Clock& clock) {
-  std::unique_ptr<RetryConsumer> self(new RetryConsumer(config, topics, view, deliverer, producer, metrics, clock));
+                                                             Producer& producer, SenderMetrics& metrics, Clock& clock,
+                                                             PoisonRecords& poison) {
+  std::unique_ptr<RetryConsumer> self(new RetryConsumer(config, topics, view, deliverer, producer, metrics, clock, poison));
   auto probe = SettledProbe::create(config.service.kafka, topics, config.group_id);
   if (!probe) return probe.error();
   self->probe_ = std::move(*probe);
@@ -34,9 +35,9 @@ Result<std::unique_ptr<RetryConsumer>> RetryConsumer::create(const Config& confi
 }
 
 RetryConsumer::RetryConsumer(const Config& config, const Topics& topics, EndpointView& view, Deliverer& deliverer,
-                             Producer& producer, SenderMetrics& metrics, Clock& clock)
+                             Producer& producer, SenderMetrics& metrics, Clock& clock, PoisonRecords& poison)
     : config_(config), topics_(topics), view_(view), deliverer_(deliverer), producer_(producer),
-      metrics_(metrics), clock_(clock) {}
+      metrics_(metrics), clock_(clock), poison_(poison) {}
 
 RetryConsumer::~RetryConsumer() {
   stopReading();
@@ -139,8 +140,7 @@ void RetryConsumer::handle(const Message& m) {
   if (!part.caught_up && part.catch_up_to >= 0 && off + 1 >= part.catch_up_to) part.caught_up = true;
   auto rec = decodeWebhookRecord(m.value());
   if (!rec || rec->kind == WebhookRetryRecord::Kind::kDead) {
-    if (!rec) log::warn("skipping undecodable webhooks.retry record", {{"offset", std::to_string(off)},
-                                                                       {"error", rec.error().message}});
+    if (!rec) poison_.report(m, rec.error().message);
     tracker_.add(tp, off, 0);
     if (auto next = tracker_.advance(tp)) consumer_->storeOffset(tp, *next);
     return;

@@ -11,6 +11,7 @@
 
 #include "batchrun/common/clock.hpp"
 #include "batchrun/common/http/http_client.hpp"
+#include "batchrun/common/kafka/poison.hpp"
 #include "batchrun/common/kafka/producer.hpp"
 #include "batchrun/common/metrics.hpp"
 #include "batchrun/common/http/ops_http.hpp"
@@ -47,6 +48,7 @@ class App {
   std::unique_ptr<HttpClient> http_;
   std::unique_ptr<Deliverer> deliverer_;  // the producer's delivery handler: outlives it
   std::unique_ptr<Producer> producer_;
+  std::unique_ptr<PoisonRecords> poison_;  // copies through producer_ (detached before it goes)
   std::unique_ptr<RetryConsumer> retry_;
   std::unique_ptr<EventConsumer> events_;
   std::unique_ptr<OpsServer> ops_;  // last: its handlers use the members above

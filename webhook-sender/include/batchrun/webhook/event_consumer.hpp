@@ -21,6 +21,7 @@
 
 #include "batchrun/common/clock.hpp"
 #include "batchrun/common/kafka/consumer.hpp"
+#include "batchrun/common/kafka/poison.hpp"
 #include "batchrun/common/webhook_endpoint_view.hpp"
 #include "batchrun/webhook/config.hpp"
 #include "batchrun/webhook/deliverer.hpp"
@@ -38,7 +39,7 @@ class EventConsumer final : public RebalanceListener {
 
   static Result<std::unique_ptr<EventConsumer>> create(const Config& config, const Topics& topics, EndpointView& view,
                                                        ViewSync view_sync, Deliverer& deliverer,
-                                                       SenderMetrics& metrics, Clock& clock);
+                                                       SenderMetrics& metrics, Clock& clock, PoisonRecords& poison);
   ~EventConsumer() override;
   void start();
   // Stops reading (joins the thread); finish() then stores what settled and leaves the group.
@@ -50,7 +51,7 @@ class EventConsumer final : public RebalanceListener {
 
  private:
   EventConsumer(const Config& config, const Topics& topics, EndpointView& view, ViewSync view_sync,
-                Deliverer& deliverer, SenderMetrics& metrics, Clock& clock);
+                Deliverer& deliverer, SenderMetrics& metrics, Clock& clock, PoisonRecords& poison);
   struct Read {
     Message m;
     uint64_t epoch;  // of the partition's assignment when it was read
@@ -75,6 +76,7 @@ class EventConsumer final : public RebalanceListener {
   Deliverer& deliverer_;
   SenderMetrics& metrics_;
   Clock& clock_;
+  PoisonRecords& poison_;  // events without their headers or whose value is not an event
   OffsetTracker tracker_;
   SyncBatcher<Read> batcher_;
   std::map<TopicPartition, uint64_t> epochs_;  // per assignment, so stale settlements are ignored

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "batchrun/common/kafka/consumer.hpp"
+#include "batchrun/common/kafka/poison.hpp"
 #include "batchrun/webhook/batch_holds.hpp"
 #include "batchrun/webhook/config.hpp"
 #include "batchrun/webhook/deliverer.hpp"
@@ -33,7 +34,7 @@ class RetryConsumer final : public RebalanceListener {
  public:
   static Result<std::unique_ptr<RetryConsumer>> create(const Config& config, const Topics& topics, EndpointView& view,
                                                        Deliverer& deliverer, Producer& producer,
-                                                       SenderMetrics& metrics, Clock& clock);
+                                                       SenderMetrics& metrics, Clock& clock, PoisonRecords& poison);
   ~RetryConsumer() override;
   void start();
   void stopReading();
@@ -46,7 +47,7 @@ class RetryConsumer final : public RebalanceListener {
 
  private:
   RetryConsumer(const Config& config, const Topics& topics, EndpointView& view, Deliverer& deliverer,
-                Producer& producer, SenderMetrics& metrics, Clock& clock);
+                Producer& producer, SenderMetrics& metrics, Clock& clock, PoisonRecords& poison);
   struct Entry {
     WebhookDelivery d;
     int64_t offset = 0;
@@ -99,6 +100,7 @@ class RetryConsumer final : public RebalanceListener {
   Producer& producer_;
   SenderMetrics& metrics_;
   Clock& clock_;
+  PoisonRecords& poison_;  // records that do not decode
   OffsetTracker tracker_;
   std::unique_ptr<SettledProbe> probe_;
   std::map<TopicPartition, Partition> parts_;
