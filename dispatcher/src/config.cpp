@@ -15,7 +15,7 @@ const char* const kHelp =
     "                               (<prefix>batch-tracker; batchrun-batch-tracker for the default prefix)\n"
     "  BATCHRUN_DISPATCHER_MAX_INFLIGHT   runs executing at once, per dispatcher (1000)\n"
     "  BATCHRUN_DISPATCHER_MAX_UNACKED_OUTCOMES  outcomes waiting for Kafka before new attempts pause;\n"
-    "                               bounds re-execution after a crash (256)\n"
+    "                               bounds re-execution after a crash (64)\n"
     "  BATCHRUN_DISPATCHER_MIN_LANE_SHARE percent of start slots a waiting lower lane gets (10)\n"
     "  BATCHRUN_DISPATCHER_MAX_BUFFERED   runs read ahead per lane partition (1000)\n"
     "  BATCHRUN_DISPATCHER_RETRY_BASE_MS  first retry delay, doubled per attempt, ±20% jitter (1000)\n"

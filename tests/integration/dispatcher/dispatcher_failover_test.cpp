@@ -6,6 +6,9 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
 #include <set>
 
 #include "batchrun/common/records/events.hpp"
@@ -98,6 +101,7 @@ class DispatcherFailoverTest : public ::testing::Test {
   }
   static constexpr const char* kRebuilt = "batchrun_dispatcher_partitions_rebuilt_total";
   static constexpr const char* kReannounced = "batchrun_dispatcher_events_reannounced_total";
+  static constexpr const char* kOwned = "batchrun_dispatcher_partitions_owned";
   System sys_{3};
   DemoWorker worker_;
   std::string batch_;
@@ -132,6 +136,32 @@ TEST_F(DispatcherFailoverTest, OneUnacknowledgedOutcomeAtATimeStillRunsTheWholeB
   expectExactlyOnceOutcomes({});
   EXPECT_GE(sys_.metric(0, "batchrun_dispatcher_backpressure_pauses_total"), 1);
   EXPECT_TRUE(waitFor([&] { return sys_.metric(0, "batchrun_dispatcher_outcomes_unacknowledged") == 0; }, 30s));
+}
+
+TEST_F(DispatcherFailoverTest, KillNineOfOneOfTwoTheOtherTakesOverItsPartitions) {
+  // Prints the handover time (docs/performance.md, "Dispatcher handover"); asserts only outcomes.
+  // BATCHRUN_TEST_DISPATCHER_KAFKA_CONFIG (e.g. session.timeout.ms=6000) measures other settings.
+  auto e = env();
+  if (const char* extra = std::getenv("BATCHRUN_TEST_DISPATCHER_KAFKA_CONFIG")) e["BATCHRUN_KAFKA_CONFIG"] = extra;
+  sys_.startDispatcher(e);
+  sys_.startDispatcher(e);
+  ASSERT_TRUE(waitFor([&] { return sys_.dispatcherReady(0) && sys_.dispatcherReady(1); }, 90s));
+  auto owned = [&](size_t i) { return sys_.metric(i, kOwned); };
+  ASSERT_TRUE(waitFor([&] { return owned(0) > 0 && owned(1) > 0 && owned(0) + owned(1) == sys_.kafka().partitions; }, 60s));
+  const double survivor_owned = owned(0), survivor_rebuilt = sys_.metric(0, kRebuilt);
+  sys_.submitAll(runs_);
+  ASSERT_TRUE(waitFor([&] { return terminalRuns() >= 100; }, 60s));
+  const auto killed_at = std::chrono::steady_clock::now();
+  sys_.dispatcher(1).kill9();
+  auto in_flight = runningInState();
+  EXPECT_LE(in_flight.size(), static_cast<size_t>(2 * (kMaxInflight + kMaxUnacked)));
+  // Taken over: the survivor owns every partition and has rebuilt the ones it did not have.
+  ASSERT_TRUE(waitFor([&] { return owned(0) == sys_.kafka().partitions && sys_.metric(0, kRebuilt) > survivor_rebuilt; }, 90s))
+      << sys_.dispatcher(0).log();
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - killed_at);
+  std::printf("[handover] kill -9 -> survivor rebuilt %d partition(s): %lld ms\n",
+              sys_.kafka().partitions - static_cast<int>(survivor_owned), static_cast<long long>(ms.count()));
+  expectExactlyOnceOutcomes(in_flight);
 }
 
 TEST_F(DispatcherFailoverTest, TwoDispatchersThenOneStops) {

@@ -45,7 +45,7 @@ TEST(DispatcherConfig, MaxUnackedOutcomesHasADefaultAndABound) {
     Config c;
     loadConfig(env, c);
     ASSERT_TRUE(env.ok()) << env.report();
-    EXPECT_EQ(c.max_unacked_outcomes, 256);
+    EXPECT_EQ(c.max_unacked_outcomes, 64);
   }
   {
     EnvReader env(Vars{{"BATCHRUN_DISPATCHER_MAX_UNACKED_OUTCOMES", "16"}});

@@ -17,8 +17,9 @@ struct Config {
   std::string tracker_group_id = "batchrun-batch-tracker"; // batches.progress
   int max_inflight = 1000;                 // global cap on runs executing at once
   // No new attempt while this many outcome records wait for Kafka's acknowledgement: bounds what a
-  // crash executes again (docs/operations.md). 256 ≈ 10,000 outcomes/s at a 25 ms acknowledgement.
-  int max_unacked_outcomes = 256;
+  // crash executes again (docs/operations.md). Costs no throughput at 1 here (docs/performance.md):
+  // a reopened gate refills every free slot at once.
+  int max_unacked_outcomes = 64;
   int min_lane_share_percent = 10;         // starvation guard: share of start slots a waiting lower lane gets
   int max_buffered_per_partition = 1000;   // read-ahead bound per lane partition (runs waiting in memory)
   RetryPolicy retry;                       // BATCHRUN_DISPATCHER_RETRY_BASE_MS / _RETRY_MAX_MS
