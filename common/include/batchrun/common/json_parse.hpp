@@ -20,6 +20,7 @@
 #include <cstring>
 #include <string>
 #include <string_view>
+#include <type_traits>
 
 namespace batchrun::json {
 
@@ -130,6 +131,33 @@ inline bool hasEncodedSurrogate(const char* s, size_t n) {
   return false;
 }
 
+// The offset of the first byte 0x1A..0x1F in `s`, or npos. Such a byte is never valid JSON (no
+// token outside a string; inside one it must be escaped), but RapidJSON 1.1's SSE2 string scan,
+// which ingest's in-place parse of request bodies uses, lets exactly these through: it tests
+// `max(c, 0x19) == 0x19` (c <= 0x19) where it means c < 0x20, and copies them into strings
+// unescaped. The body was accepted, its text passed on as a run's input, and every reader parsing
+// that record without SSE2 refused it (found by tests/fuzz/fuzz_run_request). Eight bytes at a
+// time: a byte b is in range when b ^ 0x18 < 8 (0x18..0x1F), checked one by one on a hit.
+inline size_t controlByteMissedBySimdAt(std::string_view s) {
+  constexpr uint64_t kOnes = 0x0101010101010101ull;
+  constexpr uint64_t kHighBits = 0x8080808080808080ull;
+  auto inRange = [](unsigned char c) { return c >= 0x1A && c <= 0x1F; };
+  size_t at = 0;
+  for (; at + 8 <= s.size(); at += 8) {
+    uint64_t word;
+    std::memcpy(&word, s.data() + at, 8);
+    const uint64_t x = word ^ (kOnes * 0x18);
+    if (((x - kOnes * 8) & ~x & kHighBits) == 0) continue;  // no byte of x below 8
+    for (size_t i = at; i < at + 8; ++i) {
+      if (inRange(static_cast<unsigned char>(s[i]))) return i;
+    }
+  }
+  for (; at < s.size(); ++at) {
+    if (inRange(static_cast<unsigned char>(s[at]))) return at;
+  }
+  return std::string_view::npos;
+}
+
 // A SAX handler between RapidJSON's reader and a Document: forwards every event, counts open
 // containers and stops the parse (false) past `max_depth`; refuses strings holding a surrogate.
 template <typename Stream>
@@ -215,6 +243,17 @@ template <unsigned kExtraFlags, typename Stream>
 ParseStatus parseStream(rapidjson::Document& doc, Stream& in, size_t size, int max_depth,
                         Utf8 utf8 = Utf8::kValidate) {
   ParseStatus status;
+  if constexpr (std::is_same_v<Stream, rapidjson::InsituStringStream> ||
+                std::is_same_v<Stream, rapidjson::StringStream>) {
+    // The streams RapidJSON scans with SIMD (controlByteMissedBySimdAt says why).
+    if (const size_t bad = detail::controlByteMissedBySimdAt({in.src_, size}); bad != std::string_view::npos) {
+      doc.SetNull();
+      status.kind = ParseStatus::Kind::kSyntax;
+      status.code = rapidjson::kParseErrorStringEscapeInvalid;  // what the scalar scan says
+      status.offset = bad;
+      return status;
+    }
+  }
   auto generate = [&](rapidjson::Document& target) {
     detail::BoundedHandler<Stream> handler(target, in, max_depth, status);
     rapidjson::Reader reader;
