@@ -55,7 +55,9 @@ Result<Workflow> decodeWorkflow(std::string_view text) {
   if (json::getInt(d, "concurrency_limit", n)) w.concurrency_limit = static_cast<int>(n);
   if (auto it = d.FindMember("queues"); it != d.MemberEnd() && it->value.IsObject()) {
     for (auto q = it->value.MemberBegin(); q != it->value.MemberEnd(); ++q) {
-      if (q->value.IsInt()) w.queues[q->name.GetString()] = q->value.GetInt();
+      // With its length: a queue name holding an escaped NUL ("a\u0000b") is not cut short there.
+      std::string name(q->name.GetString(), q->name.GetStringLength());
+      if (q->value.IsInt()) w.queues[std::move(name)] = q->value.GetInt();
     }
   }
   if (json::getInt(d, "timeout_seconds", n)) w.timeout_seconds = static_cast<int>(n);

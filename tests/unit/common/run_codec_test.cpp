@@ -94,6 +94,18 @@ TEST(WorkflowCodec, RoundTrips) {
   EXPECT_EQ(back->key(), "p/demo");
 }
 
+// Found by tests/fuzz (fuzz_workflow_body): the decoder read queue names up to their first NUL, so
+// a queue registered as "a\u0000b" came back from the workflows topic as "a".
+TEST(WorkflowCodec, AQueueNameWithAnEscapedNulRoundTrips) {
+  Workflow w;
+  w.project = "p";
+  w.workflow_id = "demo";
+  w.queues = {{std::string("a\0b", 3), 2}};
+  auto back = decodeWorkflow(encodeWorkflow(w));
+  ASSERT_TRUE(back);
+  EXPECT_EQ(back->queues, w.queues);
+}
+
 TEST(ControlCodec, RoundTripsCancelAndResult) {
   ControlMessage c;
   c.run_id = "r1";
