@@ -10,6 +10,7 @@
 #include "batchrun/ingest/dialects/upstash.hpp"
 #include "batchrun/ingest/write/run_ids.hpp"
 #include "kafka_env.hpp"
+#include "prometheus_text.hpp"
 #include "wait.hpp"
 
 namespace batchrun::testing {
@@ -73,7 +74,7 @@ CompatSystem::CompatSystem() {
   // The horizontal topology (BATCHRUN_E2E_TOPOLOGY=lb, compat_integration_lb_tests): a second
   // dispatcher and a second ingest, the tests talking to nginx in front of both.
   if (lbTopology()) {
-    system_->startDispatcher();
+    dispatchers_ = system_->startDispatcher() + 1;
     const int port2 = freePort();
     ingest2_ = startIngest(port2);
     for (int p : {port, port2}) {
@@ -87,7 +88,7 @@ CompatSystem::CompatSystem() {
   if (!waitFor([&] { return httpGet(base_ + "/readyz").status == 200; }, 60s)) {
     ADD_FAILURE() << "ingest did not become ready: " << ingest_->log();
   }
-  for (size_t i = 0; i < (lbTopology() ? 2u : 1u); ++i) {
+  for (size_t i = 0; i < dispatchers_; ++i) {
     if (!waitFor([&] { return system_->dispatcherReady(i); }, 60s)) {
       ADD_FAILURE() << "dispatcher did not become ready: " << system_->dispatcher(i).log();
     }
@@ -108,6 +109,18 @@ std::unique_ptr<ChildProcess> CompatSystem::startIngest(int port) const {
           {"BATCHRUN_API_KEYS", sha256Hex(kCompatKey) + ":" + kCompatProject + "," + sha256Hex(kCompatKeyB) + ":" +
                                     kCompatProjectB},
       });
+}
+
+std::string CompatSystem::dispatcherMetrics() const {
+  std::string out;
+  for (size_t i = 0; i < dispatchers_; ++i) out += system_->metrics(i);
+  return out;
+}
+
+double CompatSystem::dispatcherMetric(const std::string& series) const {
+  double sum = 0;
+  for (size_t i = 0; i < dispatchers_; ++i) sum += seriesValue(system_->metrics(i), series).value_or(0);
+  return sum;
 }
 
 HttpResponse CompatSystem::call(const std::string& method, const std::string& path, const std::string& body,

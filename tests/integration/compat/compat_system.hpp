@@ -39,8 +39,10 @@ class CompatSystem {
   rapidjson::Document waitTerminal(const std::string& run_id);
   // The run through GET /v1/runs/{id}, as it is now.
   rapidjson::Document run(const std::string& run_id);
-  // The dispatcher's /metrics text.
-  std::string dispatcherMetrics() const { return system_->metrics(0); }
+  // The dispatchers' /metrics texts, one after the other.
+  std::string dispatcherMetrics() const;
+  // One series of the dispatchers' /metrics, summed over the dispatchers (two in the lb topology); 0 when absent.
+  double dispatcherMetric(const std::string& series) const;
 
  private:
   CompatSystem();
@@ -51,6 +53,7 @@ class CompatSystem {
   std::unique_ptr<ChildProcess> ingest_;
   std::unique_ptr<ChildProcess> ingest2_;  // lb topology only
   std::unique_ptr<NginxLb> lb_;            // lb topology only
+  size_t dispatchers_ = 1;
   std::string base_;
 };
 

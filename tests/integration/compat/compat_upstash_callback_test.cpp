@@ -9,7 +9,6 @@
 #include "batchrun/common/crypto.hpp"
 #include "batchrun/common/ids.hpp"
 #include "callback_receiver.hpp"
-#include "prometheus_text.hpp"
 #include "compat_system.hpp"
 #include "wait.hpp"
 
@@ -26,9 +25,6 @@ std::string unbase64(const rapidjson::Value& v) {
   return out;
 }
 
-// The value of one series of the dispatcher's /metrics, 0 when absent.
-double metric(const std::string& text, const std::string& series) { return seriesValue(text, series).value_or(0); }
-
 const char* kDelivered = R"(batchrun_dispatcher_failure_callbacks_total{result="delivered"})";
 const char* kRetried = R"(batchrun_dispatcher_failure_callbacks_total{result="retried"})";
 const char* kGaveUp = R"(batchrun_dispatcher_failure_callbacks_total{result="failed"})";
@@ -44,8 +40,8 @@ TEST(CompatUpstashCallback, FailedRunCallsItsFailureCallbackWithUpstashBodyAfter
   CallbackReceiver completed_receiver;
   const std::string dest = sys.worker().url("/api/workflow");
   const std::string key = "cb-" + uuidv7().substr(24);
-  const double delivered_before = metric(sys.dispatcherMetrics(), kDelivered);
-  const double retried_before = metric(sys.dispatcherMetrics(), kRetried);
+  const double delivered_before = sys.dispatcherMetric(kDelivered);
+  const double retried_before = sys.dispatcherMetric(kRetried);
   const std::string body = "[" +
       item(dest, R"("{\"status\": 500}")",
            R"("Upstash-Workflow-RunId": ")" + key + R"(", "Upstash-Retries": "1", "Upstash-Forward-X-Tenant": "acme",
@@ -98,8 +94,8 @@ TEST(CompatUpstashCallback, FailedRunCallsItsFailureCallbackWithUpstashBodyAfter
             "v1," + base64Encode(hmacSha256("test-worker-secret", failed_id + "." + ts + "." + hit.body)));
 
   // Counted, and the run is as it was.
-  EXPECT_TRUE(waitFor([&] { return metric(sys.dispatcherMetrics(), kDelivered) >= delivered_before + 1; }, 30s));
-  EXPECT_GE(metric(sys.dispatcherMetrics(), kRetried), retried_before + 1);
+  EXPECT_TRUE(waitFor([&] { return sys.dispatcherMetric(kDelivered) >= delivered_before + 1; }, 30s));
+  EXPECT_GE(sys.dispatcherMetric(kRetried), retried_before + 1);
   EXPECT_STREQ(sys.run(failed_id)["status"].GetString(), "failed");
 
   // A completed run calls nobody.
@@ -130,7 +126,7 @@ TEST(CompatUpstashCallback, NonRetryableAnswerCallsOnceWithoutRetries) {
 
 TEST(CompatUpstashCallback, ACallbackThatCannotBeDeliveredChangesNothing) {
   auto& sys = CompatSystem::get();
-  const double gave_up_before = metric(sys.dispatcherMetrics(), kGaveUp);
+  const double gave_up_before = sys.dispatcherMetric(kGaveUp);
   // Nobody listens there: every try is a connection error, retried, then given up.
   const std::string nowhere = "http://127.0.0.1:" + std::to_string(freePort()) + "/gone";
   const std::string body = "[" +
@@ -142,7 +138,7 @@ TEST(CompatUpstashCallback, ACallbackThatCannotBeDeliveredChangesNothing) {
   auto run = sys.waitTerminal(id);
   ASSERT_TRUE(run.IsObject());
   EXPECT_STREQ(run["status"].GetString(), "failed");
-  ASSERT_TRUE(waitFor([&] { return metric(sys.dispatcherMetrics(), kGaveUp) >= gave_up_before + 1; }, 60s))
+  ASSERT_TRUE(waitFor([&] { return sys.dispatcherMetric(kGaveUp) >= gave_up_before + 1; }, 60s))
       << sys.dispatcherMetrics();
   auto after = sys.run(id);
   EXPECT_STREQ(after["status"].GetString(), "failed");
