@@ -1,5 +1,6 @@
 #include "batchrun/cli/batches.hpp"
 #include "batchrun/common/json_parse.hpp"
+#include "batchrun/common/json_writer.hpp"
 
 #include <rapidjson/document.h>
 #include <rapidjson/stringbuffer.h>
@@ -13,7 +14,7 @@ namespace batchrun::cli {
 namespace {
 std::string stringify(const rapidjson::Value& v) {
   rapidjson::StringBuffer buf;
-  rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+  json::Writer w(buf);
   v.Accept(w);
   return {buf.GetString(), buf.GetSize()};
 }

@@ -10,6 +10,7 @@
 #include "batchrun/cli/batches.hpp"
 #include "batchrun/cli/submit.hpp"
 #include "batchrun/common/json_parse.hpp"
+#include "batchrun/common/json_writer.hpp"
 
 namespace batchrun::cli {
 
@@ -26,7 +27,7 @@ int printAnswer(const ApiResponse& r, const std::string& what) {
 
 std::string jsonString(const std::string& s) {
   rapidjson::StringBuffer buf;
-  rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+  json::Writer w(buf);
   w.String(s.c_str(), static_cast<rapidjson::SizeType>(s.size()));
   return buf.GetString();
 }
@@ -72,7 +73,7 @@ int runsList(ApiClient& api, const RunsListFlags& f) {
     }
     for (const auto& run : d["runs"].GetArray()) {
       rapidjson::StringBuffer buf;
-      rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+      json::Writer w(buf);
       run.Accept(w);
       std::printf("%s\n", buf.GetString());
     }
