@@ -2,7 +2,6 @@
 // recursion proportional to the input, and the path to where a parse failed.
 #include <gtest/gtest.h>
 
-#include <cstdlib>
 #include <string>
 
 #include "batchrun/common/json.hpp"
@@ -177,18 +176,5 @@ TEST(JsonParse, RawControlBytesAreRefusedByTheInPlaceParseAsByTheOthers) {
         EXPECT_EQ(st.kind, Kind::kSyntax);
       }
     }
-  }
-}
-
-// Found by tests/fuzz (fuzz_json_parse): RapidJSON's default number parse put 21438017e42 an ulp
-// away from the nearest double, so writing the value out and reading it back changed it again.
-TEST(JsonParse, NumbersAreReadExactlyAndSurviveARoundTrip) {
-  for (const char* text : {"21438017e42", "2.1438017e49", "0.1", "1.7976931348623157e308", "5e-324", "123456789012345678e-5"}) {
-    rapidjson::Document d;
-    ASSERT_TRUE(json::parse(d, text).ok()) << text;
-    EXPECT_EQ(d.GetDouble(), std::strtod(text, nullptr)) << text;
-    rapidjson::Document again;
-    ASSERT_TRUE(json::parse(again, json::stringify(d)).ok()) << text;
-    EXPECT_EQ(again.GetDouble(), d.GetDouble()) << text;
   }
 }

@@ -257,11 +257,7 @@ ParseStatus parseStream(rapidjson::Document& doc, Stream& in, size_t size, int m
   auto generate = [&](rapidjson::Document& target) {
     detail::BoundedHandler<Stream> handler(target, in, max_depth, status);
     rapidjson::Reader reader;
-    // Full precision: RapidJSON's default number parse may be an ulp off (21438017e42), so a
-    // value re-written (stringify) and read again drifted on every round trip through a record,
-    // and a worker got another number than the client sent (found by tests/fuzz/fuzz_json_parse).
-    // The exact path only runs for numbers the fast path cannot convert exactly.
-    constexpr unsigned kFlags = kExtraFlags | rapidjson::kParseIterativeFlag | rapidjson::kParseFullPrecisionFlag;
+    constexpr unsigned kFlags = kExtraFlags | rapidjson::kParseIterativeFlag;
     const rapidjson::ParseResult result =
         utf8 == Utf8::kValidate ? reader.Parse<kFlags | rapidjson::kParseValidateEncodingFlag>(in, handler)
                                 : reader.Parse<kFlags>(in, handler);
