@@ -78,7 +78,8 @@ bool parseCreateEndpoint(std::string_view body, CreateEndpointRequest& out, std:
       }
     } else if (name == "dialect") {
       if (v.IsNull()) continue;
-      std::string dialect = v.IsString() ? v.GetString() : "";
+      // With its length: "native\u0000x" is not "native".
+      std::string dialect = v.IsString() ? std::string(v.GetString(), v.GetStringLength()) : "";
       if (dialect != "native" && dialect != "extend") {
         errors.push_back({-1, "dialect", "must be \"native\" or \"extend\""});
       } else {

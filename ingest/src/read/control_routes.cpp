@@ -117,7 +117,8 @@ std::vector<FieldError> parseResultBody(std::string_view body, ControlMessage& o
     if (v.IsNull() && (name == "error" || name == "attempt")) continue;
     if (name == "status") {
       has_status = true;
-      std::string s = v.IsString() ? v.GetString() : "";
+      // With their lengths: "completed\u0000x" is not "completed" (nor a code cut at its NUL).
+      const std::string_view s = v.IsString() ? std::string_view(v.GetString(), v.GetStringLength()) : "";
       if (s != "completed" && s != "failed") bad("status", "must be \"completed\" or \"failed\"");
       out.success = s == "completed";
     } else if (name == "output") {
@@ -136,11 +137,11 @@ std::vector<FieldError> parseResultBody(std::string_view body, ControlMessage& o
       if (code == v.MemberEnd() || !code->value.IsString() || code->value.GetStringLength() == 0) {
         bad("error.code", "must be a non-empty string");
       } else {
-        out.error_code = code->value.GetString();
+        out.error_code.assign(code->value.GetString(), code->value.GetStringLength());
       }
       if (message == v.MemberEnd() || message->value.IsNull()) continue;
       if (!message->value.IsString()) bad("error.message", "must be a string");
-      else out.error_message = message->value.GetString();
+      else out.error_message.assign(message->value.GetString(), message->value.GetStringLength());
     } else if (name == "attempt") {
       const auto n = integralValue(v);
       if (!n || *n < 1 || *n > std::numeric_limits<int>::max()) bad("attempt", "must be an integer >= 1");

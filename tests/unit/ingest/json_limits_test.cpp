@@ -161,3 +161,25 @@ TEST(JsonLimits, RawControlBytesInAnInputAreRefusedLikeEverywhereElse) {
     }
   }
 }
+
+// Found by tests/fuzz (fuzz_result_body, fuzz_webhook_endpoint_request): values were read up to
+// their first NUL, so "completed\u0000x" passed as "completed", "native\u0000x" as "native", and an
+// error code or message was cut short.
+TEST(JsonLimits, AnEscapedNulIsPartOfAValueNotItsEnd) {
+  ControlMessage m;
+  auto errors = parseResultBody(R"({"status": "completed\u0000x"})", m);
+  ASSERT_EQ(errors.size(), 1u) << describe(errors);
+  EXPECT_EQ(errors[0].field, "status");
+
+  ControlMessage failed;
+  errors = parseResultBody(R"({"status": "failed", "error": {"code": "a\u0000b", "message": "m\u0000n"}})", failed);
+  ASSERT_TRUE(errors.empty()) << describe(errors);
+  EXPECT_EQ(failed.error_code, std::string("a\0b", 3));
+  EXPECT_EQ(failed.error_message, std::string("m\0n", 3));
+
+  CreateEndpointRequest req;
+  std::vector<FieldError> problems;
+  EXPECT_FALSE(parseCreateEndpoint(R"({"url": "https://h.example/", "dialect": "native\u0000x"})", req, problems));
+  ASSERT_EQ(problems.size(), 1u) << describe(problems);
+  EXPECT_EQ(problems[0].field, "dialect");
+}
