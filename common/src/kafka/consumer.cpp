@@ -51,7 +51,10 @@ Result<std::unique_ptr<Consumer>> Consumer::create(const KafkaSettings& settings
       {"enable.auto.offset.store", "false"},  // only what the caller marks done gets committed
       {"auto.commit.interval.ms", "1000"},
       {"auto.offset.reset", "earliest"},
-      {"session.timeout.ms", "10000"},
+      // How long a crashed member's partitions wait for it: the dispatcher's and webhook-sender's
+      // handover after a kill -9 (9-11 s at 10000, 6-9 s at 6000: docs/performance.md). 6000 is
+      // the broker's default floor (group.min.session.timeout.ms); BATCHRUN_KAFKA_CONFIG overrides.
+      {"session.timeout.ms", "6000"},
       {"heartbeat.interval.ms", "1000"},
       {"max.poll.interval.ms", "300000"},
       {"fetch.wait.max.ms", "50"},
