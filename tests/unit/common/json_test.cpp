@@ -178,3 +178,16 @@ TEST(JsonParse, RawControlBytesAreRefusedByTheInPlaceParseAsByTheOthers) {
     }
   }
 }
+
+// Found by tests/fuzz (fuzz_json_parse, fuzz_run_record): RapidJSON 1.1 read 4e308 as infinity, and
+// what stringify then wrote was not JSON (a single run's input, a record re-encoded).
+TEST(JsonParse, NumbersPastTheDoubleRangeAreRefused) {
+  for (const char* text : {"4e308", "-4e308", "[22000671e308]", "1e400"}) {
+    const auto st = parseText(text);
+    EXPECT_FALSE(st.ok()) << text;
+    EXPECT_EQ(st.kind, Kind::kSyntax) << text;
+  }
+  rapidjson::Document d;
+  ASSERT_TRUE(json::parse(d, "[1.7976931348623157e308, -1.7976931348623157e308]").ok());
+  EXPECT_TRUE(parseText(json::stringify(d)).ok());
+}

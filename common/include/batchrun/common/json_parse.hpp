@@ -15,6 +15,7 @@
 #include <rapidjson/reader.h>
 
 #include <algorithm>
+#include <cmath>
 #include <atomic>
 #include <cstdint>
 #include <cstring>
@@ -172,7 +173,12 @@ class BoundedHandler {
   bool Uint(unsigned u) { return doc_.Uint(u); }
   bool Int64(int64_t i) { return doc_.Int64(i); }
   bool Uint64(uint64_t u) { return doc_.Uint64(u); }
-  bool Double(double d) { return doc_.Double(d); }
+  bool Double(double d) {
+    // RapidJSON 1.1 reads a number past the double range (4e308) as infinity, which no writer can
+    // put back into JSON (stringify wrote a broken text): refused as too big (found by tests/fuzz).
+    if (!std::isfinite(d)) return refuseNumber();
+    return doc_.Double(d);
+  }
   bool RawNumber(const char* s, rapidjson::SizeType n, bool copy) { return doc_.RawNumber(s, n, copy); }
   bool String(const char* s, rapidjson::SizeType n, bool copy) {
     if (hasEncodedSurrogate(s, n)) return refuseEncoding();
@@ -199,6 +205,12 @@ class BoundedHandler {
     status_.kind = ParseStatus::Kind::kTooDeep;
     status_.max_depth = max_depth_;
     status_.offset = in_.Tell();  // the reader calls this before taking the bracket
+    return false;
+  }
+  bool refuseNumber() {
+    status_.kind = ParseStatus::Kind::kSyntax;
+    status_.code = rapidjson::kParseErrorNumberTooBig;
+    status_.offset = in_.Tell();
     return false;
   }
   bool refuseEncoding() {
