@@ -1,4 +1,5 @@
-// Extend routes (dialects/extend.hpp): the shared write flow with priority 90, reads from the RunView.
+// Extend routes (dialects/extend.hpp): the shared write flow (priority 90 unless the request sets
+// one), reads from the RunView, cancels with the runs.control record of POST /v1/runs/{id}/cancel.
 #include <map>
 
 #include "batchrun/common/json.hpp"
@@ -41,6 +42,12 @@ std::optional<std::string> extendProject(const Request& req, ResponseWriter& rw,
   return project;
 }
 
+// The run object with what the project's workflow registration says (dialects/extend.hpp).
+std::string runJson(const CompatDeps& deps, const std::string& project, const Run& run, bool cancelling = false) {
+  const auto workflow = deps.write.workflows.get(project, run.workflow_id);
+  return extendRunJson(run, {workflow ? &*workflow : nullptr, cancelling});
+}
+
 WriteDialect extendDialect(bool legacy) {
   WriteDialect d;
   d.route = "POST /workflow_runs/batch";
@@ -57,6 +64,19 @@ WriteDialect extendDialect(bool legacy) {
     return FieldError{-1, legacy ? "workflowId" : "workflow.id", unregisteredWorkflowMessage(workflow_id, {})};
   };
   return d;
+}
+
+// The answer to a read of one run (GET /workflow_runs/{id}, and a cancel's answer).
+RunReply runReply(CompatDeps& deps, std::string project, std::string id, bool legacy, ErrorReplier reply,
+                  bool cancelling) {
+  return [&deps, project = std::move(project), id = std::move(id), legacy, reply = std::move(reply), cancelling](
+             ResponseWriter& w, const Result<std::optional<Run>>& found) {
+    if (!found) return reply(w, Code::Service_Unavailable, "", found.error().message, {}, 1);
+    const auto& run = *found;
+    if (!run) return reply(w, Code::Not_Found, "", "workflow run " + id + " not found", {}, 0);
+    const std::string body = runJson(deps, project, *run, cancelling);
+    replyJson(w, Code::Ok, legacy ? "{\"success\":true,\"workflowRun\":" + body + "}" : body);
+  };
 }
 
 }  // namespace
@@ -97,13 +117,13 @@ void addExtendRoutes(Pistache::Rest::Router& router, CompatDeps& deps) {
               parsed.errors, 0);
         return;
       }
-      auto answer = [reply, legacy](ResponseWriter& w, const Result<RunPage>& listed) {
+      auto answer = [d, reply, legacy, project = *project](ResponseWriter& w, const Result<RunPage>& listed) {
         if (!listed) return reply(w, Code::Service_Unavailable, "", listed.error().message, {}, 1);
         const RunPage& page = *listed;
         std::string out = legacy ? "{\"success\":true,\"workflowRuns\":[" : "{\"object\":\"list\",\"data\":[";
         for (size_t i = 0; i < page.runs.size(); ++i) {
           if (i) out += ',';
-          out += extendRunJson(page.runs[i]);
+          out += runJson(*d, project, page.runs[i]);
         }
         out += "],\"nextPageToken\":";
         if (page.last_run_id.empty()) out += "null"; else json::appendString(out, encodeCursor(page.last_run_id));
@@ -122,14 +142,58 @@ void addExtendRoutes(Pistache::Rest::Router& router, CompatDeps& deps) {
       auto project = extendProject(req, rw, *d, reply);
       if (!project) return;
       auto id = req.param(":id").as<std::string>();
-      auto answer = [reply, legacy, id](ResponseWriter& w, const Result<std::optional<Run>>& found) {
-        if (!found) return reply(w, Code::Service_Unavailable, "", found.error().message, {}, 1);
-        const auto& run = *found;
+      readRun(*d, *project, id, std::move(rw), runReply(*d, *project, id, legacy, reply, false), reply);
+    });
+    return Route::Result::Ok;
+  });
+
+  Routes::Post(router, "/workflow_runs/:id/cancel", [d](const Request& req, ResponseWriter rw) {
+    const bool legacy = legacyRequest(req);
+    const ErrorReplier reply = extendReply(legacy);
+    guardedCompat(rw, reply, [&] {
+      auto project = extendProject(req, rw, *d, reply);
+      if (!project) return;
+      const auto id = req.param(":id").as<std::string>();
+      // The index knows all a cancel needs (status, partition): no Kafka read until the answer.
+      auto find = [project = *project, id](const RunView& view) { return view.summary(project, id); };
+      auto then = [d, legacy, reply, project = *project, id](ResponseWriter& w, const std::optional<Run>& run) {
         if (!run) return reply(w, Code::Not_Found, "", "workflow run " + id + " not found", {}, 0);
-        replyJson(w, Code::Ok, legacy ? "{\"success\":true,\"workflowRun\":" + extendRunJson(*run) + "}"
-                                      : extendRunJson(*run));
+        if (isTerminal(run->status)) {
+          return reply(w, Code::Bad_Request, "",
+                       std::string("workflow run is already ") + extendStatus(run->status) +
+                           "; only PENDING or PROCESSING runs can be cancelled",
+                       {{-1, "status", extendStatus(run->status)}}, 0);
+        }
+        if (run->partition < 0) {
+          return reply(w, Code::Service_Unavailable, "", "workflow run is not routable yet; retry", {}, 1);
+        }
+        if (auto st = requestCancel(*d, *run); !st) {
+          return reply(w, Code::Service_Unavailable, "", st.error().message, {}, d->write.config.retry_after_s);
+        }
+        // Extend answers the run: read in full, CANCELLING until the dispatcher has stopped it.
+        readRun(*d, project, id, std::move(w), runReply(*d, project, id, legacy, reply, true), reply);
       };
-      readRun(*d, *project, id, std::move(rw), answer, reply);
+      cancelTarget(*d, find, std::move(rw), then, reply);
+    });
+    return Route::Result::Ok;
+  });
+
+  // Any other method or path under /workflow_runs: Extend's error shape instead of Pistache's
+  // text/plain. A custom handler runs only when no route matched, before Pistache's own 405.
+  router.addCustomHandler([](const Request& req, ResponseWriter rw) {
+    auto allowed = extendAllowedMethods(req.resource());
+    if (!allowed) return Route::Result::Failure;  // not Extend's: the next handler or Pistache's answer
+    const ErrorReplier reply = extendReply(legacyRequest(req));
+    guardedCompat(rw, reply, [&] {
+      if (allowed->empty()) {
+        return reply(rw, Code::Not_Found, "", "no route " + req.resource() + " in the Extend API batchrun serves", {},
+                     0);
+      }
+      addHeader(rw, "Allow", *allowed);
+      reply(rw, Code::Method_Not_Allowed, "",
+            std::string(Pistache::Http::methodString(req.method())) + " is not allowed on " + req.resource() +
+                "; allowed: " + *allowed,
+            {}, 0);
     });
     return Route::Result::Ok;
   });

@@ -1,11 +1,17 @@
 #pragma once
 // Extend dialect (docs/compat.md "Extend"):
-//   POST /workflow_runs/batch   {workflow: {id, version?}, inputs: [{file | rawText, metadata?}]}   → 200 {batchId}
-//                               older API versions: {workflowId, version?, inputs}              → 200 {success: true, batchId}
+//   POST /workflow_runs/batch   {workflow: {id, version?}, inputs: [{file | rawText, metadata?}], priority?}
+//                                                                                         → 200 {batchId}
+//                               older API versions: {workflowId, version?, inputs, priority?}
+//                                                                                         → 200 {success: true, batchId}
+//     file: {url, name?, settings?} | {id} | {text, name?} (older: {fileUrl | fileId, fileName?})
 //   GET  /workflow_runs?batchId=&status=&workflowId=&nextPageToken=&maxPageSize=   (max 1,000)
 //   GET  /workflow_runs/{id}
+//   POST /workflow_runs/{id}/cancel                                  → 200 the run, status CANCELLING
+//   anything else under /workflow_runs: 404, or 405 with Allow, in the error shape below
 // The header x-extend-api-version selects the shape: a version before 2026-02-09 (2024-12-23,
-// 2025-04-21) is the older one; none or a later one is the current one. Every run gets priority 90.
+// 2025-04-21) is the older one; none or a later one is the current one. `priority` is Extend's
+// 1..100 (lower first, default 90) and batchrun's own scale: the run's priority, hence its lane.
 // Errors: {code, message, retryable, requestId, details} (current) or {success: false, error} (older).
 #include <map>
 #include <optional>
@@ -14,6 +20,7 @@
 #include <vector>
 
 #include "batchrun/common/records/run.hpp"
+#include "batchrun/common/records/workflow.hpp"
 #include "batchrun/ingest/http/http_reply.hpp"
 #include "batchrun/ingest/write/run_request.hpp"
 #include "batchrun/ingest/read/run_view.hpp"
@@ -21,7 +28,7 @@
 namespace batchrun::ingest {
 
 inline constexpr const char* kExtendCurrentVersion = "2026-02-09";
-inline constexpr int kExtendPriority = 90;
+inline constexpr int kExtendPriority = 90;  // Extend's default for batch runs
 
 // True for the older request/answer shapes ({workflowId}, {success: true, ...}).
 bool extendLegacy(std::string_view api_version);
@@ -41,7 +48,19 @@ ExtendListQuery parseExtendList(const std::map<std::string, std::string>& params
 
 const char* extendStatus(RunStatus s);
 std::optional<RunStatus> runStatusFromExtend(std::string_view s);
-std::string extendRunJson(const Run& run);
+
+// What a workflow run object says beyond the run itself.
+struct ExtendRunContext {
+  const Workflow* workflow = nullptr;  // the workflow's registration, when the project still has it
+  bool cancelling = false;             // a cancel was just recorded: a run not ended yet is CANCELLING
+};
+// The workflow_run object (both API versions), with every field the Extend SDKs' WorkflowRun and
+// WorkflowRunSummary types require; docs/compat.md says where each value comes from.
+std::string extendRunJson(const Run& run, const ExtendRunContext& context = {});
+
+// Routes under /workflow_runs that batchrun serves: nullopt for a path outside that prefix;
+// otherwise the methods the path has ("GET", "POST", "GET, POST"), empty for a path it does not have.
+std::optional<std::string> extendAllowedMethods(std::string_view path);
 std::string extendErrorBody(bool legacy, int http_code, std::string_view message, const std::vector<FieldError>& details);
 
 }  // namespace batchrun::ingest
