@@ -1,5 +1,6 @@
 #include "batchrun/common/clock.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <ctime>
@@ -27,6 +28,10 @@ std::string formatRfc3339(int64_t unix_ms) {
   // Written digit by digit: gmtime_r + snprintf were ≈ 4 % of the dispatcher's CPU in a profile
   // (every event and several state fields carry a time).
   using namespace std::chrono;
+  // A time read from a record may be any int64, and floor<days> overflows near INT64_MIN (found by
+  // tests/fuzz/fuzz_events): clamped to ±8.64e15 ms (±100,000,000 days, JavaScript's date range).
+  constexpr int64_t kLimitMs = 8'640'000'000'000'000;
+  unix_ms = std::clamp(unix_ms, -kLimitMs, kLimitMs);
   const sys_time<milliseconds> tp{milliseconds{unix_ms}};
   const sys_days day = floor<days>(tp);
   const year_month_day ymd{day};

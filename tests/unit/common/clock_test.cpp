@@ -2,6 +2,7 @@
 
 #include <cstdio>
 #include <ctime>
+#include <limits>
 
 #include "batchrun/common/clock.hpp"
 
@@ -51,4 +52,12 @@ TEST(Clock, FormatsLikeTheCLibrary) {
   }
   EXPECT_EQ(formatRfc3339(951782400000), "2000-02-29T00:00:00.000Z");
   EXPECT_EQ(formatRfc3339(-1), "1969-12-31T23:59:59.999Z");
+}
+
+// Found by tests/fuzz (fuzz_events): a batch's created_at near INT64_MIN (any int64 a record holds)
+// overflowed inside std::chrono. Times past ±8.64e15 ms are written as that limit.
+TEST(Clock, ExtremeTimesAreWrittenWithoutOverflow) {
+  EXPECT_EQ(formatRfc3339(std::numeric_limits<int64_t>::min()), formatRfc3339(-8'640'000'000'000'000));
+  EXPECT_EQ(formatRfc3339(std::numeric_limits<int64_t>::max()), formatRfc3339(8'640'000'000'000'000));
+  EXPECT_FALSE(formatRfc3339(std::numeric_limits<int64_t>::min()).empty());
 }
