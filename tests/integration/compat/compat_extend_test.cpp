@@ -1,7 +1,10 @@
 // Extend dialect against the running system: the batch bodies of Extend's "Batch Run Workflow"
 // reference (current and older API versions), runs listed and read in Extend's shapes until
-// PROCESSED, Extend's error shapes, and the batch through /v1.
+// PROCESSED, priority, cancel, Extend's error shapes (404/405 too), and the batch through /v1.
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <set>
@@ -76,7 +79,14 @@ TEST(CompatExtend, BatchRunFromTheReferenceIsProcessedWithMetadataAndPriority90)
   ASSERT_TRUE(one.IsObject() && one.HasMember("object"));
   EXPECT_STREQ(one["object"].GetString(), "workflow_run");
   EXPECT_STREQ(one["status"].GetString(), "PROCESSED");
-  EXPECT_TRUE(one["output"].IsObject());  // the demo worker's echo of the input
+  // The worker's answer (the demo worker's echo of the input) is the one step run's result.
+  EXPECT_FALSE(one.HasMember("output"));
+  ASSERT_EQ(one["stepRuns"].Size(), 1u);
+  EXPECT_STREQ(one["stepRuns"][0]["stepType"].GetString(), "EXTERNAL_DATA_VALIDATION");
+  EXPECT_TRUE(one["stepRuns"][0]["result"]["response"]["data"]["echo"].IsObject());
+  EXPECT_TRUE(one["dashboardUrl"].IsString());
+  EXPECT_FALSE(one["reviewed"].GetBool());
+  EXPECT_EQ(one["files"].Size(), 1u);
 
   // Paging with nextPageToken, Extend's parameter names.
   auto p1 = parseJson(sys.call("GET", "/workflow_runs?batchId=" + batch + "&maxPageSize=1", {}, extendHeaders()).body);
@@ -165,6 +175,108 @@ TEST(CompatExtend, ErrorsInExtendShape) {
   EXPECT_STREQ(d["details"][0]["field"].GetString(), "workflow.id");
   EXPECT_NE(std::string(d["message"].GetString()).find("PUT /v1/workflows/wf_1"), std::string::npos) << r.body;
   EXPECT_EQ(parseJson(sys.call("GET", "/workflow_runs?workflowId=wf_1", {}, extendHeaders()).body)["data"].Size(), 0u);
+}
+
+// A worker that takes connections and never answers (the kernel completes the handshakes of a
+// listening socket nobody accepts on): a run sent to it stays PROCESSING until it is cancelled.
+class SilentWorker {
+ public:
+  SilentWorker() {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof a;
+    if (fd_ < 0 || ::bind(fd_, reinterpret_cast<sockaddr*>(&a), len) != 0 || ::listen(fd_, 64) != 0 ||
+        ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
+      ADD_FAILURE() << "could not listen";
+      return;
+    }
+    port_ = ntohs(a.sin_port);
+  }
+  ~SilentWorker() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_) + "/run"; }
+
+ private:
+  int fd_ = -1;
+  int port_ = 0;
+};
+
+TEST(CompatExtend, SdkInputShapesPriorityAndCancel) {
+  auto& sys = CompatSystem::get();
+  SilentWorker silent;
+  auto put = sys.call("PUT", "/v1/workflows/wf_extend_silent", R"({"endpoint": ")" + silent.url() + R"("})",
+                      {{"Authorization", bearer()}});
+  ASSERT_LT(put.status, 300) << put.body;
+  // What the SDK sends: file {url}, {id}, {text}, and a priority.
+  auto r = sys.call("POST", "/workflow_runs/batch", R"({"workflow": {"id": "wf_extend_silent"}, "priority": 20,
+      "inputs": [{"file": {"text": "Invoice #3", "name": "inv3.txt"}, "metadata": {"n": 1}},
+                 {"file": {"id": "file_abc"}}]})",
+                    extendHeaders());
+  ASSERT_EQ(r.status, 200) << r.body;
+  const std::string batch = parseJson(r.body)["batchId"].GetString();
+  auto list = waitBatch(batch, 2, "PROCESSING");
+  ASSERT_TRUE(list.IsObject()) << "the runs did not start";
+  std::string text_run;
+  for (auto& run : list["data"].GetArray()) {
+    EXPECT_EQ(run["priority"].GetInt(), 20);
+    if (run["files"][0]["name"] == "inv3.txt") text_run = run["id"].GetString();
+  }
+  ASSERT_FALSE(text_run.empty());
+  // The priority's lane, as /v1 shows it (BATCHRUN_LANES' default: 1..25 is `high`).
+  EXPECT_STREQ(sys.run(text_run)["lane"].GetString(), "high");
+
+  r = sys.call("POST", "/workflow_runs/" + text_run + "/cancel", {}, extendHeaders());
+  ASSERT_EQ(r.status, 200) << r.body;
+  auto cancelled = parseJson(r.body);
+  EXPECT_STREQ(cancelled["object"].GetString(), "workflow_run");
+  EXPECT_STREQ(cancelled["id"].GetString(), text_run.c_str());
+  const std::string status = cancelled["status"].GetString();
+  EXPECT_TRUE(status == "CANCELLING" || status == "CANCELLED") << status;
+  auto v1 = sys.waitTerminal(text_run);
+  ASSERT_TRUE(v1.IsObject());
+  EXPECT_STREQ(v1["status"].GetString(), "cancelled");
+  auto one = parseJson(sys.call("GET", "/workflow_runs/" + text_run, {}, extendHeaders()).body);
+  EXPECT_STREQ(one["status"].GetString(), "CANCELLED");
+  // Cancelling it again, or an unknown run: Extend's error shape.
+  r = sys.call("POST", "/workflow_runs/" + text_run + "/cancel", {}, extendHeaders());
+  EXPECT_EQ(r.status, 400) << r.body;
+  EXPECT_STREQ(parseJson(r.body)["code"].GetString(), "INVALID_REQUEST");
+  r = sys.call("POST", "/workflow_runs/0190aaaa-0000-7000-8000-000000000000/cancel", {}, extendHeaders("2024-12-23"));
+  EXPECT_EQ(r.status, 404) << r.body;
+  EXPECT_FALSE(parseJson(r.body)["success"].GetBool());
+  // The other run is not left running on the silent worker.
+  for (auto& run : list["data"].GetArray()) {
+    const std::string id = run["id"].GetString();
+    if (id != text_run) {
+      EXPECT_EQ(sys.call("POST", "/workflow_runs/" + id + "/cancel", {}, extendHeaders()).status, 200);
+    }
+  }
+  EXPECT_TRUE(waitBatch(batch, 2, "CANCELLED").IsObject());
+}
+
+TEST(CompatExtend, UnknownRoutesAndMethodsInExtendShape) {
+  auto& sys = CompatSystem::get();
+  auto r = sys.call("GET", "/workflow_runs/x/outputs", {}, extendHeaders());
+  EXPECT_EQ(r.status, 404) << r.body;
+  EXPECT_STREQ(parseJson(r.body)["code"].GetString(), "NOT_FOUND");
+  r = sys.call("DELETE", "/workflow_runs/x", {}, extendHeaders());
+  EXPECT_EQ(r.status, 405) << r.body;
+  EXPECT_EQ(r.headers["allow"], "GET") << r.body;
+  EXPECT_STREQ(parseJson(r.body)["code"].GetString(), "METHOD_NOT_ALLOWED");
+  r = sys.call("GET", "/workflow_runs/x/cancel", {}, extendHeaders());
+  EXPECT_EQ(r.status, 405) << r.body;
+  EXPECT_EQ(r.headers["allow"], "POST");
+  r = sys.call("POST", "/workflow_runs", R"({"workflow": {"id": "wf_1234567890"}})", extendHeaders("2025-04-21"));
+  EXPECT_EQ(r.status, 405) << r.body;
+  EXPECT_FALSE(parseJson(r.body)["success"].GetBool());
+  r = sys.call("POST", "/workflow_runs/batch", R"({"workflow": {"id": "wf_1234567890"}, "priority": 0,
+      "inputs": [{"file": {"url": "https://example.com/a.pdf"}}]})",
+               extendHeaders());
+  EXPECT_EQ(r.status, 400) << r.body;
+  EXPECT_STREQ(parseJson(r.body)["details"][0]["field"].GetString(), "priority");
 }
 
 }  // namespace
