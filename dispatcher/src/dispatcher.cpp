@@ -70,8 +70,12 @@ void Dispatcher::stop() {
 }
 
 std::string Dispatcher::readiness() const {
+  // Not ready only until the first assignment is rebuilt. A later rebalance or rebuild is the group
+  // doing its work (a broker failover moving the coordinator, a member joining or dying): marking the
+  // pod unready for it would flap every dispatcher at once and help nothing, since no traffic is
+  // routed to a dispatcher (docs/operations.md, "What the probes check").
   std::lock_guard lock(mu_);
-  return readiness_;
+  return ready_once_ ? std::string() : readiness_;
 }
 
 void Dispatcher::post(std::function<void()> fn) {
@@ -385,6 +389,7 @@ void Dispatcher::onAssigned(const std::vector<TopicPartition>& parts) {
   metrics_.partitions().set(static_cast<double>(owned_.size()));
   std::lock_guard lock(mu_);
   readiness_ = rebuilding_.empty() ? std::string() : "rebuilding state of assigned partitions";
+  ready_once_ |= readiness_.empty();
 }
 
 void Dispatcher::dropPartition(int32_t p) {
@@ -485,6 +490,7 @@ void Dispatcher::rebuild() {
   rebuilding_.clear();
   std::lock_guard lock(mu_);
   readiness_.clear();
+  ready_once_ = true;
 }
 
 void Dispatcher::adoptRebuilt(Run run) {

@@ -209,6 +209,7 @@ class Dispatcher : private RebalanceListener, private DeliveryHandler {
   std::condition_variable cv_;
   std::deque<std::function<void()>> inbox_;  // guarded by mu_
   std::string readiness_ = "not started";    // guarded by mu_
+  bool ready_once_ = false;                   // guarded by mu_
   std::atomic<bool> stop_{false};
   std::atomic<bool> drain_{false};
 
