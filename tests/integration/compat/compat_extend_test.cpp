@@ -210,11 +210,18 @@ TEST(CompatExtend, SdkInputShapesPriorityAndCancel) {
   auto put = sys.call("PUT", "/v1/workflows/wf_extend_silent", R"({"endpoint": ")" + silent.url() + R"("})",
                       {{"Authorization", bearer()}});
   ASSERT_LT(put.status, 300) << put.body;
-  // What the SDK sends: file {url}, {id}, {text}, and a priority.
-  auto r = sys.call("POST", "/workflow_runs/batch", R"({"workflow": {"id": "wf_extend_silent"}, "priority": 20,
-      "inputs": [{"file": {"text": "Invoice #3", "name": "inv3.txt"}, "metadata": {"n": 1}},
-                 {"file": {"id": "file_abc"}}]})",
-                    extendHeaders());
+  // What the SDK sends: file {url}, {id}, {text}, and a priority. Sent again while the instance
+  // it reaches has not read the registration yet (another instance took the PUT: the lb topology).
+  HttpResponse r;
+  waitFor(
+      [&] {
+        r = sys.call("POST", "/workflow_runs/batch", R"({"workflow": {"id": "wf_extend_silent"}, "priority": 20,
+            "inputs": [{"file": {"text": "Invoice #3", "name": "inv3.txt"}, "metadata": {"n": 1}},
+                       {"file": {"id": "file_abc"}}]})",
+                     extendHeaders());
+        return r.status != 400 || r.body.find("is not registered") == std::string::npos;
+      },
+      30s);
   ASSERT_EQ(r.status, 200) << r.body;
   const std::string batch = parseJson(r.body)["batchId"].GetString();
   auto list = waitBatch(batch, 2, "PROCESSING");
@@ -238,8 +245,13 @@ TEST(CompatExtend, SdkInputShapesPriorityAndCancel) {
   auto v1 = sys.waitTerminal(text_run);
   ASSERT_TRUE(v1.IsObject());
   EXPECT_STREQ(v1["status"].GetString(), "cancelled");
-  auto one = parseJson(sys.call("GET", "/workflow_runs/" + text_run, {}, extendHeaders()).body);
-  EXPECT_STREQ(one["status"].GetString(), "CANCELLED");
+  // Through the Extend route too (waited for: behind nginx the other instance may not have read it yet).
+  EXPECT_TRUE(waitFor(
+      [&] {
+        auto one = parseJson(sys.call("GET", "/workflow_runs/" + text_run, {}, extendHeaders()).body);
+        return one.IsObject() && one.HasMember("status") && one["status"] == "CANCELLED";
+      },
+      30s));
   // Cancelling it again, or an unknown run: Extend's error shape.
   r = sys.call("POST", "/workflow_runs/" + text_run + "/cancel", {}, extendHeaders());
   EXPECT_EQ(r.status, 400) << r.body;
