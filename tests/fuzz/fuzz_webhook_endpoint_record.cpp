@@ -9,9 +9,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   fuzz::noThrow("decodeEndpoint", [&] {
     auto e = fuzz::checkRoundTrip(fuzz::text(data, size), decodeEndpoint, encodeEndpoint);
     if (!e) return;
-    const std::string shown = endpointPublicJson(*e);
-    FUZZ_CHECK(fuzz::isJsonObject(shown));
-    for (const auto& s : e->secrets) FUZZ_CHECK(s.secret.empty() || shown.find(s.secret) == std::string::npos);
+    rapidjson::Document shown;
+    FUZZ_CHECK(json::parse(shown, endpointPublicJson(*e)).ok() && shown.IsObject());
+    FUZZ_CHECK(!shown.HasMember("secrets") && !shown.HasMember("secret"));
   });
   return 0;
 }

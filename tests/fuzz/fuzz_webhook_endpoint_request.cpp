@@ -12,7 +12,7 @@ using namespace batchrun::ingest;
 namespace {
 
 void checkErrors(const std::vector<FieldError>& errors) {
-  for (const auto& e : errors) FUZZ_CHECK(json::validUtf8(e.field) && json::validUtf8(e.message));
+  if (!errors.empty()) FUZZ_CHECK(fuzz::isJsonObject(errorBody("invalid_request", "invalid request", errors)));
 }
 
 void checkCreate(std::string_view body) {

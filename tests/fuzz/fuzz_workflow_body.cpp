@@ -15,7 +15,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   fuzz::noThrow("parseWorkflowBody", [&] {
     Workflow w;
     const auto errors = parseWorkflowBody(body, w);
-    for (const auto& e : errors) FUZZ_CHECK(json::validUtf8(e.field) && json::validUtf8(e.message));
+    if (!errors.empty()) FUZZ_CHECK(fuzz::isJsonObject(errorBody("invalid_request", "invalid workflow", errors)));
     if (!errors.empty()) return;
     FUZZ_CHECK(!urlProblem(w.endpoint));
     FUZZ_CHECK(w.concurrency_limit >= 0 && w.concurrency_limit <= kMaxConcurrencyLimit);
