@@ -1,5 +1,7 @@
 #include "batchrun/common/records/events.hpp"
 
+#include <rapidjson/document.h>
+
 #include "batchrun/common/clock.hpp"
 #include "batchrun/common/ids.hpp"
 #include "batchrun/common/json.hpp"
@@ -47,6 +49,50 @@ OutMessage envelope(const std::string& topic, std::string key, const std::string
   return m;
 }
 }  // namespace
+
+std::optional<Run> runFromEventBody(std::string_view body) {
+  rapidjson::Document d;
+  if (!json::parseRecord(d, body) || !d.IsObject()) return std::nullopt;
+  const auto data = d.FindMember("data");
+  if (data == d.MemberEnd() || !data->value.IsObject()) return std::nullopt;
+  const rapidjson::Value& v = data->value;
+  Run r;
+  std::string status;
+  if (!json::getString(v, "run_id", r.run_id) || !json::getString(v, "status", status)) return std::nullopt;
+  const auto parsed = parseRunStatus(status);
+  if (!parsed) return std::nullopt;
+  r.status = *parsed;
+  json::getString(v, "batch_id", r.batch_id);
+  json::getString(v, "workflow_id", r.workflow_id);
+  json::getString(v, "lane", r.lane);
+  json::getString(v, "queue", r.queue);
+  json::getString(v, "concurrency_key", r.concurrency_key);
+  int64_t n = 0;
+  if (json::getInt(v, "priority", n)) r.priority = static_cast<int>(n);
+  if (json::getInt(v, "attempt", n)) r.attempt = static_cast<int>(n);
+  if (json::getInt(v, "max_attempts", n)) r.max_attempts = static_cast<int>(n);
+  if (json::getInt(v, "timeout_seconds", n)) r.timeout_seconds = static_cast<int>(n);
+  auto raw = [&](const char* name, std::string& into) {
+    const auto it = v.FindMember(name);
+    if (it != v.MemberEnd() && !it->value.IsNull()) into = json::stringify(it->value);
+  };
+  raw("metadata", r.metadata);
+  raw("input", r.input);
+  raw("output", r.output);
+  if (const auto e = v.FindMember("error"); e != v.MemberEnd() && e->value.IsObject()) {
+    json::getString(e->value, "code", r.error_code);
+    json::getString(e->value, "message", r.error_message);
+  }
+  auto time = [&](const char* name, int64_t& into) {
+    std::string text;
+    if (json::getString(v, name, text)) into = parseRfc3339(text).value_or(0);
+  };
+  time("created_at", r.created_at);
+  time("started_at", r.started_at);
+  time("completed_at", r.completed_at);
+  time("updated_at", r.updated_at);
+  return r;
+}
 
 OutMessage makeRunEvent(const std::string& events_topic, const Run& run, std::string_view type, int64_t now_ms) {
   std::string body = "{\"type\":";

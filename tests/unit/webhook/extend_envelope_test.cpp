@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 #include <rapidjson/document.h>
 
+#include "batchrun/common/dialects/extend_run.hpp"
 #include "batchrun/common/records/events.hpp"
 #include "batchrun/common/records/run.hpp"
 #include "batchrun/webhook/extend_envelope.hpp"
@@ -19,6 +20,11 @@ Run sampleRun(RunStatus status) {
   r.input = R"({"rawText":"x"})";
   r.status = status;
   r.attempt = 1;
+  r.priority = 90;
+  r.created_at = 1767225600000;
+  r.started_at = 1767225600250;
+  r.updated_at = 1767225601500;
+  if (isTerminal(status)) r.completed_at = 1767225601500;
   if (status == RunStatus::kCompleted) r.output = R"({"total":3})";
   if (status == RunStatus::kFailed) {
     r.error_code = "worker_4xx";
@@ -49,7 +55,9 @@ TEST(ExtendEnvelope, CompletedRunInExtendsShape) {
   EXPECT_STREQ(p["status"].GetString(), "PROCESSED");
   EXPECT_STREQ(p["batchId"].GetString(), "0190aaaa-0000-7000-8000-0000000000b1");
   EXPECT_STREQ(p["metadata"]["customerId"].GetString(), "cust_1");
-  EXPECT_EQ(p["output"]["total"].GetInt(), 3);
+  // The worker's answer as Extend's step run (docs/compat.md), not a field of batchrun's own.
+  EXPECT_FALSE(p.HasMember("output"));
+  EXPECT_EQ(p["stepRuns"][0]["result"]["response"]["data"]["total"].GetInt(), 3);
   EXPECT_EQ(bodyForDialect("native", "evt_1", event_type::kCompleted, m.value), m.value);
 }
 
@@ -64,6 +72,23 @@ TEST(ExtendEnvelope, FailedAndTimedOutAreWorkflowRunFailed) {
   d.Parse(bodyForDialect("extend", "evt_3", event_type::kTimedOut, t.value).c_str());
   EXPECT_STREQ(d["eventType"].GetString(), "workflow_run.failed");
   EXPECT_STREQ(d["payload"]["failureReason"].GetString(), "timed_out");
+}
+
+// The payload is exactly the workflow_run object ingest answers for the run (one renderer), with
+// every field the Extend SDKs' types require: nothing is lost on the way through the event.
+TEST(ExtendEnvelope, PayloadIsTheRunObjectIngestAnswers) {
+  for (RunStatus status : {RunStatus::kCompleted, RunStatus::kFailed, RunStatus::kTimedOut}) {
+    const batchrun::Run run = sampleRun(status);
+    const auto m = makeRunEvent("events", run, eventTypeFor(status), 1000);
+    rapidjson::Document d, expected;
+    d.Parse(bodyForDialect("extend", "evt_4", eventTypeFor(status), m.value).c_str());
+    ASSERT_TRUE(d.IsObject());
+    expected.Parse(extendRunJson(run).c_str());
+    EXPECT_TRUE(d["payload"] == expected) << toString(status);
+    for (const char* field : {"workflowVersion", "dashboardUrl", "files", "reviewed", "stepRuns", "workflow"}) {
+      EXPECT_TRUE(d["payload"].HasMember(field)) << field;
+    }
+  }
 }
 
 }  // namespace

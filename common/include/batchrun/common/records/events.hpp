@@ -5,6 +5,7 @@
 // crash yields the same id and consumers can drop the duplicate.
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -30,6 +31,10 @@ std::string runEventId(const Run& run, std::string_view type);
 
 // A ready-to-produce runs.events record for a run's current status.
 OutMessage makeRunEvent(const std::string& events_topic, const Run& run, std::string_view type, int64_t now_ms);
+// The run an event's `data` describes (the fields makeRunEvent writes), for consumers that render
+// it again in another shape (the webhook-sender's Extend payloads). nullopt when the body is not a
+// run event. `project` is not in `data` (it is a header) and stays empty.
+std::optional<Run> runFromEventBody(std::string_view body);
 
 struct BatchSummary {
   std::string project;

@@ -19,6 +19,7 @@
 #include <string_view>
 #include <vector>
 
+#include "batchrun/common/dialects/extend_run.hpp"
 #include "batchrun/common/records/run.hpp"
 #include "batchrun/common/records/workflow.hpp"
 #include "batchrun/ingest/http/http_reply.hpp"
@@ -46,17 +47,9 @@ struct ExtendListQuery {
 // Raw query parameters (undecoded, as Pistache gives them).
 ExtendListQuery parseExtendList(const std::map<std::string, std::string>& params);
 
-const char* extendStatus(RunStatus s);
+// extendStatus and extendRunJson (the workflow_run object, both API versions) are shared with
+// the webhook-sender: batchrun/common/dialects/extend_run.hpp.
 std::optional<RunStatus> runStatusFromExtend(std::string_view s);
-
-// What a workflow run object says beyond the run itself.
-struct ExtendRunContext {
-  const Workflow* workflow = nullptr;  // the workflow's registration, when the project still has it
-  bool cancelling = false;             // a cancel was just recorded: a run not ended yet is CANCELLING
-};
-// The workflow_run object (both API versions), with every field the Extend SDKs' WorkflowRun and
-// WorkflowRunSummary types require; docs/compat.md says where each value comes from.
-std::string extendRunJson(const Run& run, const ExtendRunContext& context = {});
 
 // Routes under /workflow_runs that batchrun serves: nullopt for a path outside that prefix;
 // otherwise the methods the path has ("GET", "POST", "GET, POST"), empty for a path it does not have.
