@@ -1,8 +1,10 @@
-// Parser of POST /v2/batch/trigger and the run-id mapping (dialects/upstash.hpp).
+// Parsers of POST /v2/batch/trigger, POST /v2/batch and DELETE /v2/workflows/runs, and the run-id
+// mapping (dialects/upstash.hpp).
 #include <rapidjson/document.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include <algorithm>
 #include <cctype>
 #include <cstdint>
 
@@ -13,6 +15,7 @@
 #include "batchrun/ingest/dialects/dialect_routes.hpp"
 #include "batchrun/ingest/dialects/upstash.hpp"
 #include "batchrun/ingest/http/request_fields.hpp"
+#include "batchrun/ingest/read/run_query.hpp"
 #include "batchrun/ingest/write/run_ids.hpp"
 
 namespace batchrun::ingest {
@@ -28,6 +31,8 @@ std::string lower(std::string_view s) {
 }
 
 bool startsWith(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
+
+constexpr int kUpstashDefaultRetries = 3;
 
 std::string itemField(int i, std::string_view name) {
   return "[" + std::to_string(i) + "]" + (name.empty() ? "" : "." + std::string(name));
@@ -116,6 +121,8 @@ void parseHeaders(const Value& h, int i, FieldErrors& errors, UpstashItem& out) 
       else if (auto problem = forwardedHeaderProblem(forwarded, v)) errors.add(i, field, *problem);
       w.Key(forwarded.data(), static_cast<rapidjson::SizeType>(forwarded.size()));
       w.String(v.data(), static_cast<rapidjson::SizeType>(v.size()));
+    } else if (name == "upstash-workflow-init") {
+      out.workflow_init.assign(v);
     } else if (startsWith(name, "upstash-") || publishRequestOwn(name)) {
       // Other Upstash options (delay, label, method, ...) are not modelled: docs/compat.md.
     } else if (auto problem = forwardedHeaderProblem(raw_name, v)) {
@@ -138,7 +145,26 @@ void parseHeaders(const Value& h, int i, FieldErrors& errors, UpstashItem& out) 
   }
 }
 
-void parseItem(const Value& obj, int i, const RunRequestLimits& limits, FieldErrors& errors, UpstashItem& out) {
+// /v2/batch is QStash's publish API; batchrun takes from it only what @upstash/workflow's trigger sends.
+void checkWorkflowTrigger(int i, FieldErrors& errors, UpstashItem& out) {
+  const std::string field = itemField(i, "headers.Upstash-Workflow-Init");
+  if (out.workflow_init.empty()) {
+    errors.add(i, field,
+               "required: batchrun serves /v2/batch for Upstash Workflow triggers only (Upstash-Workflow-Init: "
+               "true, as @upstash/workflow's client.trigger sends), not plain QStash messages");
+  } else if (lower(out.workflow_init) == "false") {
+    errors.add(i, field,
+               "is \"false\" (a workflow step): batchrun runs a workflow as one HTTP call per attempt and takes "
+               "no steps");
+  } else if (lower(out.workflow_init) != "true") {
+    errors.add(i, field, "must be \"true\"");
+  }
+  // The SDK leaves Upstash-Retries out for Upstash's default, 3 retries.
+  if (out.item.max_attempts == 0) out.item.max_attempts = kUpstashDefaultRetries + 1;
+}
+
+void parseItem(const Value& obj, int i, const RunRequestLimits& limits, UpstashEndpoint endpoint, FieldErrors& errors,
+               UpstashItem& out) {
   out.item.workflow_id = kUpstashWorkflowId;
   bool has_destination = false;
   for (auto m = obj.MemberBegin(); m != obj.MemberEnd(); ++m) {
@@ -169,6 +195,7 @@ void parseItem(const Value& obj, int i, const RunRequestLimits& limits, FieldErr
     }
   }
   if (!has_destination) errors.add(i, itemField(i, "destination"), "required: the URL of the workflow endpoint");
+  if (endpoint == UpstashEndpoint::kQStashBatch) checkWorkflowTrigger(i, errors, out);
   if (!out.workflow_run_id.empty()) out.item.idempotency_key = upstashItemKey(out.workflow_run_id);
   const auto bytes =
       static_cast<int64_t>(out.item.input.size() + out.headers.size() + out.failure_callback_headers.size());
@@ -182,7 +209,7 @@ void parseItem(const Value& obj, int i, const RunRequestLimits& limits, FieldErr
 
 std::string upstashItemKey(std::string_view workflow_run_id) { return "upstash/" + std::string(workflow_run_id); }
 
-UpstashBatch parseUpstashBatch(std::string_view body, const RunRequestLimits& limits) {
+UpstashBatch parseUpstashBatch(std::string_view body, const RunRequestLimits& limits, UpstashEndpoint endpoint) {
   UpstashBatch out;
   FieldErrors errors;
   rapidjson::Document doc;
@@ -203,7 +230,7 @@ UpstashBatch parseUpstashBatch(std::string_view body, const RunRequestLimits& li
     for (rapidjson::SizeType i = 0; i < doc.Size(); ++i) {
       const int index = static_cast<int>(i);
       if (!doc[i].IsObject()) errors.add(index, itemField(index, ""), "must be an object");
-      else parseItem(doc[i], index, limits, errors, out.items[i]);
+      else parseItem(doc[i], index, limits, endpoint, errors, out.items[i]);
     }
   }
   if (!errors.empty()) {
@@ -221,6 +248,90 @@ std::optional<Run> findUpstashRun(const RunView& view, const std::string& projec
   }
   // A custom id: the run id derived from it, as parseItem's idempotency key made it.
   return view.summary(project, runIdFor(project, "", 0, upstashItemKey(id), Uuid{}));
+}
+
+namespace {
+
+constexpr const char* kCancelByIdsOnly =
+    "batchrun cancels workflow runs by workflowRunIds only; cancelling by filter (workflowUrl, label, dates, ...) "
+    "or all runs is not supported";
+
+void addCancelId(std::string_view id, const std::string& field, UpstashCancel& out, FieldErrors& errors) {
+  if (id.empty()) return errors.add(-1, field, "must not be empty");
+  if (std::find(out.workflow_run_ids.begin(), out.workflow_run_ids.end(), id) != out.workflow_run_ids.end()) return;
+  if (out.workflow_run_ids.size() >= kMaxUpstashCancelIds) {
+    return errors.add(-1, field, "names more than " + std::to_string(kMaxUpstashCancelIds) + " workflow runs");
+  }
+  out.workflow_run_ids.emplace_back(id);
+}
+
+}  // namespace
+
+UpstashCancel parseUpstashCancel(const std::map<std::string, std::string>& query, std::string_view body) {
+  UpstashCancel out;
+  FieldErrors errors;
+  for (const auto& [name, value] : query) {
+    if (name == "qstash_token") continue;  // authentication (upstashProject)
+    if (name != "workflowRunIds") {
+      errors.add(-1, name, kCancelByIdsOnly);
+      continue;
+    }
+    // One value, or several comma-separated (a repeated parameter reaches the route as one value).
+    const std::string decoded = percentDecode(value);
+    std::string_view rest = decoded;
+    while (true) {
+      const size_t comma = rest.find(',');
+      addCancelId(rest.substr(0, comma), "workflowRunIds", out, errors);
+      if (comma == std::string_view::npos) break;
+      rest.remove_prefix(comma + 1);
+    }
+  }
+  if (body.find_first_not_of(" \t\r\n") != std::string_view::npos) {
+    rapidjson::Document doc;
+    if (parseObject(body, doc, errors, "workflowRunIds")) {
+      for (auto m = doc.MemberBegin(); m != doc.MemberEnd(); ++m) {
+        const std::string name(m->name.GetString(), m->name.GetStringLength());
+        const Value& v = m->value;
+        if (name != "workflowRunIds") {
+          errors.add(-1, name, kCancelByIdsOnly);
+        } else if (v.IsString()) {
+          addCancelId({v.GetString(), v.GetStringLength()}, name, out, errors);
+        } else if (!v.IsArray()) {
+          errors.add(-1, name, "must be an array of workflow run ids");
+        } else {
+          for (rapidjson::SizeType i = 0; i < v.Size(); ++i) {
+            const std::string field = name + "[" + std::to_string(i) + "]";
+            if (!v[i].IsString()) errors.add(-1, field, "must be a string");
+            else addCancelId({v[i].GetString(), v[i].GetStringLength()}, field, out, errors);
+          }
+        }
+      }
+    }
+  }
+  if (errors.empty() && out.workflow_run_ids.empty()) {
+    errors.add(-1, "workflowRunIds", "required: the workflow runs to cancel");
+  }
+  if (!errors.empty()) {
+    out.workflow_run_ids.clear();
+    out.errors = errors.take();
+    if (out.errors.size() > kMaxReportedProblems) out.errors.resize(kMaxReportedProblems);
+  }
+  return out;
+}
+
+std::optional<std::string> upstashAllowedMethods(std::string_view path) {
+  constexpr std::string_view kPrefix = "/v2";
+  if (!startsWith(path, kPrefix)) return std::nullopt;
+  std::string_view rest = path.substr(kPrefix.size());
+  if (!rest.empty() && rest.front() != '/') return std::nullopt;  // "/v2x": not Upstash's
+  while (!rest.empty() && rest.back() == '/') rest.remove_suffix(1);
+  if (rest == "/batch" || rest == "/batch/trigger") return std::string("POST");
+  if (rest == "/workflows/runs") return std::string("DELETE");
+  constexpr std::string_view kRun = "/workflows/runs/";
+  if (startsWith(rest, kRun) && rest.size() > kRun.size() && rest.find('/', kRun.size()) == std::string_view::npos) {
+    return std::string("DELETE");
+  }
+  return std::string();
 }
 
 std::string upstashErrorBody(std::string_view message, const std::vector<FieldError>& details) {
