@@ -6,6 +6,7 @@
 
 #include "batchrun/common/clock.hpp"
 #include "batchrun/common/json.hpp"
+#include "batchrun/common/kafka/poison.hpp"
 #include "batchrun/common/records/events.hpp"
 #include "batchrun/common/logging.hpp"
 
@@ -43,19 +44,22 @@ BatchEvents::BatchEvents(BatchEventsConfig config, const Clock& clock) : config_
 
 BatchEvents::~BatchEvents() { stop(); }
 
-Status BatchEvents::follow(const KafkaSettings& settings, std::shared_ptr<FollowerHub> hub) {
-  auto follower = TopicFollower::start(settings, {Topics(settings).events}, [this](const Message& m) {
+Status BatchEvents::follow(const KafkaSettings& settings, std::shared_ptr<FollowerHub> hub, PoisonRecords* poison) {
+  auto take = [this](const Message& m) -> std::string {
     auto batch = m.header(header::kBatchId);
+    if (!batch || batch->empty()) return {};  // a single run's event: no batch stream wants it
     auto id = m.header(header::kId);
     auto type = m.header(header::kType);
-    if (!batch || batch->empty()) return;  // a single run's event: no batch stream wants it
-    if (!id || !type) {
-      log::warn("runs.events record without ce_id/ce_type", {{"batch_id", *batch}});
-      return;
-    }
-    apply(*batch, m.key(), std::string(*id), std::string(*type), std::string(m.value()), m.timestampMs(),
-          m.header(header::kProject).value_or(std::string_view()));
-  }, 15000, std::move(hub));
+    if (!id || !type) return "runs.events record without ce_id/ce_type";
+    // Streamed to clients as it is: what is not a JSON object would break every stream of the batch.
+    rapidjson::Document d;
+    if (!json::parseRecord(d, m.value()) || !d.IsObject()) return "runs.events value is not a JSON object";
+    this->apply(*batch, m.key(), std::string(*id), std::string(*type), std::string(m.value()), m.timestampMs(),
+                m.header(header::kProject).value_or(std::string_view()));
+    return {};
+  };
+  auto follower = TopicFollower::start(settings, {Topics(settings).events}, guardRecords(poison, std::move(take)), 15000,
+                                       std::move(hub));
   if (!follower) return follower.error();
   follower_ = std::move(*follower);
   return {};

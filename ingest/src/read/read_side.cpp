@@ -42,7 +42,7 @@ Status ReadSide::start(const KafkaSettings& kafka, std::function<bool()> kafka_r
                        std::shared_ptr<FollowerHub> hub, PoisonRecords* poison) {
   view_.setRetention(kafka.run_retention_ms, clock_);
   if (auto st = view_.follow(kafka, std::move(kafka_reachable), hub, poison); !st) return st;
-  if (auto st = events_.follow(kafka, std::move(hub)); !st) return st;
+  if (auto st = events_.follow(kafka, std::move(hub), poison); !st) return st;
   sse_.start();
   return {};
 }

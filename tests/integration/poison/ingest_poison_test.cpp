@@ -1,6 +1,6 @@
 // Ingest's followers against poison in every topic they read (issue #24 "No poison records"):
 // runs.index and runs.state (the run view), workflows (the workflow view), webhooks.endpoints (the
-// endpoint view) and idempotency. Ingest keeps serving, copies each record to the dead-letter
+// endpoint view), idempotency and runs.events (the batch event streams). Ingest keeps serving, copies each record to the dead-letter
 // topic, counts it, and the next valid record of each topic becomes visible through the API.
 #include <gtest/gtest.h>
 
@@ -8,6 +8,7 @@
 
 #include "../read_support.hpp"
 #include "batchrun/common/ids.hpp"
+#include "batchrun/common/records/events.hpp"
 #include "batchrun/common/records/webhook_endpoint.hpp"
 #include "batchrun/common/records/workflow.hpp"
 #include "poison_support.hpp"
@@ -34,6 +35,29 @@ TEST(PoisonRecords, IngestSkipsEveryPoisonRecordAndShowsTheNextRecord) {
   expected[t.workflows] = producePoison(**producer, t.workflows, 0, poisonValues(true), "project-a/wf-next");
   expected[t.endpoints] = producePoison(**producer, t.endpoints, 0, poisonValues(true), "ep_poison");
   expected[t.idempotency] = producePoison(**producer, t.idempotency, 0, poisonValues(true), "project-a/key");
+  // runs.events (the batch event streams): records of a batch that are not events — headers
+  // missing, a value that is not JSON, one nested 100,000 deep. Streamed as they are, they would
+  // break every client's stream of the batch.
+  {
+    const std::string batch = uuidv7();
+    std::vector<std::pair<std::vector<std::pair<std::string, std::string>>, std::string>> bad = {
+        {{{header::kBatchId, batch}}, R"({"type":"workflow_run.completed","data":{}})"},
+        {{{header::kBatchId, batch}, {header::kId, "evt_1"}, {header::kType, "workflow_run.completed"}}, "not json"},
+        {{{header::kBatchId, batch}, {header::kId, "evt_2"}, {header::kType, "workflow_run.completed"}}, deepJson()},
+    };
+    for (auto& [headers, value] : bad) {
+      OutMessage m;
+      m.topic = t.events;
+      m.key = uuidv7();
+      m.value = value;
+      m.partition = 0;
+      m.headers = headers;
+      m.headers.emplace_back("poison", "events");
+      auto r = (*producer)->produceSync(std::move(m));
+      ASSERT_TRUE(r && r->ok);
+    }
+    expected[t.events] = bad.size();
+  }
   // A state record that names a run but cannot be read: nested 100,000 deep.
   batchrun::Run deep = h.makeRun("project-a", "", 0, 0);
   deep.input = deepJson();

@@ -27,6 +27,10 @@
 #include "batchrun/common/result.hpp"
 #include "batchrun/common/kafka/topic_follower.hpp"
 
+namespace batchrun {
+class PoisonRecords;
+}
+
 namespace batchrun::ingest {
 
 struct SseEvent {
@@ -49,7 +53,10 @@ class BatchEvents {
   BatchEvents(BatchEventsConfig config, const Clock& clock);
   ~BatchEvents();
 
-  Status follow(const KafkaSettings& settings, std::shared_ptr<FollowerHub> hub = nullptr);
+  // A record that is not an event (no ce_id/ce_type headers, a value that is not a JSON object) is
+  // a poison record: reported to `poison` (when given) and skipped, never streamed to clients.
+  Status follow(const KafkaSettings& settings, std::shared_ptr<FollowerHub> hub = nullptr,
+                PoisonRecords* poison = nullptr);
   bool caughtUp() const;
   // Calls `done` on the follower's thread once every event runs.events holds now has been stored.
   void syncThen(std::function<void()> done) const {
