@@ -275,8 +275,10 @@ void Dispatcher::onControlRecord(const Message& m) {
   trackers_[ref.tp].add(ref.offset);
   auto c = decodeControl(m.value());
   if (!c) {
-    // A control record names its run only by key; a bad cancel or result does not end the run
-    // (an async run still ends by its deadline), it is only set aside.
+    // A control record names its run by key. When that run is one of ours and not ended, it ends
+    // `failed` with invalid_record (issue 24: a run whose record is bad ends with a clear error):
+    // the cancel or result it carried is unknowable, and an async run would otherwise wait for a
+    // result that never comes until its deadline. The record itself goes to the dead-letter topic.
     Write copy;
     if (auto msg = poison_.take(m, c.error().message)) {
       copy.msg = std::move(*msg);
@@ -284,6 +286,13 @@ void Dispatcher::onControlRecord(const Message& m) {
       produce(std::move(copy));
     } else {
       offsetDone(ref);
+    }
+    if (auto it = runs_.find(std::string(m.key())); it != runs_.end() && !isTerminal(it->second.run.status)) {
+      Entry& e = it->second;
+      e.run.error_code = "invalid_record";
+      e.run.error_message =
+          "a control record (cancel or result) for the run could not be read: " + json::toValidUtf8(c.error().message, 300);
+      finish(e, RunStatus::kFailed, {});
     }
     return;
   }

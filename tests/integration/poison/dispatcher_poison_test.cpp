@@ -1,8 +1,9 @@
 // The dispatcher against poison in every topic it consumes (issue #24 "No poison records"): the
 // lane topics, runs.control, runs.state (read when a partition is assigned), workflows and
 // batches.progress. It stays up, copies each record to the dead-letter topic with where it came
-// from and why, counts it, ends the runs such records still name `failed` (invalid_record), and
-// runs the next valid request to completion.
+// from and why, counts it, ends the runs such records still name `failed` (invalid_record) — a
+// request, or a control record keyed by a run in flight — and runs the next valid request to
+// completion.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -83,6 +84,33 @@ TEST(PoisonRecords, DispatcherSkipsEveryPoisonRecordAndRunsTheNextRequest) {
     std::string code;
     ASSERT_TRUE(waitFor([&] { return !terminalStatus(sys, r->run_id).empty(); }, 30s)) << r->run_id;
     EXPECT_EQ(terminalStatus(sys, r->run_id, &code), "failed");
+    EXPECT_EQ(code, "invalid_record");
+  }
+  // A control record that cannot be read but names a run in flight (its key) ends that run failed
+  // with invalid_record, instead of leaving it to its deadline: the cancel or result is unknowable.
+  batchrun::Run held = sys.makeRun("demo", R"({"sleep_ms":15000})");
+  held.lane = deep.lane;
+  sys.submit(held);
+  ASSERT_TRUE(waitFor([&] {
+    for (auto& e : sys.events().forRun(held.run_id)) {
+      if (e.type == event_type::kStarted) return true;
+    }
+    return false;
+  }, 30s)) << sys.dispatcher(d).log();
+  {
+    OutMessage m;
+    m.topic = t.control;
+    m.key = held.run_id;
+    m.value = R"({"type":"result","run_id":)";  // cut short
+    m.partition = 0;
+    auto rep = (*producer)->produceSync(std::move(m));
+    ASSERT_TRUE(rep && rep->ok);
+    ++expected[t.control];
+  }
+  {
+    std::string code;
+    ASSERT_TRUE(waitFor([&] { return !terminalStatus(sys, held.run_id).empty(); }, 30s)) << sys.dispatcher(d).log();
+    EXPECT_EQ(terminalStatus(sys, held.run_id, &code), "failed");
     EXPECT_EQ(code, "invalid_record");
   }
   EXPECT_TRUE(sys.dispatcher(d).running()) << sys.dispatcher(d).log();
