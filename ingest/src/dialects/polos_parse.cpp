@@ -242,11 +242,38 @@ std::string polosExecutionJson(const Run& r) {
   return out;
 }
 
+std::optional<std::string> polosAllowedMethods(std::string_view path) {
+  constexpr std::string_view kPrefix = "/api/v1";
+  if (!path.starts_with(kPrefix)) return std::nullopt;
+  std::string_view rest = path.substr(kPrefix.size());
+  if (!rest.empty() && rest.front() != '/') return std::nullopt;  // "/api/v1x": not Polos's
+  while (!rest.empty() && rest.back() == '/') rest.remove_suffix(1);
+  // The segments after /api/v1: workflows/batch_run, workflows/{id}/run, executions/{id}[/cancel].
+  std::vector<std::string_view> segments;
+  while (!rest.empty()) {
+    rest.remove_prefix(1);
+    const auto slash = rest.find('/');
+    segments.push_back(rest.substr(0, slash));
+    if (segments.back().empty()) return std::string();  // "//": no route has an empty segment
+    rest = slash == std::string_view::npos ? std::string_view() : rest.substr(slash);
+  }
+  const size_t n = segments.size();
+  if (n >= 2 && segments[0] == "workflows") {
+    if (n == 2 && segments[1] == "batch_run") return std::string("POST");
+    if (n == 3 && segments[2] == "run") return std::string("POST");
+  } else if (n >= 2 && segments[0] == "executions") {
+    if (n == 2) return std::string("GET");
+    if (n == 3 && segments[2] == "cancel") return std::string("POST");
+  }
+  return std::string();
+}
+
 std::string polosErrorBody(int http_code, std::string_view message, const std::vector<FieldError>& details) {
   const char* type = http_code == 400   ? "BAD_REQUEST"
                      : http_code == 401 ? "UNAUTHORIZED"
                      : http_code == 403 ? "FORBIDDEN"
                      : http_code == 404 ? "NOT_FOUND"
+                     : http_code == 405 ? "METHOD_NOT_ALLOWED"
                      : http_code == 409 ? "CONFLICT"
                      : http_code == 413 ? "PAYLOAD_TOO_LARGE"
                      : http_code == 415 ? "UNSUPPORTED_MEDIA_TYPE"

@@ -174,6 +174,25 @@ void addPolosRoutes(Pistache::Rest::Router& router, CompatDeps& deps) {
     });
     return Route::Result::Ok;
   });
+
+  // Any other method or path under /api/v1: Polos's error shape instead of Pistache's text/plain.
+  // A custom handler runs only when no route matched (each gets its own clone of the writer).
+  router.addCustomHandler([](const Request& req, ResponseWriter rw) {
+    auto allowed = polosAllowedMethods(req.resource());
+    if (!allowed) return Route::Result::Failure;  // not Polos's: the next handler or Pistache's answer
+    guardedCompat(rw, kPolosReply, [&] {
+      if (allowed->empty()) {
+        return polosReply(rw, Code::Not_Found, "", "no route " + req.resource() + " in the Polos API batchrun serves",
+                          {}, 0);
+      }
+      addHeader(rw, "Allow", *allowed);
+      polosReply(rw, Code::Method_Not_Allowed, "",
+                 std::string(Pistache::Http::methodString(req.method())) + " is not allowed on " + req.resource() +
+                     "; allowed: " + *allowed,
+                 {}, 0);
+    });
+    return Route::Result::Ok;
+  });
 }
 
 }  // namespace batchrun::ingest

@@ -5,6 +5,9 @@
 
 #include <chrono>
 #include <set>
+#include <tuple>
+#include <utility>
+#include <vector>
 
 #include "compat_system.hpp"
 #include "wait.hpp"
@@ -170,6 +173,46 @@ TEST(CompatPolos, ErrorsInPolosShape) {
   ASSERT_EQ(r.status, 200);
   std::string id = parseJson(r.body)["execution_id"].GetString();
   check(sys.call("GET", "/api/v1/executions/" + id, {}, polosHeaders(kCompatKeyB, kCompatProjectB)), 404, "NOT_FOUND");
+}
+
+// Any other path or method under /api/v1 answers in Polos's JSON error shape, not Pistache's
+// text/plain: 404 for a path batchrun does not serve, 405 with Allow for one it serves with other methods.
+TEST(CompatPolos, UnknownRoutesAndMethodsAnswerInPolosShape) {
+  auto& sys = CompatSystem::get();
+  auto check = [](const HttpResponse& r, long status, const char* type) {
+    EXPECT_EQ(r.status, status) << r.body;
+    auto d = parseJson(r.body);
+    ASSERT_TRUE(d.IsObject() && d.HasMember("error") && d["error"].IsString()) << r.body;
+    EXPECT_STREQ(d["error_type"].GetString(), type) << r.body;
+  };
+  const std::string id = "0190aaaa-0000-7000-8000-000000000000";
+  for (const auto& [method, path] : std::vector<std::pair<std::string, std::string>>{
+           {"POST", "/api/v1/schedules"},
+           {"POST", "/api/v1/events/publish"},
+           {"GET", "/api/v1/workflows"},
+           {"POST", "/api/v1/workflows/my_workflow"},
+           {"GET", "/api/v1/executions"},
+           {"GET", "/api/v1/executions/" + id + "/steps"},
+           {"POST", "/api/v1/workers/register"},
+           {"GET", "/api/v1"}}) {
+    SCOPED_TRACE(method + " " + path);
+    auto r = sys.call(method, path, "{}", polosHeaders());
+    check(r, 404, "NOT_FOUND");
+    EXPECT_NE(r.headers["content-type"].find("application/json"), std::string::npos) << r.headers["content-type"];
+  }
+  for (const auto& [method, path, allow] : std::vector<std::tuple<std::string, std::string, std::string>>{
+           {"GET", "/api/v1/workflows/batch_run", "POST"},
+           {"GET", "/api/v1/workflows/my_workflow/run", "POST"},
+           {"DELETE", "/api/v1/executions/" + id, "GET"},
+           {"POST", "/api/v1/executions/" + id, "GET"},
+           {"GET", "/api/v1/executions/" + id + "/cancel", "POST"}}) {
+    SCOPED_TRACE(method + " " + path);
+    auto r = sys.call(method, path, method == "GET" || method == "DELETE" ? "" : "{}", polosHeaders());
+    check(r, 405, "METHOD_NOT_ALLOWED");
+    EXPECT_EQ(r.headers["allow"], allow);
+  }
+  // Paths outside /api/v1 keep whatever answered them before.
+  EXPECT_EQ(sys.call("GET", "/api/v1x", {}, polosHeaders()).status, 404);
 }
 
 }  // namespace
