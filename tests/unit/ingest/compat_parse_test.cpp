@@ -69,6 +69,23 @@ TEST(CompatPolosParse, ExecutionShape) {
   EXPECT_STREQ(e["error_type"].GetString(), "FORBIDDEN");
 }
 
+TEST(CompatPolosParse, AllowedMethodsUnderApiV1) {
+  EXPECT_FALSE(polosAllowedMethods("/v1/runs"));
+  EXPECT_FALSE(polosAllowedMethods("/api/v1x/workflows/batch_run"));
+  EXPECT_FALSE(polosAllowedMethods("/internal/executions/x/complete"));
+  EXPECT_EQ(polosAllowedMethods("/api/v1/workflows/batch_run"), "POST");
+  EXPECT_EQ(polosAllowedMethods("/api/v1/workflows/my_workflow/run/"), "POST");
+  EXPECT_EQ(polosAllowedMethods("/api/v1/workflows/batch_run/run"), "POST");  // workflow "batch_run"
+  EXPECT_EQ(polosAllowedMethods("/api/v1/executions/e1"), "GET");
+  EXPECT_EQ(polosAllowedMethods("/api/v1/executions/e1/cancel"), "POST");
+  for (const char* none : {"/api/v1", "/api/v1/", "/api/v1/workflows", "/api/v1/workflows/wf",
+                           "/api/v1/workflows/wf/runs", "/api/v1/executions", "/api/v1/executions/e1/steps",
+                           "/api/v1/executions//cancel", "/api/v1/schedules", "/api/v1/events/publish"}) {
+    EXPECT_EQ(polosAllowedMethods(none), "") << none;
+  }
+  EXPECT_STREQ(parse(polosErrorBody(405, "no", {}))["error_type"].GetString(), "METHOD_NOT_ALLOWED");
+}
+
 TEST(CompatExtendParse, BothShapesPriority90) {
   EXPECT_FALSE(extendLegacy(""));
   EXPECT_FALSE(extendLegacy("2026-02-09"));
