@@ -142,21 +142,6 @@ void EventConsumer::loop() {
   }
 }
 
-namespace {
-// Empty when `value` is an event as makeRunEvent/makeBatchCompletedEvent write it: a JSON object
-// with a string "type" and an object "data" (parsed within the record limits: never too deep).
-std::string eventBodyProblem(std::string_view value) {
-  rapidjson::Document d;
-  if (auto st = json::parseRecord(d, value); !st) return "event is not valid JSON: " + st.message();
-  if (!d.IsObject()) return "event is not a JSON object";
-  auto type = d.FindMember("type");
-  auto data = d.FindMember("data");
-  if (type == d.MemberEnd() || !type->value.IsString() || data == d.MemberEnd() || !data->value.IsObject()) {
-    return "event without a string type and an object data";
-  }
-  return {};
-}
-}  // namespace
 
 void EventConsumer::route(const Message& m) {
   metrics_.events.inc();

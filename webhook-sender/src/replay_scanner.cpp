@@ -155,6 +155,9 @@ bool ReplayScanner::scan() {
         !dialectWants(ep->dialect, *type)) {
       continue;
     }
+    // Not an event: the live consumer reported it as a poison record; a replay skips it too, never
+    // sending a receiver what it cannot read.
+    if (!eventBodyProblem(m.value()).empty()) continue;
     WebhookDelivery d;
     d.endpoint_id = ep->id;
     d.project = replay_.project;

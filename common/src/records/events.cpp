@@ -50,6 +50,18 @@ OutMessage envelope(const std::string& topic, std::string key, const std::string
 }
 }  // namespace
 
+std::string eventBodyProblem(std::string_view value) {
+  rapidjson::Document d;
+  if (auto st = json::parseRecord(d, value); !st) return "event is not valid JSON: " + st.message();
+  if (!d.IsObject()) return "event is not a JSON object";
+  auto type = d.FindMember("type");
+  auto data = d.FindMember("data");
+  if (type == d.MemberEnd() || !type->value.IsString() || data == d.MemberEnd() || !data->value.IsObject()) {
+    return "event without a string type and an object data";
+  }
+  return {};
+}
+
 std::optional<Run> runFromEventBody(std::string_view body) {
   rapidjson::Document d;
   if (!json::parseRecord(d, body) || !d.IsObject()) return std::nullopt;

@@ -51,9 +51,8 @@ Status BatchEvents::follow(const KafkaSettings& settings, std::shared_ptr<Follow
     auto id = m.header(header::kId);
     auto type = m.header(header::kType);
     if (!id || !type) return "runs.events record without ce_id/ce_type";
-    // Streamed to clients as it is: what is not a JSON object would break every stream of the batch.
-    rapidjson::Document d;
-    if (!json::parseRecord(d, m.value()) || !d.IsObject()) return "runs.events value is not a JSON object";
+    // Streamed to clients as it is: what is not an event would break every stream of the batch.
+    if (auto problem = eventBodyProblem(m.value()); !problem.empty()) return problem;
     this->apply(*batch, m.key(), std::string(*id), std::string(*type), std::string(m.value()), m.timestampMs(),
                 m.header(header::kProject).value_or(std::string_view()));
     return {};

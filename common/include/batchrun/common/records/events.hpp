@@ -31,6 +31,12 @@ std::string runEventId(const Run& run, std::string_view type);
 
 // A ready-to-produce runs.events record for a run's current status.
 OutMessage makeRunEvent(const std::string& events_topic, const Run& run, std::string_view type, int64_t now_ms);
+// Empty when `value` is an event as makeRunEvent/makeBatchCompletedEvent write it: a JSON object
+// with a string "type" and an object "data" (parsed within the record limits: never too deep);
+// otherwise why not. Consumers that pass an event's body on as it is (webhooks, event streams)
+// refuse what fails it as a poison record.
+std::string eventBodyProblem(std::string_view value);
+
 // The run an event's `data` describes (the fields makeRunEvent writes), for consumers that render
 // it again in another shape (the webhook-sender's Extend payloads). nullopt when the body is not a
 // run event. `project` is not in `data` (it is a header) and stays empty.
