@@ -5,6 +5,9 @@
 
 #include <cstdio>
 
+#include "batchrun/common/json.hpp"
+#include "batchrun/common/json_parse.hpp"
+
 namespace batchrun::log {
 
 namespace {
@@ -21,11 +24,17 @@ void emit(spdlog::level::level_enum level, std::string_view msg, std::initialize
   line += "\",\"msg\":\"";
   appendJsonEscaped(line, msg);
   line += '"';
+  // A field may carry what a client or a record sent (a refused header, a poison record's reason):
+  // bytes that are not UTF-8 are replaced, so every line stays JSON a log pipeline can read.
+  auto append = [&line](std::string_view s) {
+    if (json::validUtf8(s)) appendJsonEscaped(line, s);
+    else appendJsonEscaped(line, json::toValidUtf8(s));
+  };
   for (const auto& [k, v] : fields) {
     line += ",\"";
-    appendJsonEscaped(line, k);
+    append(k);
     line += "\":\"";
-    appendJsonEscaped(line, v);
+    append(v);
     line += '"';
   }
   line += '}';
