@@ -1,5 +1,7 @@
 #include "batchrun/demo_worker/config.hpp"
 
+#include "batchrun/common/json_parse.hpp"
+
 namespace batchrun::demo_worker {
 
 void loadConfig(EnvReader& env, Config& out) {
@@ -19,6 +21,10 @@ void loadConfig(EnvReader& env, Config& out) {
     env.integer("BATCHRUN_DEMO_WORKER_RESULT_DELAY_MS", out.result_delay_ms, 0, 3600 * 1000);
   }
   env.integer("BATCHRUN_DEMO_WORKER_THREADS", out.threads, 1, 64);
+  // The services' nesting limit, so a worker run beside them reads what they send it (issue 24).
+  int depth = json::kDefaultMaxDepth;
+  env.integer("BATCHRUN_JSON_MAX_DEPTH", depth, json::kMinMaxDepth, json::kMaxMaxDepth);
+  json::setMaxDepth(depth);
 }
 
 }  // namespace batchrun::demo_worker
