@@ -69,7 +69,14 @@ int parseFlowControl(std::string_view v, bool& ok) {
   return parallelism;
 }
 
-void parseHeaders(const Value& h, int i, FieldErrors& errors, UpstashItem& out) {
+// The SDK forwards a Content-Type the caller set (headers: {"Content-Type": ...}) as
+// Upstash-Forward-Content-Type and Upstash-Failure-Callback-Forward-Content-Type. batchrun sends the
+// worker its own JSON, so on /v2/batch that forward is dropped instead of refused.
+bool sdkContentType(UpstashEndpoint endpoint, std::string_view forwarded) {
+  return endpoint == UpstashEndpoint::kQStashBatch && lower(forwarded) == "content-type";
+}
+
+void parseHeaders(const Value& h, int i, UpstashEndpoint endpoint, FieldErrors& errors, UpstashItem& out) {
   const std::string base = itemField(i, "headers");
   if (!h.IsObject()) return errors.add(i, base, "must be an object of header names to values");
   rapidjson::StringBuffer buf, cb_buf;
@@ -111,12 +118,14 @@ void parseHeaders(const Value& h, int i, FieldErrors& errors, UpstashItem& out) 
     } else if (startsWith(name, "upstash-failure-callback-forward-")) {
       // Sent with the failure callback only, as Upstash does (e.g. the receiver's credentials).
       std::string_view forwarded = raw_name.substr(33);
+      if (sdkContentType(endpoint, forwarded)) continue;
       if (forwarded.empty()) errors.add(i, field, "names no header to forward");
       else if (auto problem = forwardedHeaderProblem(forwarded, v)) errors.add(i, field, *problem);
       cb.Key(forwarded.data(), static_cast<rapidjson::SizeType>(forwarded.size()));
       cb.String(v.data(), static_cast<rapidjson::SizeType>(v.size()));
     } else if (startsWith(name, "upstash-forward-")) {
       std::string_view forwarded = raw_name.substr(16);
+      if (sdkContentType(endpoint, forwarded)) continue;
       if (forwarded.empty()) errors.add(i, field, "names no header to forward");
       else if (auto problem = forwardedHeaderProblem(forwarded, v)) errors.add(i, field, *problem);
       w.Key(forwarded.data(), static_cast<rapidjson::SizeType>(forwarded.size()));
@@ -189,7 +198,7 @@ void parseItem(const Value& obj, int i, const RunRequestLimits& limits, UpstashE
       }
       out.item.input = st ? json::stringify(d) : json::stringify(v);
     } else if (name == "headers") {
-      if (!v.IsNull()) parseHeaders(v, i, errors, out);
+      if (!v.IsNull()) parseHeaders(v, i, endpoint, errors, out);
     } else {
       errors.add(i, itemField(i, name), "unknown field");
     }

@@ -88,7 +88,7 @@ const tests = {
     const triggered = await client.trigger([
       { url, body: { hello: "sdk", i: 0 } },
       { url, body: { hello: "sdk", i: 1 }, workflowRunId: `custom-${unique}`, retries: 1 },
-      { url, body: "plain text", headers: { "X-Tenant": "acme" } },
+      { url, body: "plain text", headers: { "X-Tenant": "acme", "Content-Type": "text/plain" } },
     ]);
     assert.equal(triggered.length, 3);
     for (const t of triggered) assert.match(t.workflowRunId, /^wfr_/);
@@ -122,6 +122,30 @@ const tests = {
     const after = await terminalRun(one.workflowRunId);
     assert.deepEqual(after.input, { single: true });
     assert.equal(after.created_at, run.created_at);
+  },
+
+  async batchAnswersInQStashsShape() {
+    // What the SDK does not read, checked here: QStash's batch answer, messageId = the run id.
+    const url = `${WORKER}/api/workflow`;
+    const wfr = `wfr_raw-${unique}`;
+    const post = () =>
+      fetch(`${URL_}/v2/batch`, {
+        method: "POST",
+        headers: { Authorization: `Bearer ${KEY}`, "Content-Type": "application/json" },
+        body: JSON.stringify([
+          { destination: url, headers: { "Upstash-Workflow-Init": "true", "Upstash-Workflow-RunId": wfr }, body: "{}" },
+        ]),
+      });
+    const r = await post();
+    assert.equal(r.status, 200);
+    const [a] = await r.json();
+    assert.equal(a.messageId, runIdOf(wfr));
+    assert.equal(a.url, url);
+    assert.equal(a.workflowRunId, wfr);
+    assert.equal(a.deduplicated, false);
+    assert.ok(Number.isInteger(a.workflowCreatedAt) && a.workflowCreatedAt > 0);
+    const [b] = await (await post()).json();
+    assert.deepEqual(b, { ...a, deduplicated: true });
   },
 
   async failureUrlIsCalledWhenTheRunFails() {

@@ -60,6 +60,24 @@ TEST(UpstashSdkParse, DefaultRetriesAreUpstashsThree) {
   EXPECT_EQ(t.items[0].item.max_attempts, 0);
 }
 
+TEST(UpstashSdkParse, ForwardedContentTypeIsDroppedOnlyOnBatch) {
+  // client.trigger({headers: {"Content-Type": "text/plain", "X-Tenant": "acme"}, failureUrl}).
+  constexpr const char* kItem = R"([{"destination": "https://w.example/a", "headers": {
+      "upstash-workflow-init": "true", "content-type": "text/plain",
+      "upstash-forward-content-type": "text/plain", "upstash-forward-x-tenant": "acme",
+      "upstash-failure-callback": "https://w.example/f",
+      "upstash-failure-callback-forward-content-type": "text/plain",
+      "upstash-failure-callback-forward-x-tenant": "acme"}}])";
+  auto b = parseUpstashBatch(kItem, kLimits, UpstashEndpoint::kQStashBatch);
+  ASSERT_TRUE(b.errors.empty()) << b.errors.front().field << " " << b.errors.front().message;
+  EXPECT_EQ(b.items[0].headers, R"({"x-tenant":"acme"})");
+  EXPECT_EQ(b.items[0].failure_callback_headers, R"({"x-tenant":"acme"})");
+  // /v2/batch/trigger still refuses it, naming the header.
+  auto t = parseUpstashBatch(kItem, kLimits, UpstashEndpoint::kBatchTrigger);
+  ASSERT_EQ(t.errors.size(), 2u);
+  EXPECT_EQ(t.errors[0].field, "[0].headers.upstash-forward-content-type");
+}
+
 TEST(UpstashSdkParse, PlainQStashMessagesAndStepsAreRefusedNamingTheItem) {
   auto b = parseUpstashBatch(R"([{"destination": "https://w.example/a", "headers": {"Upstash-Workflow-Init": "true"}},
       {"destination": "https://w.example/b", "body": "hi"},
