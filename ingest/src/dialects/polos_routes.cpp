@@ -1,5 +1,6 @@
 // Polos routes (dialects/polos.hpp): authenticate + X-Project-ID, parse, then the shared write flow,
-// the RunView and the shared cancel record.
+// the RunView and the shared cancel record; any other path or method under /api/v1 is a 404 or 405
+// in Polos's error shape.
 #include <memory>
 
 #include "batchrun/common/clock.hpp"
