@@ -97,15 +97,38 @@ bool TopicFollower::serveSyncRequests(rd_kafka_t* rk) {
   }
   rd_kafka_topic_partition_list_destroy(list);
   if (err) {
-    if (!sync_failing_) log::warn("follower cannot read end offsets; sync waits", {{"error", rd_kafka_err2str(err)}});
-    sync_failing_ = true;
+    if (err != sync_error_) log::warn("follower cannot read end offsets; sync waits", {{"error", rd_kafka_err2str(err)}});
+    sync_error_ = err;
+    refreshLeaders(rk);
     std::lock_guard lock(sync_mu_);
     for (auto& cb : batch) sync_requests_.push_back(std::move(cb));
     return false;
   }
-  sync_failing_ = false;
+  if (sync_error_) log::info("follower reads end offsets again", {{"after", rd_kafka_err2str(sync_error_)}});
+  sync_error_ = RD_KAFKA_RESP_ERR_NO_ERROR;
   barriers_.add(std::move(ends), std::move(batch));
   return true;
+}
+
+void TopicFollower::refreshLeaders(rd_kafka_t* rk) {
+  // The query handle never fetches or produces, so nothing else refreshes its idea of the
+  // partitions' leaders. After a broker of three was killed, its queries kept failing (the first
+  // with "Local: Timed out") for as long as the chaos test waited — over two minutes, the broker
+  // back in every ISR long before — so every sync waited: the webhook-sender routed no event
+  // (tests/integration/chaos_test.cpp). A metadata request for the topics after a failed query
+  // updates the handle's leaders; with it the next query succeeded 0.2 s later. Only after a
+  // failure, so never on a healthy path.
+  std::vector<std::string> topics;
+  for (const auto& tp : partitions_) {
+    if (std::find(topics.begin(), topics.end(), tp.first) == topics.end()) topics.push_back(tp.first);
+  }
+  for (const auto& topic : topics) {
+    rd_kafka_topic_t* rkt = rd_kafka_topic_new(rk, topic.c_str(), nullptr);
+    if (!rkt) continue;
+    const rd_kafka_metadata_t* md = nullptr;
+    if (rd_kafka_metadata(rk, 0, rkt, &md, 2000) == RD_KAFKA_RESP_ERR_NO_ERROR) rd_kafka_metadata_destroy(md);
+    rd_kafka_topic_destroy(rkt);
+  }
 }
 
 void TopicFollower::onPartitionEnd(const Message& m) {

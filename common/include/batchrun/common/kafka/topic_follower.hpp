@@ -57,6 +57,8 @@ class TopicFollower {
   void onPartitionEnd(const Message& m);
   // False when the end offsets could not be read and the requests wait for another try.
   bool serveSyncRequests(rd_kafka_t* rk);
+  // Asks for the follower's topics' metadata on rk, so its next query goes to the current leaders.
+  void refreshLeaders(rd_kafka_t* rk);
 
   std::shared_ptr<FollowerHub> hub_;
   Handler handler_;
@@ -64,7 +66,8 @@ class TopicFollower {
   int remaining_;  // partitions not yet read to their end
   std::vector<FollowerBarriers::Partition> ended_;  // partitions read to their end at least once
   FollowerBarriers barriers_;
-  bool sync_failing_ = false;  // the last end-offset query failed (logged once)
+  // The last end-offset query's error (logged when it changes); NO_ERROR when it succeeded.
+  rd_kafka_resp_err_t sync_error_ = RD_KAFKA_RESP_ERR_NO_ERROR;
   std::mutex sync_mu_;
   std::vector<std::function<void()>> sync_requests_;  // guarded by sync_mu_
   std::atomic<bool> caught_up_{false};
