@@ -1,6 +1,7 @@
 // Upstash Workflow dialect against the running system: POST /v2/batch/trigger with the bodies and
 // per-item headers of Upstash's reference, all the way to completed runs, run-id dedup, flow
-// control, cancel by DELETE, {"error"} answers, and the runs through /v1.
+// control, cancel by DELETE, {"error"} answers, and the runs through /v1; POST /v2/batch and the
+// bulk cancel as @upstash/workflow sends them (the SDK itself: tests/sdk/upstash/).
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -19,7 +20,7 @@ std::map<std::string, std::string> auth() { return {{"Authorization", bearer()}}
 TEST(CompatUpstash, BatchTriggerRunsToCompletionAndDeduplicatesRunIds) {
   auto& sys = CompatSystem::get();
   const std::string dest = sys.worker().url("/api/workflow");
-  const std::string run_key = "order-" + uuidv7().substr(0, 8);
+  const std::string run_key = "order-" + uuidv7().substr(24);
   const std::string body = R"([
     {"destination": ")" + dest + R"(", "body": "{\"hello\": \"world\"}",
      "headers": {"Upstash-Workflow-RunId": ")" + run_key + R"(", "Upstash-Retries": "2",
@@ -123,6 +124,69 @@ TEST(CompatUpstash, ErrorsInUpstashShape) {
   EXPECT_TRUE(fields.count("[1].destination")) << r.body;
   EXPECT_TRUE(fields.count("[2].destination")) << r.body;
   EXPECT_TRUE(fields.count("[2].headers.Upstash-Flow-Control-Value")) << r.body;
+}
+
+TEST(CompatUpstash, QStashBatchTriggersAndBulkCancel) {
+  auto& sys = CompatSystem::get();
+  const std::string dest = sys.worker().url("/api/workflow");
+  const std::string key = uuidv7().substr(24);
+  const std::vector<std::string> wfr = {"wfr_bulk-a-" + key, "wfr_bulk-b-" + key};
+  std::string items;
+  for (const auto& id : wfr) {
+    items += std::string(items.empty() ? "" : ",") + R"({"destination": ")" + dest +
+             R"(", "body": "{\"sleep_ms\": 5000}", "headers": {"upstash-workflow-init": "true",
+               "upstash-workflow-runid": ")" + id + R"(", "upstash-workflow-url": ")" + dest + R"("}})";
+  }
+  auto r = sys.call("POST", "/v2/batch", "[" + items + "]", auth());
+  ASSERT_EQ(r.status, 200) << r.body;
+  auto d = parseJson(r.body);
+  ASSERT_TRUE(d.IsArray() && d.Size() == 2) << r.body;
+  for (rapidjson::SizeType i = 0; i < 2; ++i) {
+    EXPECT_EQ(std::string(d[i]["messageId"].GetString()), upstashRunId(wfr[i]));
+    EXPECT_EQ(std::string(d[i]["workflowRunId"].GetString()), wfr[i]);
+    EXPECT_EQ(std::string(d[i]["url"].GetString()), dest);
+    EXPECT_FALSE(d[i]["deduplicated"].GetBool());
+  }
+  // At once, while the runs may still be queued: both, comma-separated, plus one nobody has.
+  r = sys.call("DELETE", "/v2/workflows/runs?workflowRunIds=" + wfr[0] + "%2C" + wfr[1] + "%2Cwfr_none-" + key, {},
+               auth());
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(parseJson(r.body)["cancelled"].GetInt(), 2) << r.body;
+  for (const auto& id : wfr) {
+    auto run = sys.waitTerminal(upstashRunId(id));
+    ASSERT_TRUE(run.IsObject()) << id;
+    EXPECT_STREQ(run["status"].GetString(), "cancelled");
+  }
+  // Ended runs are not counted (a JSON body with the ids: tests/sdk/upstash, this client sends none).
+  r = sys.call("DELETE", "/v2/workflows/runs?workflowRunIds=" + wfr[0], {}, auth());
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(parseJson(r.body)["cancelled"].GetInt(), 0);
+  r = sys.call("DELETE", "/v2/workflows/runs?count=100", {}, auth());  // client.cancel({all: true})
+  EXPECT_EQ(r.status, 400) << r.body;
+  EXPECT_EQ(sys.call("DELETE", "/v2/workflows/runs?workflowRunIds=" + wfr[0]).status, 401);
+
+  // A plain QStash message is refused, naming the item.
+  r = sys.call("POST", "/v2/batch", R"([{"destination": ")" + dest + R"(", "body": "hi"}])", auth());
+  ASSERT_EQ(r.status, 400) << r.body;
+  EXPECT_STREQ(parseJson(r.body)["details"][0]["field"].GetString(), "[0].headers.Upstash-Workflow-Init");
+}
+
+TEST(CompatUpstash, UnservedPathsAndMethodsUnderV2AnswerJson) {
+  auto& sys = CompatSystem::get();
+  auto r = sys.call("GET", "/v2/batch", {}, auth());
+  EXPECT_EQ(r.status, 405) << r.body;
+  EXPECT_EQ(r.headers["allow"], "POST");
+  EXPECT_NE(r.headers["content-type"].find("application/json"), std::string::npos);
+  EXPECT_TRUE(parseJson(r.body)["error"].IsString()) << r.body;
+  r = sys.call("GET", "/v2/workflows/runs/wfr_x", {}, auth());
+  EXPECT_EQ(r.status, 405) << r.body;
+  EXPECT_EQ(r.headers["allow"], "DELETE");
+  r = sys.call("POST", "/v2/publish/https://example.com", "{}", auth());
+  EXPECT_EQ(r.status, 404) << r.body;
+  EXPECT_TRUE(parseJson(r.body)["error"].IsString()) << r.body;
+  // Not under /v2/: not the Upstash dialect's answer.
+  r = sys.call("GET", "/v2x", {}, auth());
+  EXPECT_EQ(r.status, 404);
 }
 
 }  // namespace

@@ -197,6 +197,14 @@ const tests = {
     const { cancelled } = await r.json();
     assert.ok(cancelled >= 2 && cancelled <= 3, `cancelled ${cancelled}`);  // the first may have ended already
     for (const id of ids) assert.equal((await terminalRun(id)).status, "cancelled");
+    // The ids in a JSON body (ended now: none counted).
+    const body = await fetch(`${URL_}/v2/workflows/runs`, {
+      method: "DELETE",
+      headers: { Authorization: `Bearer ${KEY}`, "Content-Type": "application/json" },
+      body: JSON.stringify({ workflowRunIds: ids }),
+    });
+    assert.equal(body.status, 200, await body.clone().text());
+    assert.deepEqual(await body.json(), { cancelled: 0 });
   },
 
   async cancelByFilterOrAllIsRefused() {
