@@ -93,21 +93,21 @@ bool listening(int port) {
   return ok;
 }
 
-// Starts broker N (1-based) and waits until its process is alive and its port answers. A broker's
-// port lies in the kernel's ephemeral range, so a client connection elsewhere on the machine can
-// hold it for a moment: the broker then dies at start-up ("Address already in use") although the
-// controller lists it, and scripts/kafka, which asks the controller, says it is up. Try again.
+// Starts broker N (1-based) unless it runs, and waits until its process is alive and its port
+// answers. Its port can be taken for a while: a broker killed at the end of the previous run (the
+// TearDownTestSuite stop kills a broker that does not stop within 20 s) leaves connections in
+// TIME_WAIT on it for a minute, and the port lies in the kernel's ephemeral range, so another
+// program's connection can hold it too. The broker then dies at start-up ("Address already in
+// use") — while the controller still lists it, so scripts/kafka may even report it up. Start it
+// again until it stays, for up to three minutes.
 bool startBroker(int broker) {
   const int port = kPort + 2 * (broker - 1);
-  for (int attempt = 0; attempt < 5; ++attempt) {
-    if (attempt > 0 || brokerPid(broker) <= 0 || ::kill(brokerPid(broker), 0) != 0) {
-      if (kafka("start-broker " + std::to_string(broker)) != 0) continue;
-    }
-    if (waitFor([&] { return listening(port) || ::kill(brokerPid(broker), 0) != 0; }, 60s, 100ms) && listening(port) &&
-        ::kill(brokerPid(broker), 0) == 0) {
-      return true;
-    }
-    std::fprintf(stderr, "broker %d did not come up (attempt %d), starting it again\n", broker, attempt + 1);
+  auto alive = [&] { return brokerPid(broker) > 0 && ::kill(brokerPid(broker), 0) == 0; };
+  const auto deadline = Steady::now() + 180s;
+  for (int attempt = 1; Steady::now() < deadline; ++attempt) {
+    if (!alive()) kafka("start-broker " + std::to_string(broker));
+    if (waitFor([&] { return !alive() || listening(port); }, 60s, 100ms) && alive() && listening(port)) return true;
+    std::fprintf(stderr, "broker %d did not come up (attempt %d), starting it again\n", broker, attempt);
   }
   return false;
 }
@@ -169,7 +169,10 @@ class Chaos : public ::testing::Test {
   static void SetUpTestSuite() {
     kafka("stop");
     std::system(("rm -rf " + kDir).c_str());
-    ASSERT_EQ(kafka("start --brokers 3 --port " + std::to_string(kPort)), 0) << "see " << kDir << ".log";
+    // Fails when a broker could not bind its port (startBroker says why); the others keep running.
+    if (kafka("start --brokers 3 --port " + std::to_string(kPort)) != 0) {
+      std::fprintf(stderr, "scripts/kafka start failed (see %s.log); starting the missing brokers again\n", kDir.c_str());
+    }
     for (int b = 1; b <= 3; ++b) ASSERT_TRUE(startBroker(b)) << "broker " << b << ", see " << kDir;
   }
   static void TearDownTestSuite() { kafka("stop"); }
@@ -321,7 +324,6 @@ TEST_F(Chaos, KillEachPartInTurnUnderLoadLosesNoRunAndDeliversEveryWebhook) {
   std::vector<Attempt> attempts;
   std::vector<AcceptedBatch> accepted;
   std::vector<std::string> refused;  // non-retryable answers
-  Steady::time_point last_accept{};
   auto phaseNow = [&] {
     std::lock_guard lock(mu);
     return phase;
@@ -361,7 +363,6 @@ TEST_F(Chaos, KillEachPartInTurnUnderLoadLosesNoRunAndDeliversEveryWebhook) {
             for (const auto& run : d["runs"].GetArray()) ab.run_ids.push_back(run["run_id"].GetString());
           }
           accepted.push_back(std::move(ab));
-          last_accept = a.answered;
           accepted_count.fetch_add(1);
           done = true;
           return true;
@@ -371,7 +372,7 @@ TEST_F(Chaos, KillEachPartInTurnUnderLoadLosesNoRunAndDeliversEveryWebhook) {
         done = true;
         return true;
       }, 300s, 100ms);
-      if (!done) {
+      if (!done && !stop.load()) {
         std::lock_guard lock(mu);
         refused.push_back("batch " + std::to_string(b) + ": not accepted within 300 s");
       }
@@ -404,9 +405,7 @@ TEST_F(Chaos, KillEachPartInTurnUnderLoadLosesNoRunAndDeliversEveryWebhook) {
   }};
   auto acceptedAtLeast = [&](int n) { return waitFor([&] { return accepted_count.load() >= n; }, 300s, 50ms); };
   auto completedHits = [&] { return receiver.count("chaos"); };
-  std::vector<std::string> report;
   auto say = [&](const std::string& line) {
-    report.push_back(line);
     std::printf("[chaos] %s\n", line.c_str());
     std::fflush(stdout);
   };
@@ -626,6 +625,9 @@ TEST_F(Chaos, KillEachPartInTurnUnderLoadLosesNoRunAndDeliversEveryWebhook) {
     EXPECT_TRUE(refused.empty()) << refused.front();
   }
   EXPECT_TRUE(first_broker_refusal.empty()) << "during the broker kill: " << first_broker_refusal;
+  size_t deduplicated = 0;
+  for (const auto& b : batches) deduplicated += b.deduplicated;
+  say("batches answered deduplicated: true (written before a kill, answered to a retry): " + std::to_string(deduplicated));
   for (const auto& [p, statuses] : by_phase) {
     std::string s;
     for (const auto& [status, n] : statuses) s += " " + std::to_string(n) + "x" + (status ? std::to_string(status) : "no-answer");
