@@ -4,7 +4,7 @@ BATCHRUN_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 BATCHRUN_CACHE="${BATCHRUN_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/batchrun}"
 # The broker's version (docs/kafka.md); its major picks the logging the broker is set up with
 # (kafka/pom.xml's profiles, scripts/kafka's logging configuration).
-BATCHRUN_KAFKA_VERSION="${BATCHRUN_KAFKA_VERSION:-3.9.1}"
+BATCHRUN_KAFKA_VERSION="${BATCHRUN_KAFKA_VERSION:-4.4.0}"
 BATCHRUN_KAFKA_MAJOR="${BATCHRUN_KAFKA_VERSION%%.*}"
 BATCHRUN_KAFKA_LIBS="$BATCHRUN_CACHE/kafka-$BATCHRUN_KAFKA_VERSION/libs"
 BATCHRUN_BUILD_DIR="${BATCHRUN_BUILD_DIR:-$BATCHRUN_ROOT/build}"
