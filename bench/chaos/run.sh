@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The chaos scenario of issue 26 as a measurement (docs/performance.md, "Chaos"): runs
 # chaos_reliability_tests (tests/integration/chaos_test.cpp) [rounds] times — its own 3-broker
-# cluster on ports 46100-46105, ingest, dispatcher, webhook-sender and demo worker as processes,
+# cluster on ports 26100-26105, ingest, dispatcher, webhook-sender and demo worker as processes,
 # 13 batches of 1,000 runs while one broker, the dispatcher, the webhook-sender and ingest are
 # kill -9'd and restarted in turn — and prints, per round, the recovery times (kill -> the service
 # answers / resumes) and the duplicate counts the test measured, with the machine's CPU and load.

@@ -37,9 +37,9 @@ using Steady = std::chrono::steady_clock;
 
 namespace {
 
-const int kPort = 46000;  // brokers on 46000, 46002, 46004 (controllers one above each)
+const int kPort = 26000;  // brokers on 26000, 26002, 26004 (controllers one above each)
 const std::string kDir = "/tmp/batchrun-broker-failover-test";
-const std::string kBrokers = "127.0.0.1:46000,127.0.0.1:46002,127.0.0.1:46004";
+const std::string kBrokers = "127.0.0.1:26000,127.0.0.1:26002,127.0.0.1:26004";
 
 int kafka(const std::string& args) {
   std::string cmd = sourceDir() + "/scripts/kafka " + args + " --dir " + kDir + " >>" + kDir + ".log 2>&1";

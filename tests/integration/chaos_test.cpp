@@ -1,4 +1,4 @@
-// Issue 26, the chaos test: the whole system on its own 3-broker cluster (ports 46100-46105) —
+// Issue 26, the chaos test: the whole system on its own 3-broker cluster (ports 26100-26105) —
 // batchrun-ingest, batchrun-dispatcher, batchrun-webhook-sender and batchrun-demo-worker as
 // processes, a signature-checking webhook receiver registered through the API — takes 13 batches
 // of 1,000 runs (POST /v1/batches with an Idempotency-Key): one as a warm-up, whose webhooks must
@@ -60,9 +60,9 @@ using Steady = std::chrono::steady_clock;
 
 namespace {
 
-const int kPort = 46100;  // brokers on 46100, 46102, 46104 (controllers one above each)
+const int kPort = 26100;  // brokers on 26100, 26102, 26104 (controllers one above each)
 const std::string kDir = "/tmp/batchrun-chaos-test";
-const std::string kBrokers = "127.0.0.1:46100,127.0.0.1:46102,127.0.0.1:46104";
+const std::string kBrokers = "127.0.0.1:26100,127.0.0.1:26102,127.0.0.1:26104";
 const std::string kApiKey = "chaos-key";
 const std::string kProject = "chaos";
 constexpr int kBatchSize = 1000;
