@@ -81,19 +81,6 @@ void appendFiles(std::string& out, const Run& r) {
   out += ']';
 }
 
-const char* stepRunStatus(RunStatus s) {
-  switch (s) {
-    case RunStatus::kQueued: return "PENDING";
-    case RunStatus::kRunning:
-    case RunStatus::kRetrying: return "PROCESSING";
-    case RunStatus::kCompleted: return "PROCESSED";
-    case RunStatus::kFailed:
-    case RunStatus::kTimedOut: return "FAILED";
-    case RunStatus::kCancelled: return "CANCELLED";
-  }
-  return "PENDING";
-}
-
 // The run's one step: the call to its worker, as Extend's EXTERNAL_DATA_VALIDATION step run (the
 // step that POSTs to the customer's endpoint and keeps its JSON answer). When PROCESSED its
 // result is {response: {status: 200, data: <the worker's answer>}}; an answer that is not a JSON
@@ -104,7 +91,7 @@ void appendStepRuns(std::string& out, const Run& r, const std::string& files) {
   out += ",\"workflowRunId\":";
   json::appendString(out, r.run_id);
   out += ",\"status\":";
-  json::appendString(out, stepRunStatus(r.status));
+  json::appendString(out, extendStatus(r.status));  // the one step's status is the run's
   out += R"(,"stepType":"EXTERNAL_DATA_VALIDATION","step":{"object":"workflow_step","id":"step_worker","name":"worker","type":"EXTERNAL_DATA_VALIDATION"},"result":)";
   if (r.status == RunStatus::kCompleted && !r.output.empty()) {
     const auto first = r.output.find_first_not_of(" \t\r\n");
